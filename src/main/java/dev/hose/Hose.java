@@ -1,0 +1,12 @@
+package dev.hose;
+
+import dev.hose.common.Cli;
+
+/** The hose command line: {@code java -jar hose.jar COMMAND [--option=value ...]}. */
+public final class Hose {
+  private Hose() {}
+
+  public static void main(String[] args) {
+    System.exit(Cli.standard().execute(args));
+  }
+}

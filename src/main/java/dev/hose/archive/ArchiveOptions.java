@@ -1,0 +1,112 @@
+package dev.hose.archive;
+
+import dev.hose.common.HoseOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of {@code hose archive}: PostgreSQL tables to gzipped JSON-lines shards. */
+public interface ArchiveOptions extends HoseOptions {
+  @Description("JDBC URL of the source, e.g. jdbc:postgresql://host:5432/db (no password in it).")
+  @Validation.Required
+  String getJdbcUrl();
+
+  void setJdbcUrl(String value);
+
+  @Description("Database user.")
+  @Validation.Required
+  String getUsername();
+
+  void setUsername(String value);
+
+  @Description("Name of the environment variable that holds the database password.")
+  String getPasswordEnv();
+
+  void setPasswordEnv(String value);
+
+  @Description("Path of a file that holds the database password.")
+  String getPasswordFile();
+
+  void setPasswordFile(String value);
+
+  @Description("Comma-separated tables, schema.table (schema defaults to public).")
+  @Validation.Required
+  String getTables();
+
+  void setTables(String value);
+
+  @Description("Output prefix: s3://bucket/prefix/ or a local directory.")
+  @Validation.Required
+  String getOutput();
+
+  void setOutput(String value);
+
+  @Description(
+      "Column to split tables on (integer, numeric, date or timestamp). Default: the primary key,"
+          + " else physical block (ctid) ranges.")
+  String getPartitionColumn();
+
+  void setPartitionColumn(String value);
+
+  @Description("Upper bound of rows in one bundle (one shard).")
+  @Default.Long(100_000L)
+  long getMaxRowsPerBundle();
+
+  void setMaxRowsPerBundle(long value);
+
+  @Description("Rows fetched per round trip from the server-side cursor.")
+  @Default.Integer(2_000)
+  int getFetchSize();
+
+  void setFetchSize(int value);
+
+  @Description("Extra SQL condition applied to every table (read-only transaction).")
+  String getWhere();
+
+  void setWhere(String value);
+
+  @Description("Column for --since/--until (an incremental window, e.g. updated_at).")
+  String getIncrementalColumn();
+
+  void setIncrementalColumn(String value);
+
+  @Description("Export rows with incrementalColumn >= this value.")
+  String getSince();
+
+  void setSince(String value);
+
+  @Description("Export rows with incrementalColumn < this value.")
+  String getUntil();
+
+  void setUntil(String value);
+
+  @Description("Replace a table's output that already holds a manifest.")
+  @Default.Boolean(false)
+  boolean getOverwrite();
+
+  void setOverwrite(boolean value);
+
+  @Description("Only remove temp objects and partial shards left by earlier runs, then exit.")
+  @Default.Boolean(false)
+  boolean getCleanup();
+
+  void setCleanup(boolean value);
+
+  @Description("gzip level, 1 (fastest) to 9 (smallest).")
+  @Default.Integer(6)
+  int getGzipLevel();
+
+  void setGzipLevel(int value);
+
+  @Description("Statement timeout for each range query, in seconds (0: none).")
+  @Default.Integer(0)
+  int getStatementTimeoutSeconds();
+
+  void setStatementTimeoutSeconds(int value);
+
+  @Description("Database connections per worker JVM.")
+  @Default.Integer(4)
+  int getMaxConnections();
+
+  void setMaxConnections(int value);
+}
