@@ -28,6 +28,10 @@ TASK_HEAP=256
 NETWORK=256
 TIMEOUT=180
 
+# JavaCPP (JavaCV) extracts its natives per job jar (about 170 MB for each job that loads them,
+# since every job's jar has its own blob name) into -Dorg.bytedeco.javacpp.cachedir; the TMs
+# put that cache under DIR rather than in ~/.javacpp.
+
 # TaskManager memory in MiB (see config.yaml.template). Heap = framework + task heap;
 # direct memory = framework + task off-heap + network.
 FRAMEWORK_HEAP=128
@@ -198,7 +202,7 @@ start() {
   for i in $(seq 1 "$TASKMANAGERS"); do
     launch "taskmanager-$i" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
       -Xms"${tm_heap}m" -Xmx"${tm_heap}m" -XX:MaxDirectMemorySize="${tm_direct}m" \
-      -XX:MaxMetaspaceSize="${METASPACE}m"
+      -XX:MaxMetaspaceSize="${METASPACE}m" -Dorg.bytedeco.javacpp.cachedir="$DIR/javacpp-cache"
   done
 
   local deadline=$((SECONDS + TIMEOUT)) n=0
@@ -257,6 +261,7 @@ stop() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   done
   rm -f "$PIDS_DIR"/*.pid "$DIR/cluster.env"
+  rm -rf "$DIR/javacpp-cache"
   echo "Flink session cluster in $DIR stopped (${#pids[@]} process(es))"
 }
 

@@ -22,7 +22,9 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The session cluster itself: cluster.sh starts separate JobManager and TaskManager JVMs, a job
  * submitted with runner-configs/flink-cluster.properties runs in parallel on the TaskManagers, a
- * failure on a worker reaches the client with its cause, and stop leaves no process behind.
+ * failure on a worker reaches the client with its cause, and stop leaves no process behind. Both
+ * probe jobs load the JavaCV natives in their own job classloader, as detect does: the second
+ * job in the same TaskManager must not clash with the first.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FlinkClusterIT {
@@ -85,6 +87,9 @@ class FlinkClusterIT {
       maxParallelism = Math.max(maxParallelism, vertex.path("parallelism").asInt());
     }
     assertEquals(2, maxParallelism);
+    assertTrue(
+        Files.isDirectory(cluster.dir().resolve("javacpp-cache")),
+        "JavaCPP natives extracted under the cluster dir");
   }
 
   @Test
@@ -110,7 +115,8 @@ class FlinkClusterIT {
         "--filesToStage=" + hoseJar + "," + testClasses,
         "--output=" + output,
         "--elements=" + ELEMENTS,
-        "--failOn=" + failOn);
+        "--failOn=" + failOn,
+        "--loadNatives=true");
   }
 
   static List<String> readParts(Path dir) throws IOException {

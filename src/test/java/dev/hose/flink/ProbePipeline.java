@@ -43,6 +43,14 @@ public final class ProbePipeline implements Command {
     long getFailOn();
 
     void setFailOn(long value);
+
+    @Description(
+        "Load the JavaCV natives (FFmpeg, OpenCV) in every worker, as detect does, to check that"
+            + " jobs after the first still load them from their own classloader.")
+    @Default.Boolean(false)
+    boolean getLoadNatives();
+
+    void setLoadNatives(boolean value);
   }
 
   public static void main(String[] args) {
@@ -70,7 +78,7 @@ public final class ProbePipeline implements Command {
     Pipeline p = Pipeline.create(options);
     p.apply("GenerateElements", GenerateSequence.from(0).to(options.getElements()))
         .apply("SpreadOverWorkers", Reshuffle.viaRandomKey())
-        .apply("TagWithWorkerPid", ParDo.of(new TagWithWorkerPidFn(options.getFailOn())))
+        .apply("TagWithWorkerPid", ParDo.of(new TagWithWorkerPidFn(options.getFailOn(), options.getLoadNatives())))
         .apply(
             "WriteParts",
             TextIO.write().to(options.getOutput() + "/part").withSuffix(".txt").withNumShards(4));
@@ -80,9 +88,19 @@ public final class ProbePipeline implements Command {
   /** Outputs {@code element,pid} of the JVM that processed the element. */
   static final class TagWithWorkerPidFn extends DoFn<Long, String> {
     private final long failOn;
+    private final boolean loadNatives;
 
-    TagWithWorkerPidFn(long failOn) {
+    TagWithWorkerPidFn(long failOn, boolean loadNatives) {
       this.failOn = failOn;
+      this.loadNatives = loadNatives;
+    }
+
+    @Setup
+    public void setup() {
+      if (loadNatives) {
+        org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.global.avformat.class);
+        org.bytedeco.javacpp.Loader.load(org.bytedeco.opencv.global.opencv_imgproc.class);
+      }
     }
 
     @ProcessElement
