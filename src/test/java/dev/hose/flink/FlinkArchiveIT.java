@@ -131,6 +131,7 @@ class FlinkArchiveIT {
     assertNotEquals(0, result.exitCode(), result.toString());
     assertTrue(result.output().contains("hose archive: error: "), result.toString());
     assertTrue(result.output().contains("no_such_table"), result.toString());
+    System.out.println("bad table: " + errorLine(result));
   }
 
   /**
@@ -159,6 +160,7 @@ class FlinkArchiveIT {
     assertNotEquals(0, result.exitCode(), result.toString());
     assertTrue(result.output().contains(clientOnly), result.toString());
     assertFalse(result.output().contains(password), "the password never shows");
+    System.out.println("password only on the client: " + errorLine(result));
   }
 
   @Test
@@ -192,6 +194,11 @@ class FlinkArchiveIT {
             + " in %ds; peak TaskManager heap used %d MiB%n",
         rows, tableBytes >> 20, heapBytes >> 20, result.elapsed().toSeconds(), sampler.maxUsed() >> 20);
     assertEquals(BIG_ROWS, rows);
+  }
+
+  private static String errorLine(JavaProcess.Result result) {
+    return result.output().lines().filter(l -> l.startsWith("hose ")).findFirst().orElse("?")
+        + " (exit " + result.exitCode() + ")";
   }
 
   private JavaProcess archiveOnCluster(String tables, String prefix) {
