@@ -63,6 +63,11 @@ final class JavaProcess {
     return p;
   }
 
+  JavaProcess arg(String value) {
+    command.add(value);
+    return this;
+  }
+
   JavaProcess env(String name, String value) {
     env.put(name, value);
     return this;
