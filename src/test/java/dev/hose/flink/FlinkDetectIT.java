@@ -162,6 +162,10 @@ class FlinkDetectIT {
     assertTrue(result.output().contains("hose detect: error: "), result.toString());
     assertTrue(result.output().contains("NoSuchDetector"), result.toString());
     assertFalse(Files.exists(work.resolve("out/bad-detector/_manifest.json")));
+    System.out.println(
+        "bad detector: "
+            + result.output().lines().filter(l -> l.startsWith("hose ")).findFirst().orElse("?")
+            + " (exit " + result.exitCode() + ")");
   }
 
   private JavaProcess detect(String runnerConfig, String name) throws IOException {
