@@ -7,9 +7,10 @@
 #   cluster.sh status [--dir DIR]
 #   cluster.sh stop   [--dir DIR]
 #
-# DIR (default: target/flink-cluster under the project) holds everything the cluster writes:
-# conf/, log/, pid/, tmp/, blob/ and cluster.env (REST_PORT=, FLINK_MASTER=, PIDS=), which
-# `stop` reads to stop exactly the processes `start` began. --rest-port 0 picks a free port.
+# DIR (default: $HOSE_FLINK_DIR, else /tmp/hose-flink-cluster, which `mvn clean` leaves alone)
+# holds everything the cluster writes: conf/, log/, pid/, tmp/, blob/ and cluster.env
+# (REST_PORT=, FLINK_MASTER=, PIDS=), which `stop` reads to stop exactly the processes `start`
+# began. --rest-port 0 picks a free port.
 #
 # The JVMs inherit this script's environment. hose workers read secrets and cloud settings on
 # the TaskManager, so export them before `start`, e.g. the variable named by --passwordEnv,
@@ -17,10 +18,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PROJECT="$(cd "$HERE/../.." && pwd)"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
-DIR="$PROJECT/target/flink-cluster"
+DIR="${HOSE_FLINK_DIR:-${TMPDIR:-/tmp}/hose-flink-cluster}"
 TASKMANAGERS=1
 SLOTS=2
 REST_PORT=8081
@@ -74,6 +74,10 @@ die() {
 [[ $# -ge 1 ]] || usage
 COMMAND="$1"
 shift
+case "$COMMAND" in
+  start|stop|status) ;;
+  *) usage ;;
+esac
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dir) DIR="$2"; shift 2 ;;
@@ -89,7 +93,13 @@ while [[ $# -gt 0 ]]; do
     *) die "unknown option $1" ;;
   esac
 done
-mkdir -p "$DIR"
+if [[ "$COMMAND" == start ]]; then
+  mkdir -p "$DIR"
+elif [[ ! -d "$DIR" ]]; then
+  echo "no cluster in $DIR"
+  [[ "$COMMAND" == status ]] && exit 3
+  exit 0
+fi
 DIR="$(cd "$DIR" && pwd)"
 CONF="$DIR/conf"
 PIDS_DIR="$DIR/pid"
