@@ -100,9 +100,12 @@ class FlinkArchiveIT {
 
   @Test
   void clusterRunWritesTheSameRowsAsDirectRunner() throws Exception {
-    JavaProcess.Result direct = archive("direct", SMALL_TABLES, "direct/").run();
+    // Ranges of 5,000 rows give the cluster 8 ranges to spread over its two TaskManagers.
+    JavaProcess.Result direct =
+        archive("direct", SMALL_TABLES, "direct/").arg("--maxRowsPerBundle=5000").run();
     assertEquals(0, direct.exitCode(), direct.toString());
-    JavaProcess.Result flink = archiveOnCluster(SMALL_TABLES, "flink/").run();
+    JavaProcess.Result flink =
+        archiveOnCluster(SMALL_TABLES, "flink/").arg("--maxRowsPerBundle=5000").run();
     assertEquals(0, flink.exitCode(), flink.toString());
     System.out.printf(
         "archive small tables: DirectRunner %ds, Flink cluster %ds%n",
@@ -123,6 +126,7 @@ class FlinkArchiveIT {
     JsonNode job = cluster.jobs().get(0);
     assertEquals("FINISHED", job.path("state").asText());
     assertTrue(maxParallelism(job) >= 2, "job ran with parallelism >= 2");
+    assertExportSpreadOverTaskManagers(job);
   }
 
   @Test
@@ -194,6 +198,31 @@ class FlinkArchiveIT {
             + " in %ds; peak TaskManager heap used %d MiB%n",
         rows, tableBytes >> 20, heapBytes >> 20, result.elapsed().toSeconds(), sampler.maxUsed() >> 20);
     assertEquals(BIG_ROWS, rows);
+    assertExportSpreadOverTaskManagers(cluster.jobs().get(0));
+  }
+
+  /** Both TaskManagers exported ranges: the vertex holding ExportRanges wrote on each subtask. */
+  private void assertExportSpreadOverTaskManagers(JsonNode job) throws Exception {
+    String jid = job.path("jid").asText();
+    for (JsonNode vertex : cluster.rest("/jobs/" + jid).path("vertices")) {
+      if (!vertex.path("name").asText().contains("ExportRanges")) {
+        continue;
+      }
+      JsonNode detail = cluster.rest("/jobs/" + jid + "/vertices/" + vertex.path("id").asText());
+      java.util.Set<String> taskManagers = new java.util.HashSet<>();
+      List<Long> written = new ArrayList<>();
+      for (JsonNode subtask : detail.path("subtasks")) {
+        long out = subtask.path("metrics").path("write-records").asLong();
+        written.add(out);
+        if (out > 0) {
+          taskManagers.add(subtask.path("taskmanager-id").asText());
+        }
+      }
+      System.out.println("ExportRanges records out per subtask: " + written);
+      assertEquals(2, taskManagers.size(), "ranges exported on both TaskManagers: " + written);
+      return;
+    }
+    throw new AssertionError("no vertex named ExportRanges in job " + jid);
   }
 
   private static String errorLine(JavaProcess.Result result) {
