@@ -171,6 +171,24 @@ public final class FlinkSessionCluster implements AutoCloseable {
     return jobs;
   }
 
+  /**
+   * The subtasks (with their {@code taskmanager-id} and {@code metrics}) of the first vertex of job
+   * {@code jid} whose name contains {@code nameContains}; empty if there is none.
+   */
+  public List<JsonNode> subtasks(String jid, String nameContains)
+      throws IOException, InterruptedException {
+    List<JsonNode> subtasks = new ArrayList<>();
+    for (JsonNode vertex : rest("/jobs/" + jid).path("vertices")) {
+      if (vertex.path("name").asText().contains(nameContains)) {
+        rest("/jobs/" + jid + "/vertices/" + vertex.path("id").asText())
+            .path("subtasks")
+            .forEach(subtasks::add);
+        break;
+      }
+    }
+    return subtasks;
+  }
+
   /** The process ids among {@link #pids()} that are still alive. */
   public List<Long> alivePids() {
     List<Long> alive = new ArrayList<>();
