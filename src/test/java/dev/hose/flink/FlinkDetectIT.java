@@ -28,6 +28,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.bytedeco.ffmpeg.global.avcodec;
+import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Java2DFrameConverter;
 import org.junit.jupiter.api.AfterAll;
@@ -146,7 +147,8 @@ class FlinkDetectIT {
     }
     assertTrue(max >= 2, "job ran with parallelism >= 2");
     List<Long> videosIn = new ArrayList<>();
-    for (JsonNode subtask : cluster.subtasks(job.path("jid").asText(), "ParMultiDo(DetectVideo)")) {
+    String jid = job.path("jid").asText();
+    for (JsonNode subtask : cluster.subtasks(jid, "at DetectVideos/DetectVideo)")) {
       videosIn.add(subtask.path("metrics").path("read-records").asLong());
     }
     // Random keys spread the videos, so both subtasks usually get some; reported, not asserted.
@@ -227,6 +229,7 @@ class FlinkDetectIT {
 
   /** Four seconds of a white square crossing a grey background, MPEG-4 at 10 fps. */
   private static void writeVideo(Path file, int seed) throws IOException {
+    avutil.av_log_set_level(avutil.AV_LOG_ERROR);
     int width = 160;
     int height = 120;
     try (FFmpegFrameRecorder recorder = new FFmpegFrameRecorder(file.toFile(), width, height);
