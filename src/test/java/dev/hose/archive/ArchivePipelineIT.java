@@ -216,6 +216,42 @@ class ArchivePipelineIT {
   }
 
   @Test
+  void leftoversOfAKilledRunAreRemovedByCleanupAndByTheNextRun() throws Exception {
+    for (boolean viaCleanup : new boolean[] {true, false}) {
+      String prefix = "killed-" + viaCleanup + "/";
+      leaveDebris(prefix);
+      assertEquals(1, servers.pendingUploads());
+      if (viaCleanup) {
+        ArchiveRun.archive(servers, "--tables=events", "--output=s3://hose/" + prefix, "--cleanup");
+        assertEquals(List.of(), servers.keys(prefix));
+      } else {
+        ArchiveRun.archive(servers, "--tables=events", "--output=s3://hose/" + prefix);
+        List<String> keys = servers.keys(prefix);
+        assertTrue(keys.stream().noneMatch(k -> k.contains("_hose_temp")), keys.toString());
+        assertTrue(keys.stream().noneMatch(k -> k.contains("part-00007-of-00009")), keys.toString());
+        assertTrue(keys.contains(prefix + "public.events/_manifest.json"));
+      }
+      assertEquals(0, servers.pendingUploads());
+    }
+  }
+
+  /** What a run killed mid-way leaves: temp objects, a pending upload, an uncommitted shard. */
+  private static void leaveDebris(String prefix) {
+    try (var s3 = servers.s3Client()) {
+      var body = software.amazon.awssdk.core.sync.RequestBody.fromString("partial");
+      s3.putObject(b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00000-of-00002.jsonl.gz.x"), body);
+      s3.putObject(b -> b.bucket("hose").key(prefix + "public.events/part-00007-of-00009.jsonl.gz"), body);
+      String upload =
+          s3.createMultipartUpload(b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y"))
+              .uploadId();
+      s3.uploadPart(
+          b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y")
+              .uploadId(upload).partNumber(1),
+          software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[5 << 20]));
+    }
+  }
+
+  @Test
   void badInputGetsOneLineAndLeavesNothing() throws Exception {
     String s3 = "--output=s3://hose/bad/";
     assertBad(cli("--tables=public.nope", s3), "table public.nope does not exist");
