@@ -136,7 +136,8 @@ resolve_classpath() {
   if ! mvn -B -q -o -f "$HERE/pom.xml" dependency:build-classpath -Dmdep.outputFile="$out" \
       >"$LOGS/mvn.log" 2>&1; then
     mvn -B -q -f "$HERE/pom.xml" dependency:build-classpath -Dmdep.outputFile="$out" \
-      >>"$LOGS/mvn.log" 2>&1 || { cat "$LOGS/mvn.log" >&2; die "cannot resolve the Flink classpath"; }
+      >>"$LOGS/mvn.log" 2>&1 \
+      || { cat "$LOGS/mvn.log" >&2; die "cannot resolve the Flink classpath"; }
   fi
   cat "$out"
 }
@@ -239,7 +240,7 @@ SLOTS_PER_TASKMANAGER=$SLOTS
 PIDS="${pids% }"
 EOF
       echo "Flink session cluster up: $TASKMANAGERS TaskManager(s) x $SLOTS slot(s)"
-      echo "  Web UI and --flinkMaster: http://127.0.0.1:$REST_PORT  (--flinkMaster=127.0.0.1:$REST_PORT)"
+      echo "  Web UI: http://127.0.0.1:$REST_PORT   submit with --flinkMaster=127.0.0.1:$REST_PORT"
       echo "  logs: $LOGS   stop: $0 stop --dir $DIR"
       return 0
     fi

@@ -48,8 +48,10 @@ class FlinkArchiveIT {
   private static final String SMALL_TABLES = "public.orders,public.notes,public.empty_table";
   private static final int ORDERS = 30_000;
   private static final int NOTES = 5_000;
+
   /** About 400 MB in PostgreSQL, against a TaskManager heap of 256 MiB. */
   private static final int BIG_ROWS = 850_000;
+
   private static final int TASK_HEAP_MB = 128;
 
   private Path work;
@@ -66,7 +68,9 @@ class FlinkArchiveIT {
     postgres = EmbeddedPostgresServer.start(work.resolve("pg"), password);
     postgres.createDatabase(DB);
     createTables();
-    s3 = S3Server.start(work.resolve("s3"), 0, "hose-it-access", "hose-it-secret-" + UUID.randomUUID());
+    s3 =
+        S3Server.start(
+            work.resolve("s3"), 0, "hose-it-access", "hose-it-secret-" + UUID.randomUUID());
     s3.createBucket(BUCKET);
     cluster =
         FlinkSessionCluster.builder(work.resolve("cluster"))
@@ -113,7 +117,9 @@ class FlinkArchiveIT {
 
     Map<String, List<String>> expected = rowsByTable("direct");
     Map<String, List<String>> actual = rowsByTable("flink");
-    assertEquals(List.of("public.empty_table", "public.notes", "public.orders"), List.copyOf(expected.keySet()));
+    assertEquals(
+        List.of("public.empty_table", "public.notes", "public.orders"),
+        List.copyOf(expected.keySet()));
     assertEquals(ORDERS, expected.get("public.orders").size());
     assertEquals(NOTES, expected.get("public.notes").size());
     assertEquals(0, expected.get("public.empty_table").size());
@@ -179,7 +185,9 @@ class FlinkArchiveIT {
     long heapBytes = 0;
     for (JsonNode tm : cluster.rest("/taskmanagers").path("taskmanagers")) {
       JsonNode memory = tm.path("memoryConfiguration");
-      heapBytes = Math.max(heapBytes, memory.path("frameworkHeap").asLong() + memory.path("taskHeap").asLong());
+      heapBytes =
+          Math.max(
+              heapBytes, memory.path("frameworkHeap").asLong() + memory.path("taskHeap").asLong());
     }
     assertTrue(heapBytes > 0 && tableBytes > heapBytes, tableBytes + " <= heap " + heapBytes);
 
@@ -196,7 +204,11 @@ class FlinkArchiveIT {
     System.out.printf(
         "big table: %d rows, %d MiB in PostgreSQL, TaskManager heap %d MiB, archived on the cluster"
             + " in %ds; peak TaskManager heap used %d MiB%n",
-        rows, tableBytes >> 20, heapBytes >> 20, result.elapsed().toSeconds(), sampler.maxUsed() >> 20);
+        rows,
+        tableBytes >> 20,
+        heapBytes >> 20,
+        result.elapsed().toSeconds(),
+        sampler.maxUsed() >> 20);
     assertEquals(BIG_ROWS, rows);
     assertExportSpreadOverTaskManagers(cluster.jobs().get(0));
   }
@@ -219,7 +231,9 @@ class FlinkArchiveIT {
 
   private static String errorLine(JavaProcess.Result result) {
     return result.output().lines().filter(l -> l.startsWith("hose ")).findFirst().orElse("?")
-        + " (exit " + result.exitCode() + ")";
+        + " (exit "
+        + result.exitCode()
+        + ")";
   }
 
   private JavaProcess archiveOnCluster(String tables, String prefix) {
@@ -259,7 +273,8 @@ class FlinkArchiveIT {
         if (rel.getNameCount() != 2 || rel.getName(0).toString().startsWith(".")) {
           continue;
         }
-        List<String> lines = rows.computeIfAbsent(rel.getName(0).toString(), t -> new ArrayList<>());
+        List<String> lines =
+            rows.computeIfAbsent(rel.getName(0).toString(), t -> new ArrayList<>());
         if (name.startsWith("part-") && name.endsWith(".jsonl.gz")) {
           try (BufferedReader r =
               new BufferedReader(
@@ -302,13 +317,16 @@ class FlinkArchiveIT {
               + " CASE WHEN i % 4 = 0 THEN NULL ELSE date '2026-01-01' + (i % 300) END,"
               + " jsonb_build_object('n', i, 'q', 'quote \" and \\\\ backslash', 'u', 'üñï'),"
               + " ARRAY[i % 2 = 0, i % 3 = 0]"
-              + " FROM generate_series(1, " + ORDERS + ") i");
+              + " FROM generate_series(1, "
+              + ORDERS
+              + ") i");
       s.execute("CREATE TABLE public.notes (author text, body text, at timestamp)");
       s.execute(
-          "INSERT INTO public.notes SELECT 'a' || (i % 13),"
-              + " CASE WHEN i % 7 = 0 THEN NULL ELSE 'line one' || chr(10) || 'tab' || chr(9) || i END,"
-              + " timestamp '2026-02-01' + i * interval '1 minute'"
-              + " FROM generate_series(1, " + NOTES + ") i");
+          "INSERT INTO public.notes SELECT 'a' || (i % 13), CASE WHEN i % 7 = 0 THEN NULL ELSE"
+              + " 'line one' || chr(10) || 'tab' || chr(9) || i END, timestamp '2026-02-01' + i *"
+              + " interval '1 minute' FROM generate_series(1, "
+              + NOTES
+              + ") i");
       s.execute("CREATE TABLE public.empty_table (id integer PRIMARY KEY, v text)");
       s.execute(
           "CREATE TABLE public.big_events (id bigint PRIMARY KEY, kind text NOT NULL,"
@@ -316,7 +334,9 @@ class FlinkArchiveIT {
       s.execute(
           "INSERT INTO public.big_events SELECT i, 'kind-' || (i % 17), repeat(md5(i::text), 12),"
               + " timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second'"
-              + " FROM generate_series(1, " + BIG_ROWS + ") i");
+              + " FROM generate_series(1, "
+              + BIG_ROWS
+              + ") i");
       s.execute("ANALYZE");
     }
   }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.TestInstance;
  * The session cluster itself: cluster.sh starts separate JobManager and TaskManager JVMs, a job
  * submitted with runner-configs/flink-cluster.properties runs in parallel on the TaskManagers, a
  * failure on a worker reaches the client with its cause, and stop leaves no process behind. Both
- * probe jobs load the JavaCV natives in their own job classloader, as detect does: the second
- * job in the same TaskManager must not clash with the first.
+ * probe jobs load the JavaCV natives in their own job classloader, as detect does: the second job
+ * in the same TaskManager must not clash with the first.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FlinkClusterIT {

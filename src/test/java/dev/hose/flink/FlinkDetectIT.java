@@ -176,7 +176,9 @@ class FlinkDetectIT {
     System.out.println(
         "bad detector: "
             + result.output().lines().filter(l -> l.startsWith("hose ")).findFirst().orElse("?")
-            + " (exit " + result.exitCode() + ")");
+            + " (exit "
+            + result.exitCode()
+            + ")");
   }
 
   private static boolean detectIsBuilt() {
@@ -207,8 +209,7 @@ class FlinkDetectIT {
     if (runnerConfig.equals("flink-cluster")) {
       args.add("--flinkMaster=" + cluster.flinkMaster());
     }
-    return JavaProcess.hose(args.toArray(new String[0]))
-        .timeout(java.time.Duration.ofMinutes(10));
+    return JavaProcess.hose(args.toArray(new String[0])).timeout(java.time.Duration.ofMinutes(10));
   }
 
   private static List<String> lines(Path dir, String prefix) throws IOException {

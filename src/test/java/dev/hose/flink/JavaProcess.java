@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs hose the way users do, in its own JVM ({@code java -jar target/hose.jar ...}), and
- * captures its exit code and output. Output goes to a file, so a chatty job cannot block it.
+ * Runs hose the way users do, in its own JVM ({@code java -jar target/hose.jar ...}), and captures
+ * its exit code and output. Output goes to a file, so a chatty job cannot block it.
  */
 final class JavaProcess {
   /** The bundled jar that {@code mvn package} built (failsafe passes its path as hose.jar). */

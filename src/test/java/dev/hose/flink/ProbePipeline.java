@@ -78,7 +78,9 @@ public final class ProbePipeline implements Command {
     Pipeline p = Pipeline.create(options);
     p.apply("GenerateElements", GenerateSequence.from(0).to(options.getElements()))
         .apply("SpreadOverWorkers", Reshuffle.viaRandomKey())
-        .apply("TagWithWorkerPid", ParDo.of(new TagWithWorkerPidFn(options.getFailOn(), options.getLoadNatives())))
+        .apply(
+            "TagWithWorkerPid",
+            ParDo.of(new TagWithWorkerPidFn(options.getFailOn(), options.getLoadNatives())))
         .apply(
             "WriteParts",
             TextIO.write().to(options.getOutput() + "/part").withSuffix(".txt").withNumShards(4));

@@ -47,8 +47,7 @@ public final class FlinkSessionCluster implements AutoCloseable {
 
   /** The project's checkout: failsafe and surefire run tests with the module as working dir. */
   public static Path projectDir() {
-    return Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
-        .toAbsolutePath();
+    return Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
   }
 
   /** Configures and starts a cluster. */
@@ -158,7 +157,8 @@ public final class FlinkSessionCluster implements AutoCloseable {
             HttpRequest.newBuilder(restUrl().resolve(path)).timeout(Duration.ofSeconds(30)).build(),
             HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
-      throw new IOException("GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
+      throw new IOException(
+          "GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
     }
     return JSON.readTree(response.body());
   }
