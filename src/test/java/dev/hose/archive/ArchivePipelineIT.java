@@ -173,11 +173,13 @@ class ArchivePipelineIT {
             () -> {
               try (Connection c = servers.connect();
                   Statement s = c.createStatement()) {
+                c.setAutoCommit(false); // each batch's insert and update commit together
                 for (int i = 1; !stop.get() && i < 10_000; i++) {
                   s.execute(
                       "INSERT INTO moving SELECT 1000000 + " + i + " * 100 + g, " + i
                           + " FROM generate_series(1, 100) g");
                   s.execute("UPDATE moving SET v = " + i + " WHERE id = " + i);
+                  c.commit();
                   batches.add(i);
                 }
               } catch (Exception e) {
