@@ -112,7 +112,7 @@ public final class SyntheticVideo {
       recorder.setVideoCodecName(codec);
       recorder.setFrameRate(fps);
       recorder.setGopSize((int) Math.max(1, Math.round(fps)));
-      if (codec.equals("ffv1")) {
+      if (codec.equals("ffv1") || codec.equals("rawvideo")) {
         recorder.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P);
       } else if (codec.equals("mjpeg")) {
         recorder.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ420P);
