@@ -29,10 +29,31 @@ public final class CommandLine {
   /** Parses {@code args} into options of type {@code type}, validating required options. */
   public static <T extends PipelineOptions> T parse(String[] args, Class<T> type) {
     PipelineOptionsFactory.register(type);
+    String[] merged = withDefaults(args);
+    checkS3Region(merged);
     try {
-      return PipelineOptionsFactory.fromArgs(withDefaults(args)).withValidation().as(type);
+      return PipelineOptionsFactory.fromArgs(merged).withValidation().as(type);
     } catch (IllegalArgumentException e) {
       throw new UserError(firstLine(e.getMessage()), e);
+    }
+  }
+
+  /**
+   * Without a region the AWS SDK probes EC2 instance metadata: slow, and wrong off EC2. Any s3://
+   * path therefore needs {@code --awsRegion} (or AWS_REGION).
+   */
+  static void checkS3Region(String[] args) {
+    boolean usesS3 = false;
+    for (String arg : args) {
+      usesS3 |= arg.contains("=s3://");
+    }
+    if (usesS3
+        && !isGiven(args, "awsRegion")
+        && System.getenv("AWS_REGION") == null
+        && System.getenv("AWS_DEFAULT_REGION") == null) {
+      throw new UserError(
+          "s3:// paths need --awsRegion (e.g. --awsRegion=us-east-1; any name works for"
+              + " S3-compatible servers)");
     }
   }
 
