@@ -212,7 +212,7 @@ public final class VideoProcessor implements AutoCloseable {
    * anything else is not a video.
    */
   private static VideoFailure openFailure(Path file, Exception e) {
-    String message = String.valueOf(e.getMessage());
+    String message = clean(String.valueOf(e.getMessage()), file);
     if (message.contains("avcodec_find_decoder") || message.contains("Unsupported")) {
       return new VideoFailure(Reason.DECODE_ERROR, "unsupported codec: " + message, e);
     }
@@ -220,6 +220,16 @@ public final class VideoProcessor implements AutoCloseable {
       return new VideoFailure(Reason.DECODE_ERROR, "broken or truncated video: " + message, e);
     }
     return new VideoFailure(Reason.NOT_A_VIDEO, "not a video: " + message, e);
+  }
+
+  /** JavaCV's message without the scratch path and its hints about logging. */
+  static String clean(String message, Path file) {
+    String s = message.replace("\"" + file + "\"", "").replace(file.toString(), "");
+    int hint = s.indexOf(" (Has setFormat");
+    if (hint < 0) {
+      hint = s.indexOf(" (For more details");
+    }
+    return (hint < 0 ? s : s.substring(0, hint)).replaceAll("\\s+", " ").strip();
   }
 
   /** Whether the file starts like MP4/MOV, Matroska/WebM, AVI, MPEG-TS/PS, FLV or Ogg. */
