@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.ffmpeg.global.swscale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
@@ -95,6 +96,8 @@ public final class VideoProcessor implements AutoCloseable {
         FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(file.toFile());
         OpenCVFrameConverter.ToMat converter = new OpenCVFrameConverter.ToMat()) {
       grabber.setImageMode(FrameGrabber.ImageMode.GRAY);
+      // Detectors work on small gray frames: the fast scaler is plenty and much cheaper.
+      grabber.setImageScalingFlags(swscale.SWS_FAST_BILINEAR);
       try {
         grabber.start();
       } catch (FrameGrabber.Exception | RuntimeException e) {
@@ -224,7 +227,7 @@ public final class VideoProcessor implements AutoCloseable {
 
   /** JavaCV's message without the scratch path and its hints about logging. */
   static String clean(String message, Path file) {
-    String s = message.replace("\"" + file + "\"", "").replace(file.toString(), "");
+    String s = message.replace(" \"" + file + "\"", "").replace(file.toString(), "");
     int hint = s.indexOf(" (Has setFormat");
     if (hint < 0) {
       hint = s.indexOf(" (For more details");

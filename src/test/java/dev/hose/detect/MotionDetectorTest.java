@@ -16,14 +16,19 @@ class MotionDetectorTest {
 
   @Test
   void motionBoxesOverlapTheMovingSquare() throws Exception {
-    String[][] codecs = {{"mpeg4", "mp4"}, {"libopenh264", "mp4"}, {"libvpx", "webm"}};
+    String[][] codecs = {
+      {"mpeg4", "mp4", "320"}, {"libopenh264", "mp4", "320"}, {"libvpx", "webm", "320"},
+      {"libopenh264", "mp4", "1280"}
+    };
     for (String[] codec : codecs) {
-      SyntheticVideo video = SyntheticVideo.create().frames(45).codec(codec[0], codec[1]);
-      Path file = video.write(dir.resolve("moving-" + codec[0] + "." + codec[1]));
+      int width = Integer.parseInt(codec[2]);
+      SyntheticVideo video =
+          SyntheticVideo.create().size(width, width * 9 / 16).frames(45).codec(codec[0], codec[1]);
+      Path file = video.write(dir.resolve("moving-" + codec[0] + "-" + width + "." + codec[1]));
       VideoResult result = analyze(file, 15.0);
 
       assertEquals(45, result.framesDecoded(), codec[0]);
-      assertEquals(320, result.width());
+      assertEquals(width, result.width());
       Map<Long, List<Detection>> byFrame =
           result.detections().stream().collect(Collectors.groupingBy(Detection::frame));
       int judged = 0;
