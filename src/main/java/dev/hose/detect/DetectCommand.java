@@ -19,7 +19,8 @@ public final class DetectCommand implements Command {
   public int run(String[] args) throws Exception {
     DetectOptions options = CommandLine.parse(args, DetectOptions.class);
     DetectPipeline.run(options);
-    System.out.println("detect: results, failures and _manifest.json are under " + options.getOutput());
+    System.out.println(
+        "detect: results, failures and _manifest.json are under " + options.getOutput());
     return 0;
   }
 }

@@ -60,7 +60,8 @@ public final class DetectDemo {
       lines.add(base + "missing.mp4");
       Path urls = Files.write(workDir.resolve("detect-urls.jsonl"), lines);
       Path output = workDir.resolve("detect-out");
-      out.println("detect: " + lines.size() + " URLs served from " + base + " (list: " + urls + ")");
+      out.println(
+          "detect: " + lines.size() + " URLs served from " + base + " (list: " + urls + ")");
 
       DetectOptions options =
           CommandLine.parse(

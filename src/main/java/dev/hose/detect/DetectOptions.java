@@ -44,7 +44,8 @@ public interface DetectOptions extends HoseOptions {
 
   void setWorkingWidth(int value);
 
-  @Description("Largest video accepted, in bytes; larger ones are refused before or while downloading.")
+  @Description(
+      "Largest video accepted, in bytes; larger ones are refused before or while downloading.")
   @Default.Long(1L << 30)
   long getMaxVideoBytes();
 

@@ -53,16 +53,15 @@ public final class DetectPipeline {
   }
 
   /**
-   * Checks what can be checked before the pipeline starts: the options, that {@code --input}
-   * exists and that {@code --scratchDir} is writable. Throws {@link UserError}.
+   * Checks what can be checked before the pipeline starts: the options, that {@code --input} exists
+   * and that {@code --scratchDir} is writable. Throws {@link UserError}.
    */
   public static DetectConfig check(DetectOptions options) {
     DetectConfig config = DetectConfig.from(options);
     checkScratchDir(Path.of(options.getScratchDir()));
     FileSystems.setDefaultPipelineOptions(options);
     try {
-      MatchResult match =
-          FileSystems.match(options.getInput(), EmptyMatchTreatment.DISALLOW);
+      MatchResult match = FileSystems.match(options.getInput(), EmptyMatchTreatment.DISALLOW);
       if (match.status() != MatchResult.Status.OK || match.metadata().isEmpty()) {
         throw new UserError("--input " + options.getInput() + ": no such file");
       }
@@ -119,13 +118,17 @@ public final class DetectPipeline {
         failures.apply("CountFailed", Count.globally()).apply("FailedPart", part("failed"));
     PCollection<KV<String, String>> byReason =
         failures
-            .apply("FailureReasons", MapElements.into(TypeDescriptors.strings()).via(Failure::reason))
+            .apply(
+                "FailureReasons", MapElements.into(TypeDescriptors.strings()).via(Failure::reason))
             .apply("CountByReason", Count.perElement())
             .apply(
                 "ReasonParts",
                 MapElements.into(
                         TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
-                    .via(kv -> KV.of(WriteManifestFn.FAILED_PREFIX + kv.getKey(), "" + kv.getValue())));
+                    .via(
+                        kv ->
+                            KV.of(
+                                WriteManifestFn.FAILED_PREFIX + kv.getKey(), "" + kv.getValue())));
     PCollectionList.of(succeeded)
         .and(failed)
         .and(byReason)
@@ -134,7 +137,9 @@ public final class DetectPipeline {
         .apply("CollectManifestParts", Flatten.pCollections())
         .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))
         .apply("OneManifest", WithKeys.of("manifest"))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of())))
+        .setCoder(
+            KvCoder.of(
+                StringUtf8Coder.of(), KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of())))
         .apply("GatherManifest", GroupByKey.create())
         .apply("WriteManifest", ParDo.of(new WriteManifestFn(output, settings(options, config))));
   }

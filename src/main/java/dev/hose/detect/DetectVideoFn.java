@@ -11,8 +11,8 @@ import org.apache.beam.sdk.values.TupleTag;
 /**
  * Downloads each video into this instance's scratch space, decodes it and runs the detectors. The
  * scratch directory is created (and dead instances' leftovers swept) in {@code @Setup}; each
- * video's file is deleted before {@code @ProcessElement} returns, whatever happened; {@code
- * @Teardown} removes the directory as a safety net.
+ * video's file is deleted before {@code @ProcessElement} returns, whatever happened;
+ * {@code @Teardown} removes the directory as a safety net.
  */
 final class DetectVideoFn extends DoFn<VideoRef, VideoResult> {
   static final TupleTag<VideoResult> RESULTS = new TupleTag<>() {};

@@ -11,8 +11,8 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /**
  * Lines of a URL list to detections: parses the lines, fans the videos out over the workers and
@@ -45,15 +45,15 @@ public final class DetectVideos extends PTransform<PCollection<String>, PCollect
         parsed.get(ParseVideoRefsFn.FAILURES).setCoder(SerializableCoder.of(Failure.class));
 
     PCollectionView<Long> total =
-        refs.apply(
-            "CountVideos", Combine.globally(Count.<VideoRef>combineFn()).asSingletonView());
+        refs.apply("CountVideos", Combine.globally(Count.<VideoRef>combineFn()).asSingletonView());
     PCollectionTuple detected =
         refs.apply("FanOutVideos", Reshuffle.viaRandomKey())
             .apply(
                 "DetectVideo",
                 ParDo.of(new DetectVideoFn(config, total))
                     .withSideInputs(total)
-                    .withOutputTags(DetectVideoFn.RESULTS, TupleTagList.of(DetectVideoFn.FAILURES)));
+                    .withOutputTags(
+                        DetectVideoFn.RESULTS, TupleTagList.of(DetectVideoFn.FAILURES)));
     PCollection<VideoResult> results =
         detected.get(DetectVideoFn.RESULTS).setCoder(SerializableCoder.of(VideoResult.class));
     PCollection<Failure> failures =

@@ -3,8 +3,8 @@ package dev.hose.detect;
 import java.io.Serializable;
 
 /**
- * One detection on one sampled frame. The box is in source-video pixels; {@code score} is null
- * when the detector has none.
+ * One detection on one sampled frame. The box is in source-video pixels; {@code score} is null when
+ * the detector has none.
  */
 public record Detection(
     String detector,

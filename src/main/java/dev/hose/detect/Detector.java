@@ -4,10 +4,10 @@ import java.util.List;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * A detector. One instance lives as long as its DoFn instance (load models here) and is used by
- * one thread at a time; {@link #start} opens the state of one video. Adding a detector is one class
- * with a public no-argument constructor: name it in {@code --detectors} by class name, or add it
- * to {@link Detectors}.
+ * A detector. One instance lives as long as its DoFn instance (load models here) and is used by one
+ * thread at a time; {@link #start} opens the state of one video. Adding a detector is one class
+ * with a public no-argument constructor: name it in {@code --detectors} by class name, or add it to
+ * {@link Detectors}.
  */
 public interface Detector extends AutoCloseable {
   /** The name written in each detection. */

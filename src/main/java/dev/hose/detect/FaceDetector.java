@@ -15,7 +15,8 @@ import org.bytedeco.opencv.opencv_objdetect.CascadeClassifier;
 /** Frontal faces with the Haar cascade that ships inside the OpenCV jar. */
 public final class FaceDetector implements Detector {
   static final String CASCADE =
-      "/org/bytedeco/opencv/" + Loader.getPlatform()
+      "/org/bytedeco/opencv/"
+          + Loader.getPlatform()
           + "/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
 
   private final CascadeClassifier classifier;

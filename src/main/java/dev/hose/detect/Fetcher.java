@@ -65,8 +65,7 @@ final class Fetcher {
    * Copies {@code source} into {@code file}, failing with {@link Reason#TOO_LARGE} as soon as more
    * than {@code maxBytes} arrive. Returns the bytes copied.
    */
-  static long copy(Source source, Path file, long maxBytes, Deadline deadline)
-      throws VideoFailure {
+  static long copy(Source source, Path file, long maxBytes, Deadline deadline) throws VideoFailure {
     long total = 0;
     byte[] buffer = new byte[64 * 1024];
     try (InputStream in = source.stream();

@@ -25,6 +25,7 @@ import org.bytedeco.opencv.opencv_video.BackgroundSubtractorMOG2;
 public final class MotionDetector implements Detector {
   /** Blobs smaller than this fraction of the frame are noise. */
   static final double MIN_AREA_FRACTION = 0.001;
+
   /** Width at which the background model runs. */
   static final int ANALYSIS_WIDTH = 320;
 

@@ -13,6 +13,7 @@ import org.apache.beam.sdk.values.TupleTag;
 final class ParseVideoRefsFn extends DoFn<String, VideoRef> {
   static final TupleTag<VideoRef> REFS = new TupleTag<>() {};
   static final TupleTag<Failure> FAILURES = new TupleTag<>() {};
+
   /** Lines longer than this are cut in failure records. */
   static final int MAX_LINE_IN_RECORD = 2_000;
 

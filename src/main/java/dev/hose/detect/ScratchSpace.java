@@ -44,10 +44,12 @@ public final class ScratchSpace implements Closeable {
   static final String PREFIX = "hose-detect-";
   static final String LOCK = ".lock";
   static final String OWNER = "owner";
+
   /** A directory without an owner record is only swept once it is this old (it may be new). */
   static final Duration GRACE = Duration.ofMinutes(1);
 
   private static final Logger LOG = LoggerFactory.getLogger(ScratchSpace.class);
+
   /** Instance directories of this JVM; the lock table cannot be asked about our own locks. */
   private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
 
@@ -89,7 +91,8 @@ public final class ScratchSpace implements Closeable {
     try {
       Files.createDirectory(dir);
       channel =
-          FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          FileChannel.open(
+              dir.resolve(LOCK), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       FileLock lock = channel.lock();
       Files.writeString(dir.resolve(OWNER), ownerRecord(), StandardCharsets.UTF_8);
       Budget budget = BUDGETS.computeIfAbsent(realRoot, r -> new Budget(budgetBytes));
@@ -267,7 +270,9 @@ public final class ScratchSpace implements Closeable {
     return started.get().toString().equals(recorded);
   }
 
-  /** Deletes {@code dir} and everything in it, refusing anything that is not inside {@code root}. */
+  /**
+   * Deletes {@code dir} and everything in it, refusing anything that is not inside {@code root}.
+   */
   static void deleteTree(Path root, Path dir) throws IOException {
     Path normalized = dir.toAbsolutePath().normalize();
     if (!normalized.startsWith(root) || normalized.equals(root)) {

@@ -98,7 +98,9 @@ public final class SyntheticVideo {
     int step = Math.max(2, (int) Math.round(width / (1.5 * fps)));
     int travel = (i * step) % (2 * rangeX);
     int x = 1 + (travel <= rangeX ? travel : 2 * rangeX - travel);
-    int y = (height - side) / 2 + (int) Math.round((height / 6.0) * Math.sin(i * 2 * Math.PI / (fps * 2)));
+    int y =
+        (height - side) / 2
+            + (int) Math.round((height / 6.0) * Math.sin(i * 2 * Math.PI / (fps * 2)));
     return new int[] {x, y, side, side};
   }
 

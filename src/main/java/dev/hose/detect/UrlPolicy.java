@@ -67,8 +67,7 @@ public final class UrlPolicy {
       }
       case "file" -> {
         if (!allowLocalFiles) {
-          throw new VideoFailure(
-              Reason.URL_NOT_ALLOWED, "file:// URLs need --allowLocalFiles");
+          throw new VideoFailure(Reason.URL_NOT_ALLOWED, "file:// URLs need --allowLocalFiles");
         }
       }
       default ->

@@ -80,8 +80,7 @@ public final class VideoProcessor implements AutoCloseable {
     } catch (IOException e) {
       Progress.failed();
       return new Outcome(
-          null,
-          Failure.of(ref, new VideoFailure(Reason.DOWNLOAD_FAILED, "scratch file: " + e, e)));
+          null, Failure.of(ref, new VideoFailure(Reason.DOWNLOAD_FAILED, "scratch file: " + e, e)));
     }
   }
 
@@ -134,7 +133,8 @@ public final class VideoProcessor implements AutoCloseable {
         try {
           frame = grabber.grabImage();
         } catch (FrameGrabber.Exception | RuntimeException e) {
-          throw new VideoFailure(Reason.DECODE_ERROR, "frame " + decoded + ": " + e.getMessage(), e);
+          throw new VideoFailure(
+              Reason.DECODE_ERROR, "frame " + decoded + ": " + e.getMessage(), e);
         }
         if (frame == null) {
           break;

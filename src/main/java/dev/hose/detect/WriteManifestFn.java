@@ -16,8 +16,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
 
 /**
- * Writes {@code _manifest.json} from the counts and the names of the finished output files. It
- * runs after both outputs are finalized, so its presence means the run is complete.
+ * Writes {@code _manifest.json} from the counts and the names of the finished output files. It runs
+ * after both outputs are finalized, so its presence means the run is complete.
  */
 final class WriteManifestFn extends DoFn<KV<String, Iterable<KV<String, String>>>, String> {
   static final String MANIFEST = "_manifest.json";
@@ -53,9 +53,12 @@ final class WriteManifestFn extends DoFn<KV<String, Iterable<KV<String, String>>
       } else if (key.equals(FAILED)) {
         failed += Long.parseLong(part.getValue());
       } else if (key.startsWith(FAILED_PREFIX)) {
-        byReason.merge(key.substring(FAILED_PREFIX.length()), Long.parseLong(part.getValue()), Long::sum);
+        byReason.merge(
+            key.substring(FAILED_PREFIX.length()), Long.parseLong(part.getValue()), Long::sum);
       } else if (key.startsWith("file:")) {
-        files.computeIfAbsent(key.substring(5), k -> new java.util.ArrayList<>()).add(part.getValue());
+        files
+            .computeIfAbsent(key.substring(5), k -> new java.util.ArrayList<>())
+            .add(part.getValue());
       }
     }
     manifest.put("videos", succeeded + failed);
@@ -75,7 +78,8 @@ final class WriteManifestFn extends DoFn<KV<String, Iterable<KV<String, String>>
         FileSystems.matchNewResource(output, true)
             .resolve(MANIFEST, StandardResolveOptions.RESOLVE_FILE);
     String json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(manifest);
-    try (OutputStream os = Channels.newOutputStream(FileSystems.create(target, "application/json"))) {
+    try (OutputStream os =
+        Channels.newOutputStream(FileSystems.create(target, "application/json"))) {
       os.write((json + "\n").getBytes(StandardCharsets.UTF_8));
     }
     out.output(target.toString());

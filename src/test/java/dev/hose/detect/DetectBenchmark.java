@@ -54,7 +54,14 @@ public final class DetectBenchmark {
     }
     System.out.printf(
         "%d clips of %d s, %dx%d at %.0f fps (%s); detectors=%s sampleFps=%.1f; %d CPUs%n",
-        clips, seconds, width, height, fps, codec, detectors, sampleFps,
+        clips,
+        seconds,
+        width,
+        height,
+        fps,
+        codec,
+        detectors,
+        sampleFps,
         Runtime.getRuntime().availableProcessors());
 
     String ffmpeg;
@@ -63,7 +70,9 @@ public final class DetectBenchmark {
     } catch (UnsatisfiedLinkError e) {
       throw new IllegalStateException(
           "cannot load the ffmpeg executable from the JavaCV jar (its libavdevice needs the"
-              + " system's libpulse.so.0: apt-get install libpulse0): " + e.getMessage(), e);
+              + " system's libpulse.so.0: apt-get install libpulse0): "
+              + e.getMessage(),
+          e);
     }
     String libraryPath = ffmpegLibraryPath(Path.of(ffmpeg).getParent(), dir.resolve("ffmpeg-libs"));
     Run baseline = ffmpeg(ffmpeg, libraryPath, files, List.of());
@@ -83,14 +92,16 @@ public final class DetectBenchmark {
             true);
     long frames = 0;
     long start;
-    try (ScratchSpace space = ScratchSpace.open(dir.resolve("scratch"), config.scratchBudgetBytes());
+    try (ScratchSpace space =
+            ScratchSpace.open(dir.resolve("scratch"), config.scratchBudgetBytes());
         VideoProcessor processor = new VideoProcessor(config, space)) {
       // Untimed warm-up: loading the native libraries and JIT compilation happen once per worker.
       Path first = files.get(0);
       processor.process(new VideoRef("warm-up", first.toUri().toString()));
       start = System.nanoTime();
       for (Path f : files) {
-        VideoProcessor.Outcome o = processor.process(new VideoRef(f.toString(), f.toUri().toString()));
+        VideoProcessor.Outcome o =
+            processor.process(new VideoRef(f.toString(), f.toUri().toString()));
         if (o.failure() != null) {
           throw new IllegalStateException(o.failure().toString());
         }
@@ -100,7 +111,8 @@ public final class DetectBenchmark {
     double detectSeconds = (System.nanoTime() - start) / 1e9;
     Run detect = new Run(detectSeconds, frames, peakRssKb(ProcessHandle.current().pid()));
 
-    System.out.printf("%-34s %9s %11s %13s %13s%n", "", "videos/s", "frames/s", "peak RSS MiB", "wall s");
+    System.out.printf(
+        "%-34s %9s %11s %13s %13s%n", "", "videos/s", "frames/s", "peak RSS MiB", "wall s");
     print("ffmpeg -i F -f null - (decode only)", clips, baseline);
     print("ffmpeg -threads 1 (decode only)", clips, oneThread);
     print("hose detect (download+decode+" + detectors + ")", clips, detect);
@@ -142,14 +154,16 @@ public final class DetectBenchmark {
     long peak = 0;
     long start = System.nanoTime();
     for (Path f : files) {
-      List<String> cmd = new ArrayList<>(List.of(ffmpeg, "-hide_banner", "-nostdin", "-v", "error"));
+      List<String> cmd =
+          new ArrayList<>(List.of(ffmpeg, "-hide_banner", "-nostdin", "-v", "error"));
       cmd.addAll(extra);
       cmd.addAll(List.of("-i", f.toString(), "-f", "null", "-progress", "pipe:1", "-"));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("LD_LIBRARY_PATH", libraryPath);
       Process p = pb.start();
       long last = 0;
-      try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+      try (var reader =
+          new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
         String line;
         while ((line = reader.readLine()) != null) {
           if (line.startsWith("frame=")) {

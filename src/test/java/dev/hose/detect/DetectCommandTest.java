@@ -39,7 +39,9 @@ class DetectCommandTest {
     Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
     String err =
         runExpectingUserError(
-            "--input=" + input, "--output=" + dir.resolve("out"), "--scratchDir=" + file.resolve("sub"));
+            "--input=" + input,
+            "--output=" + dir.resolve("out"),
+            "--scratchDir=" + file.resolve("sub"));
     assertTrue(err.contains("--scratchDir") && err.contains("not writable"), err);
     assertTrue(!Files.exists(dir.resolve("out")), "the pipeline started");
   }

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DetectMemoryIT {
   static final int VIDEOS = 200;
+
   /** Allowed growth of RSS from the early samples to the late ones. */
   static final long TOLERANCE_KB = 48 * 1024;
 
@@ -31,17 +32,42 @@ class DetectMemoryIT {
   void rssDoesNotClimbOverHundredsOfVideos() throws Exception {
     List<String> urls = new ArrayList<>();
     urls.add(SyntheticVideo.create().write(dir.resolve("a.mp4")).toUri().toString());
-    urls.add(SyntheticVideo.create().codec("libvpx", "webm").write(dir.resolve("b.webm")).toUri().toString());
-    urls.add(SyntheticVideo.create().size(640, 360).codec("libopenh264", "mp4").write(dir.resolve("c.mp4")).toUri().toString());
-    urls.add(SyntheticVideo.create().moving(false).codec("mjpeg", "avi").write(dir.resolve("d.avi")).toUri().toString());
+    urls.add(
+        SyntheticVideo.create()
+            .codec("libvpx", "webm")
+            .write(dir.resolve("b.webm"))
+            .toUri()
+            .toString());
+    urls.add(
+        SyntheticVideo.create()
+            .size(640, 360)
+            .codec("libopenh264", "mp4")
+            .write(dir.resolve("c.mp4"))
+            .toUri()
+            .toString());
+    urls.add(
+        SyntheticVideo.create()
+            .moving(false)
+            .codec("mjpeg", "avi")
+            .write(dir.resolve("d.avi"))
+            .toUri()
+            .toString());
     urls.add(BadFiles.truncated(dir.resolve("bad-truncated.mp4")).toUri().toString());
 
     Path scratch = dir.resolve("scratch");
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch",
-        "-cp", System.getProperty("java.class.path"),
-        RssProbeMain.class.getName(), scratch.toString(), "motion,faces", String.valueOf(VIDEOS)));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms128m",
+                "-Xmx128m",
+                "-XX:+AlwaysPreTouch",
+                "-cp",
+                System.getProperty("java.class.path"),
+                RssProbeMain.class.getName(),
+                scratch.toString(),
+                "motion,faces",
+                String.valueOf(VIDEOS)));
     command.addAll(urls);
     ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().put("MALLOC_ARENA_MAX", "2");
@@ -64,7 +90,8 @@ class DetectMemoryIT {
     assertEquals(0, child.exitValue());
     long early = max(rssKb, 40, 80);
     long late = max(rssKb, 160, 200);
-    System.out.printf("RSS kB: after 20=%d, max 40..80=%d, max 160..200=%d%n", rssKb[20], early, late);
+    System.out.printf(
+        "RSS kB: after 20=%d, max 40..80=%d, max 160..200=%d%n", rssKb[20], early, late);
     assertTrue(early > 0 && late > 0);
     assertTrue(
         late <= early + TOLERANCE_KB,

@@ -77,7 +77,8 @@ class DetectPipelineTest {
       assertEquals(2, failures.size());
       List<String> reasons = new ArrayList<>();
       failures.forEach(f -> reasons.add(f.get("reason").asText()));
-      assertTrue(reasons.containsAll(List.of("download_failed", "invalid_input")), reasons.toString());
+      assertTrue(
+          reasons.containsAll(List.of("download_failed", "invalid_input")), reasons.toString());
 
       JsonNode manifest = Json.read(Files.readString(out.resolve("_manifest.json")));
       assertEquals(4, manifest.get("videos").asInt());

@@ -39,10 +39,18 @@ class DetectVideosTest {
   static void serveVideos() throws IOException {
     http = VideoHttpServer.start();
     http.add("moving.mp4", SyntheticVideo.create().write(files.resolve("moving.mp4")));
-    http.add("static.webm", SyntheticVideo.create().moving(false).codec("libvpx", "webm")
-        .write(files.resolve("static.webm")));
-    http.add("big.avi", SyntheticVideo.create().frames(10).codec("rawvideo", "avi")
-        .write(files.resolve("big.avi")));
+    http.add(
+        "static.webm",
+        SyntheticVideo.create()
+            .moving(false)
+            .codec("libvpx", "webm")
+            .write(files.resolve("static.webm")));
+    http.add(
+        "big.avi",
+        SyntheticVideo.create()
+            .frames(10)
+            .codec("rawvideo", "avi")
+            .write(files.resolve("big.avi")));
     http.add("empty.mp4", BadFiles.empty(files.resolve("empty.mp4")));
     http.add("text.mp4", BadFiles.text(files.resolve("text.mp4")));
     http.add("image.mp4", BadFiles.image(files.resolve("image.mp4")));
@@ -110,7 +118,13 @@ class DetectVideosTest {
                 .apply(
                     "ResultSummaries",
                     MapElements.into(TypeDescriptors.strings())
-                        .via(r -> r.id() + " " + r.framesDecoded() + " " + !r.detections().isEmpty())))
+                        .via(
+                            r ->
+                                r.id()
+                                    + " "
+                                    + r.framesDecoded()
+                                    + " "
+                                    + !r.detections().isEmpty())))
         .containsInAnyOrder(UrlPolicy.idOf(moving) + " 30 true", "static 30 false");
     pipeline.run().waitUntilFinish();
   }

@@ -17,7 +17,9 @@ class MotionDetectorTest {
   @Test
   void motionBoxesOverlapTheMovingSquare() throws Exception {
     String[][] codecs = {
-      {"mpeg4", "mp4", "320"}, {"libopenh264", "mp4", "320"}, {"libvpx", "webm", "320"},
+      {"mpeg4", "mp4", "320"},
+      {"libopenh264", "mp4", "320"},
+      {"libvpx", "webm", "320"},
       {"libopenh264", "mp4", "1280"}
     };
     for (String[] codec : codecs) {

@@ -35,18 +35,26 @@ class ScratchSpaceTest {
           failure,
           assertThrows(
               VideoFailure.class,
-              () -> space.use("k", 10, f -> {
-                record(seen, f, "x");
-                throw failure;
-              })));
+              () ->
+                  space.use(
+                      "k",
+                      10,
+                      f -> {
+                        record(seen, f, "x");
+                        throw failure;
+                      })));
       assertGone(seen.get());
 
       assertThrows(
           IllegalStateException.class,
-          () -> space.use("k", 10, f -> {
-            record(seen, f, "x");
-            throw new IllegalStateException("detector bug");
-          }));
+          () ->
+              space.use(
+                  "k",
+                  10,
+                  f -> {
+                    record(seen, f, "x");
+                    throw new IllegalStateException("detector bug");
+                  }));
       assertGone(seen.get());
 
       OutOfMemoryError oom = new OutOfMemoryError("simulated");
@@ -54,19 +62,27 @@ class ScratchSpaceTest {
           oom,
           assertThrows(
               OutOfMemoryError.class,
-              () -> space.use("k", 10, f -> {
-                record(seen, f, "x");
-                throw oom;
-              })));
+              () ->
+                  space.use(
+                      "k",
+                      10,
+                      f -> {
+                        record(seen, f, "x");
+                        throw oom;
+                      })));
       assertGone(seen.get());
 
       assertThrows(
           InterruptedIOException.class,
-          () -> space.use("k", 10, f -> {
-            record(seen, f, "x");
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted");
-          }));
+          () ->
+              space.use(
+                  "k",
+                  10,
+                  f -> {
+                    record(seen, f, "x");
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted");
+                  }));
       assertTrue(Thread.interrupted());
       assertGone(seen.get());
 
@@ -89,15 +105,21 @@ class ScratchSpaceTest {
   void theBudgetIsReservedAndGivenBack() throws Exception {
     try (ScratchSpace space = ScratchSpace.open(root, 100)) {
       ScratchSpace.Budget budget = budgetOf(space);
-      space.use("a", 60, f -> {
-        assertEquals(40, budget.available());
-        return null;
-      });
+      space.use(
+          "a",
+          60,
+          f -> {
+            assertEquals(40, budget.available());
+            return null;
+          });
       assertEquals(100, budget.available());
-      space.use("a", 5_000, f -> {
-        assertEquals(0, budget.available());
-        return null;
-      });
+      space.use(
+          "a",
+          5_000,
+          f -> {
+            assertEquals(0, budget.available());
+            return null;
+          });
       assertEquals(100, budget.available());
     }
   }
@@ -109,7 +131,8 @@ class ScratchSpaceTest {
       Path dead = fakeInstance("hose-detect-dead", deadPid(), "");
       Files.writeString(dead.resolve("v-abc-1"), "half a video");
       Files.createSymbolicLink(dead.resolve("link"), outside);
-      Path reused = fakeInstance("hose-detect-reused", ProcessHandle.current().pid(), "1970-01-01T00:00:00Z");
+      Path reused =
+          fakeInstance("hose-detect-reused", ProcessHandle.current().pid(), "1970-01-01T00:00:00Z");
       Path unrelated = Files.createDirectory(root.resolve("someone-else"));
       try (ScratchSpace live = ScratchSpace.open(root, 100)) {
         Path file = live.directory().resolve("v-live");
@@ -140,7 +163,8 @@ class ScratchSpaceTest {
     Path dir = Files.createDirectory(root.resolve(name));
     Files.createFile(dir.resolve(ScratchSpace.LOCK));
     Files.writeString(
-        dir.resolve(ScratchSpace.OWNER), "pid=" + pid + "\nstart=" + start + "\n",
+        dir.resolve(ScratchSpace.OWNER),
+        "pid=" + pid + "\nstart=" + start + "\n",
         StandardCharsets.UTF_8);
     return dir;
   }

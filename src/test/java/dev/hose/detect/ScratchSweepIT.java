@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A worker killed with SIGKILL mid-download leaves its scratch file; the next worker's setup
- * sweeps it, and never sweeps a live worker's files.
+ * A worker killed with SIGKILL mid-download leaves its scratch file; the next worker's setup sweeps
+ * it, and never sweeps a live worker's files.
  */
 class ScratchSweepIT {
   @TempDir Path dir;
@@ -42,7 +42,8 @@ class ScratchSweepIT {
               .start();
       try {
         BufferedReader out =
-            new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         assertNotNull(line, "the child exited early");
         assertTrue(line.startsWith("READY "), line);

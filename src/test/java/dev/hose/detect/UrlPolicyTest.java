@@ -36,7 +36,8 @@ class UrlPolicyTest {
   void onlyAllowedSchemes() throws Exception {
     assertEquals("http", UrlPolicy.check("http://h/x", false).getScheme());
     assertEquals("s3", UrlPolicy.check("s3://bucket/key.mp4", false).getScheme());
-    assertEquals(Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("file:///etc/passwd", false)));
+    assertEquals(
+        Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("file:///etc/passwd", false)));
     assertEquals("file", UrlPolicy.check("file:///tmp/x.mp4", true).getScheme());
     assertEquals(Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("ftp://h/x.mp4", false)));
     assertEquals(Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("jar:file:/x!/y", true)));

@@ -24,7 +24,9 @@ public final class BadFiles {
     Path png = file.resolveSibling(file.getFileName() + ".png");
     try (org.bytedeco.opencv.opencv_core.Mat m =
         new org.bytedeco.opencv.opencv_core.Mat(
-            64, 64, org.bytedeco.opencv.global.opencv_core.CV_8UC3,
+            64,
+            64,
+            org.bytedeco.opencv.global.opencv_core.CV_8UC3,
             new org.bytedeco.opencv.opencv_core.Scalar(10, 200, 30, 0))) {
       org.bytedeco.opencv.global.opencv_imgcodecs.imwrite(png.toString(), m);
     }
@@ -42,8 +44,10 @@ public final class BadFiles {
 
   /** An AVI whose video stream names a codec (FourCC "HOSE") that no decoder knows. */
   public static Path unsupportedCodec(Path file) throws IOException {
-    Path avi = SyntheticVideo.create().codec("mjpeg", "avi")
-        .write(file.resolveSibling("mjpeg-" + file.getFileName() + ".avi"));
+    Path avi =
+        SyntheticVideo.create()
+            .codec("mjpeg", "avi")
+            .write(file.resolveSibling("mjpeg-" + file.getFileName() + ".avi"));
     byte[] bytes = Files.readAllBytes(avi);
     Files.delete(avi);
     replaceAll(bytes, "MJPG", "HOSE");

@@ -39,12 +39,15 @@ public final class VideoHttpServer implements AutoCloseable {
   }
 
   public static VideoHttpServer start() throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    ExecutorService executor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "video-http");
-      t.setDaemon(true);
-      return t;
-    });
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    ExecutorService executor =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "video-http");
+              t.setDaemon(true);
+              return t;
+            });
     VideoHttpServer s = new VideoHttpServer(server, executor);
     server.createContext("/", s::handle);
     server.setExecutor(executor);
