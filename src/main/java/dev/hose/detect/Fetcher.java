@@ -3,12 +3,14 @@ package dev.hose.detect;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.channels.Channels;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -65,7 +67,8 @@ final class Fetcher {
    * Copies {@code source} into {@code file}, failing with {@link Reason#TOO_LARGE} as soon as more
    * than {@code maxBytes} arrive. Returns the bytes copied.
    */
-  static long copy(Source source, Path file, long maxBytes, Deadline deadline) throws VideoFailure {
+  static long copy(Source source, Path file, long maxBytes, Deadline deadline)
+      throws VideoFailure, InterruptedIOException {
     long total = 0;
     byte[] buffer = new byte[64 * 1024];
     try (InputStream in = source.stream();
@@ -80,11 +83,16 @@ final class Fetcher {
         out.write(buffer, 0, n);
         deadline.check();
         if (Thread.currentThread().isInterrupted()) {
-          throw new java.io.InterruptedIOException("interrupted while downloading");
+          throw new InterruptedIOException("interrupted while downloading");
         }
       }
     } catch (SocketTimeoutException e) {
       throw new VideoFailure(Reason.TIMEOUT, "read timed out after " + total + " bytes", e);
+    } catch (InterruptedIOException | ClosedByInterruptException e) {
+      InterruptedIOException interrupted =
+          new InterruptedIOException("interrupted while downloading");
+      interrupted.initCause(e);
+      throw interrupted;
     } catch (IOException e) {
       throw new VideoFailure(
           Reason.DOWNLOAD_FAILED, "download broke after " + total + " bytes: " + describe(e), e);
