@@ -60,15 +60,33 @@ public final class DetectPipeline {
     DetectConfig config = DetectConfig.from(options);
     checkScratchDir(Path.of(options.getScratchDir()));
     FileSystems.setDefaultPipelineOptions(options);
+    checkInput(options.getInput());
+    return config;
+  }
+
+  /**
+   * A local path is checked with {@link Files}: Beam's local match of a missing file walks every
+   * directory under its parent (from {@code /} for {@code /missing}, which can take minutes).
+   */
+  static void checkInput(String input) {
+    boolean local = !input.contains("://") || input.startsWith("file://");
+    boolean glob = input.contains("*") || input.contains("?") || input.contains("[");
+    if (local && !glob) {
+      Path path =
+          input.startsWith("file://") ? Path.of(java.net.URI.create(input)) : Path.of(input);
+      if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+        throw new UserError("--input " + input + ": no such readable file");
+      }
+      return;
+    }
     try {
-      MatchResult match = FileSystems.match(options.getInput(), EmptyMatchTreatment.DISALLOW);
+      MatchResult match = FileSystems.match(input, EmptyMatchTreatment.DISALLOW);
       if (match.status() != MatchResult.Status.OK || match.metadata().isEmpty()) {
-        throw new UserError("--input " + options.getInput() + ": no such file");
+        throw new UserError("--input " + input + ": no such file");
       }
     } catch (IOException e) {
-      throw new UserError("--input " + options.getInput() + ": " + e.getMessage(), e);
+      throw new UserError("--input " + input + ": " + e.getMessage(), e);
     }
-    return config;
   }
 
   static void checkScratchDir(Path dir) {

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Bad configuration fails before the pipeline starts, with one line and exit code 2. */
+@org.junit.jupiter.api.Timeout(60)
 class DetectCommandTest {
   @TempDir Path dir;
 
@@ -31,6 +32,16 @@ class DetectCommandTest {
             "--output=" + dir.resolve("out"),
             "--scratchDir=" + dir.resolve("scratch"));
     assertTrue(err.contains("nope.txt"), err);
+  }
+
+  @Test
+  void inputMissingAtTheRootIsQuick() throws Exception {
+    String err =
+        runExpectingUserError(
+            "--input=/hose-no-such-input.txt",
+            "--output=" + dir.resolve("out"),
+            "--scratchDir=" + dir.resolve("scratch"));
+    assertTrue(err.contains("no such"), err);
   }
 
   @Test

@@ -53,12 +53,18 @@ class DetectPipelineTest {
                 "--detectors=motion,faces",
                 "--sampleFps=5",
                 "--awsRegion=us-east-1",
-                "--endpoint=" + s3.endpoint(),
-                "--awsCredentialsProvider={\"@type\":\"StaticCredentialsProvider\","
-                    + "\"accessKeyId\":\"AKIDTEST\",\"secretAccessKey\":\"secretTEST\"}"
+                "--endpoint=" + s3.endpoint()
               },
               DetectOptions.class);
-      DetectPipeline.run(options);
+      // Credentials reach the AWS SDK as they would in production, never as option values.
+      System.setProperty("aws.accessKeyId", s3.accessKey());
+      System.setProperty("aws.secretAccessKey", s3.secretKey());
+      try {
+        DetectPipeline.run(options);
+      } finally {
+        System.clearProperty("aws.accessKeyId");
+        System.clearProperty("aws.secretAccessKey");
+      }
 
       Path out = s3.objectPath("videos", "out");
       List<JsonNode> detections = readShards(out, "detections-");
