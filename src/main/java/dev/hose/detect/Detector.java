@@ -13,6 +13,14 @@ public interface Detector extends AutoCloseable {
   /** The name written in each detection. */
   String name();
 
+  /**
+   * The widest frame this detector can use; frames are decoded no wider than the largest value
+   * among the selected detectors (and {@code --workingWidth}), which saves scaling work.
+   */
+  default int maxUsefulWidth() {
+    return Integer.MAX_VALUE;
+  }
+
   /** Opens the per-video state for frames of {@code width} x {@code height} (working size). */
   Session start(int width, int height);
 

@@ -35,6 +35,11 @@ public final class MotionDetector implements Detector {
   }
 
   @Override
+  public int maxUsefulWidth() {
+    return ANALYSIS_WIDTH;
+  }
+
+  @Override
   public Session start(int width, int height) {
     return new MotionSession(width, height);
   }

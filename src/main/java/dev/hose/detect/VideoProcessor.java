@@ -111,7 +111,8 @@ public final class VideoProcessor implements AutoCloseable {
       if (!grabber.hasVideo() || srcWidth <= 0 || srcHeight <= 0) {
         throw new VideoFailure(Reason.NOT_A_VIDEO, "no video stream (" + format + ")");
       }
-      int width = Math.min(srcWidth, config.workingWidth()) & ~1;
+      int useful = detectors.stream().mapToInt(Detector::maxUsefulWidth).max().orElse(srcWidth);
+      int width = Math.max(2, Math.min(srcWidth, Math.min(config.workingWidth(), useful)) & ~1);
       int height = Math.max(2, (int) Math.round((double) srcHeight * width / srcWidth) & ~1);
       grabber.setImageWidth(width);
       grabber.setImageHeight(height);

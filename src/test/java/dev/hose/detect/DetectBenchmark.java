@@ -75,9 +75,6 @@ public final class DetectBenchmark {
           e);
     }
     String libraryPath = ffmpegLibraryPath(Path.of(ffmpeg).getParent(), dir.resolve("ffmpeg-libs"));
-    Run baseline = ffmpeg(ffmpeg, libraryPath, files, List.of());
-    Run oneThread = ffmpeg(ffmpeg, libraryPath, files, List.of("-threads", "1"));
-
     DetectConfig config =
         new DetectConfig(
             dir.resolve("scratch").toString(),
@@ -90,26 +87,33 @@ public final class DetectBenchmark {
             10_000,
             30_000,
             true);
-    long frames = 0;
-    long start;
+    // The three runs take turns clip by clip, so changes in machine load hit them alike.
+    Run baseline = new Run(0, 0, 0);
+    Run oneThread = new Run(0, 0, 0);
+    Run detect = new Run(0, 0, 0);
     try (ScratchSpace space =
             ScratchSpace.open(dir.resolve("scratch"), config.scratchBudgetBytes());
         VideoProcessor processor = new VideoProcessor(config, space)) {
       // Untimed warm-up: loading the native libraries and JIT compilation happen once per worker.
-      Path first = files.get(0);
-      processor.process(new VideoRef("warm-up", first.toUri().toString()));
-      start = System.nanoTime();
+      processor.process(new VideoRef("warm-up", files.get(0).toUri().toString()));
       for (Path f : files) {
+        baseline = baseline.plus(ffmpeg(ffmpeg, libraryPath, List.of(f), List.of()));
+        oneThread =
+            oneThread.plus(ffmpeg(ffmpeg, libraryPath, List.of(f), List.of("-threads", "1")));
+        long start = System.nanoTime();
         VideoProcessor.Outcome o =
             processor.process(new VideoRef(f.toString(), f.toUri().toString()));
         if (o.failure() != null) {
           throw new IllegalStateException(o.failure().toString());
         }
-        frames += o.result().framesDecoded();
+        detect =
+            detect.plus(
+                new Run(
+                    (System.nanoTime() - start) / 1e9,
+                    o.result().framesDecoded(),
+                    peakRssKb(ProcessHandle.current().pid())));
       }
     }
-    double detectSeconds = (System.nanoTime() - start) / 1e9;
-    Run detect = new Run(detectSeconds, frames, peakRssKb(ProcessHandle.current().pid()));
 
     System.out.printf(
         "%-34s %9s %11s %13s %13s%n", "", "videos/s", "frames/s", "peak RSS MiB", "wall s");
@@ -124,6 +128,10 @@ public final class DetectBenchmark {
   record Run(double seconds, long frames, long peakRssKb) {
     double fps() {
       return frames / seconds;
+    }
+
+    Run plus(Run o) {
+      return new Run(seconds + o.seconds, frames + o.frames, Math.max(peakRssKb, o.peakRssKb));
     }
   }
 
