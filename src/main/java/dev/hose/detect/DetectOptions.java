@@ -38,7 +38,9 @@ public interface DetectOptions extends HoseOptions {
 
   void setSampleFps(double value);
 
-  @Description("Width in pixels that frames are scaled to before detection.")
+  @Description(
+      "Largest width in pixels that frames are scaled to before detection (motion alone needs"
+          + " only 320).")
   @Default.Integer(640)
   int getWorkingWidth();
 
