@@ -9,14 +9,13 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Exports planned ranges to temp shards and commits each table: ranges → (spread over workers) →
+ * Exports planned ranges to temp shards and commits each table: ranges →
  * {@link ExportRangeFn} → shard figures grouped by table → {@link CommitTableFn}. Outputs the path
  * of each committed manifest.
  */
@@ -51,8 +50,9 @@ public final class ArchiveTables extends PTransform<PCollection<ExportRange>, PC
 
   @Override
   public PCollection<String> expand(PCollection<ExportRange> ranges) {
+    // No reshuffle: the runner splits the ranges' source evenly over workers, and ranges are
+    // already bounded in size. (On DirectRunner a reshuffle makes every range its own bundle.)
     return ranges
-        .apply("SpreadRanges", Reshuffle.viaRandomKey())
         .apply(
             "ExportRanges",
             ParDo.of(
@@ -63,7 +63,8 @@ public final class ArchiveTables extends PTransform<PCollection<ExportRange>, PC
                     run.snapshotId(),
                     settings.getFetchSize(),
                     settings.getGzipLevel(),
-                    settings.getStatementTimeoutSeconds())))
+                    settings.getStatementTimeoutSeconds(),
+                    settings.getExportThreads())))
         .setCoder(SerializableCoder.of(ShardResult.class))
         .apply(
             "KeyByTable",

@@ -2,13 +2,19 @@ package dev.hose.archive;
 
 import dev.hose.common.S3Uploads;
 import java.io.IOException;
-import java.io.Writer;
 import java.nio.channels.WritableByteChannel;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
@@ -19,14 +25,20 @@ import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Streams one range from a server-side cursor, through the serializer and gzip, into a temp shard,
- * and outputs only the shard's figures. At most {@code fetchSize} rows are in memory at once. A
+ * and outputs only the shard's figures. At most {@code fetchSize} rows per range are in memory. A
  * failure removes the partial temp object (aborting its multipart upload) before it propagates, so
  * the runner's retry starts clean.
+ *
+ * <p>Up to {@code exportThreads} ranges of a bundle are exported at once on this instance's own
+ * threads; results are emitted when the bundle finishes. This lets DirectRunner run with one
+ * worker thread, whose driver otherwise spins on a core for the whole run.
  */
 final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private static final Logger LOG = LoggerFactory.getLogger(ExportRangeFn.class);
@@ -39,6 +51,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private final int fetchSize;
   private final int gzipLevel;
   private final int statementTimeoutSeconds;
+  private final int exportThreads;
 
   private final Counter rowsCounter = Metrics.counter(ExportRangeFn.class, "rows");
   private final Counter jsonBytesCounter = Metrics.counter(ExportRangeFn.class, "jsonBytes");
@@ -46,6 +59,9 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private final Counter rangesCounter = Metrics.counter(ExportRangeFn.class, "ranges");
 
   private transient DataSource dataSource;
+  private transient ExecutorService pool;
+  private transient Semaphore slots;
+  private transient List<Future<ShardResult>> inFlight;
 
   ExportRangeFn(
       JdbcIO.DataSourceConfiguration source,
@@ -54,7 +70,8 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       String snapshotId,
       int fetchSize,
       int gzipLevel,
-      int statementTimeoutSeconds) {
+      int statementTimeoutSeconds,
+      int exportThreads) {
     this.source = source;
     this.plans = plans;
     this.files = files;
@@ -62,17 +79,79 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     this.fetchSize = fetchSize;
     this.gzipLevel = gzipLevel;
     this.statementTimeoutSeconds = statementTimeoutSeconds;
+    this.exportThreads = exportThreads;
   }
 
   @Setup
   public void setup() {
     dataSource = JdbcIO.DataSourceProviderFromDataSourceConfiguration.of(source).apply(null);
+    AtomicInteger n = new AtomicInteger();
+    pool =
+        Executors.newFixedThreadPool(
+            exportThreads,
+            r -> {
+              Thread t = new Thread(r, "hose-export-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    slots = new Semaphore(exportThreads);
+  }
+
+  @StartBundle
+  public void startBundle() {
+    inFlight = new ArrayList<>();
   }
 
   @ProcessElement
-  public void process(
-      @Element ExportRange range, OutputReceiver<ShardResult> out, PipelineOptions options)
-      throws Exception {
+  public void process(@Element ExportRange range, PipelineOptions options) throws Exception {
+    slots.acquire();
+    try {
+      inFlight.add(
+          pool.submit(
+              () -> {
+                try {
+                  return export(range, options);
+                } finally {
+                  slots.release();
+                }
+              }));
+    } catch (RuntimeException e) {
+      slots.release();
+      throw e;
+    }
+  }
+
+  @FinishBundle
+  public void finishBundle(FinishBundleContext context) throws Exception {
+    Exception failure = null;
+    for (Future<ShardResult> f : inFlight) {
+      try {
+        ShardResult r = f.get();
+        rowsCounter.inc(r.rows());
+        jsonBytesCounter.inc(r.jsonBytes());
+        gzipBytesCounter.inc(r.compressedBytes());
+        rangesCounter.inc();
+        context.output(r, BoundedWindow.TIMESTAMP_MIN_VALUE, GlobalWindow.INSTANCE);
+      } catch (ExecutionException e) {
+        if (failure == null) {
+          failure = e.getCause() instanceof Exception ex ? ex : e;
+        }
+      }
+    }
+    inFlight.clear();
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  @Teardown
+  public void teardown() {
+    if (pool != null) {
+      pool.shutdownNow();
+    }
+  }
+
+  private ShardResult export(ExportRange range, PipelineOptions options) throws Exception {
     TablePlan plan = plans.get(range.table());
     ArchiveProgress progress = ArchiveProgress.of(plan);
     RowJsonWriter json = new RowJsonWriter(plan.columns());
@@ -102,16 +181,16 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       WritableByteChannel channel =
           FileSystems.create(
               temp, StandardCreateOptions.builder().setMimeType("application/gzip").build());
-      shard = new ShardWriter(channel, gzipLevel);
-      Writer text = shard.text();
+      shard = new ShardWriter(channel, gzipLevel, range.table() + " " + range.shardName());
+      JsonSink sink = shard.sink();
       long rows = 0;
       long reportedRows = 0;
       long reportedBytes = 0;
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          json.write(rs, text);
+          json.write(rs, sink);
+          sink.maybeFlush();
           if (++rows % PROGRESS_EVERY_ROWS == 0) {
-            text.flush();
             progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
             reportedRows = rows;
             reportedBytes = shard.jsonBytes();
@@ -122,12 +201,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       committed = true;
       progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
       progress.rangeDone();
-      rowsCounter.inc(rows);
-      jsonBytesCounter.inc(shard.jsonBytes());
-      gzipBytesCounter.inc(shard.compressedBytes());
-      rangesCounter.inc();
-      out.output(
-          new ShardResult(
+      return new ShardResult(
               range.table(),
               range.shard(),
               range.shardCount(),
@@ -137,7 +211,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
               shard.compressedBytes(),
               shard.sha256Hex(),
               snapshotId != null && session.snapshotImported(),
-              (System.nanoTime() - start) / 1_000_000));
+              (System.nanoTime() - start) / 1_000_000);
     } catch (Throwable t) {
       if (shard != null && !committed) {
         shard.discard();

@@ -1,191 +1,242 @@
 package dev.hose.archive;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
  * Serializes one row to one JSON line: an object whose keys are the column names in table order,
- * with values as {@link JsonKind} describes. Reads each value's PostgreSQL text form (the
- * connection has binary transfer off), so numbers keep every digit of precision.
- *
- * <p>Holds no state between rows and allocates nothing per row beyond the driver's strings.
+ * with values as {@link JsonKind} describes. Works on each value's PostgreSQL text form as raw
+ * UTF-8 bytes (the connection has binary transfer off), so numbers keep every digit and text is
+ * never decoded and re-encoded.
  */
 public final class RowJsonWriter {
-  private final List<Column> columns;
-  private final String[] keys;
+  private static final byte[] NULL = ascii("null");
+  private static final byte[] TRUE = ascii("true");
+  private static final byte[] FALSE = ascii("false");
+  private static final byte[] HEX = ascii("0123456789abcdef");
+
+  private final JsonKind[] kinds;
+  private final JsonKind[] elementKinds;
+  private final byte[] delimiters;
+  private final byte[][] keys;
 
   public RowJsonWriter(List<Column> columns) {
-    this.columns = List.copyOf(columns);
-    this.keys = new String[columns.size()];
-    StringBuilder key = new StringBuilder();
-    for (int i = 0; i < keys.length; i++) {
-      key.setLength(0);
-      key.append(i == 0 ? "{" : ",");
-      appendString(key, columns.get(i).name());
-      key.append(':');
-      keys[i] = key.toString();
+    int n = columns.size();
+    kinds = new JsonKind[n];
+    elementKinds = new JsonKind[n];
+    delimiters = new byte[n];
+    keys = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      Column c = columns.get(i);
+      kinds[i] = c.kind();
+      elementKinds[i] = c.elementKind();
+      delimiters[i] = (byte) c.elementDelimiter();
+      JsonSink key = new JsonSink(null);
+      key.write((byte) (i == 0 ? '{' : ','));
+      byte[] name = c.name().getBytes(StandardCharsets.UTF_8);
+      writeString(name, 0, name.length, key);
+      key.write((byte) ':');
+      keys[i] = key.toByteArray();
     }
   }
 
   /** Writes the current row of {@code rs} (columns in plan order) and a newline. */
-  public void write(ResultSet rs, Writer out) throws SQLException, IOException {
+  void write(ResultSet rs, JsonSink out) throws SQLException {
     if (keys.length == 0) {
-      out.write("{}\n");
+      out.writeAscii("{}\n");
       return;
     }
     for (int i = 0; i < keys.length; i++) {
       out.write(keys[i]);
-      String text = rs.getString(i + 1);
-      if (text == null) {
-        out.write("null");
+      byte[] value = rs.getBytes(i + 1);
+      if (value == null) {
+        out.write(NULL);
+      } else if (kinds[i] == JsonKind.BYTEA) {
+        writeBase64(value, out); // the driver already decoded bytea's hex
       } else {
-        Column c = columns.get(i);
-        writeValue(c.kind(), c.elementKind(), c.elementDelimiter(), text, out);
+        writeValue(kinds[i], elementKinds[i], delimiters[i], value, 0, value.length, out);
       }
     }
-    out.write("}\n");
+    out.write((byte) '}');
+    out.write((byte) '\n');
   }
 
-  /** Writes one non-null value given its PostgreSQL text form. */
-  static void writeValue(JsonKind kind, JsonKind elementKind, char delim, String text, Writer out)
-      throws IOException {
+  /** The JSON for one value given its PostgreSQL text form (for tests and tools). */
+  public static String toJson(JsonKind kind, JsonKind elementKind, String text) {
+    JsonSink sink = new JsonSink(null);
+    byte[] b = text.getBytes(StandardCharsets.UTF_8);
+    if (kind == JsonKind.BYTEA) {
+      writeBase64(hexToBytes(b, 0, b.length), sink);
+    } else {
+      writeValue(kind, elementKind, (byte) ',', b, 0, b.length, sink);
+    }
+    return new String(sink.toByteArray(), StandardCharsets.UTF_8);
+  }
+
+  static void writeValue(
+      JsonKind kind, JsonKind elementKind, byte delim, byte[] v, int off, int len, JsonSink out) {
     switch (kind) {
       case NUMBER:
-        if (isSpecialNumber(text)) {
-          writeString(text, out);
+        byte last = v[off + len - 1];
+        if (last == 'N' || last == 'y') { // NaN, Infinity, -Infinity
+          writeString(v, off, len, out);
         } else {
-          out.write(text);
+          out.write(v, off, len);
         }
         break;
       case BOOLEAN:
-        out.write(text.equals("t") || text.equals("true") ? "true" : "false");
+        out.write(v[off] == 't' ? TRUE : FALSE);
         break;
       case JSON:
-        out.write(text.indexOf('\n') < 0 && text.indexOf('\r') < 0 ? text : flattenJson(text));
+        writeFlatJson(v, off, len, out);
         break;
       case JSONB:
-        out.write(text);
-        break;
-      case DATE:
-        writeString(text, out);
+        out.write(v, off, len);
         break;
       case TIMESTAMP:
       case TIMESTAMPTZ:
-        writeString(isoTimestamp(text, kind == JsonKind.TIMESTAMPTZ), out);
+        writeTimestamp(v, off, len, kind == JsonKind.TIMESTAMPTZ, out);
         break;
       case BYTEA:
-        writeString(base64(text), out);
+        writeBase64(hexToBytes(v, off, len), out);
         break;
       case ARRAY:
-        new ArrayLiteral(text, elementKind, delim, out).write();
+        new ArrayLiteral(v, off, off + len, elementKind, delim, out).write();
         break;
-      default:
-        writeString(text, out);
+      default: // DATE and TEXT: the text form as a string
+        writeString(v, off, len, out);
     }
   }
 
-  static boolean isSpecialNumber(String text) {
-    char c = text.charAt(text.length() - 1);
-    return c == 'N' || c == 'y'; // NaN, Infinity, -Infinity
-  }
-
-  /** Raw newlines in valid JSON text can only be whitespace between tokens. */
-  static String flattenJson(String text) {
-    return text.replace('\n', ' ').replace('\r', ' ');
+  /** A json value may hold raw newlines only as whitespace between tokens: make them spaces. */
+  private static void writeFlatJson(byte[] v, int off, int len, JsonSink out) {
+    int start = off;
+    int end = off + len;
+    for (int i = off; i < end; i++) {
+      if (v[i] == '\n' || v[i] == '\r') {
+        out.write(v, start, i - start);
+        out.write((byte) ' ');
+        start = i + 1;
+      }
+    }
+    out.write(v, start, end - start);
   }
 
   /**
    * PostgreSQL's ISO text form ({@code 2026-01-02 03:04:05.123456+00}, DateStyle ISO, TimeZone
-   * UTC) to the XSD form {@code row_to_json} uses ({@code 2026-01-02T03:04:05.123456+00:00}).
+   * UTC) to the XSD form {@code row_to_json} uses ({@code "2026-01-02T03:04:05.123456+00:00"}).
    */
-  static String isoTimestamp(String text, boolean withZone) {
-    int space = text.indexOf(' ');
-    if (space < 0) {
-      return text; // infinity, -infinity
-    }
-    String suffix = "";
-    String core = text;
-    if (text.endsWith(" BC")) {
-      suffix = " BC";
-      core = text.substring(0, text.length() - 3);
-    }
-    StringBuilder sb = new StringBuilder(core.length() + 6);
-    sb.append(core, 0, space).append('T').append(core, space + 1, core.length());
-    if (withZone) {
-      int sign = Math.max(sb.lastIndexOf("+"), sb.lastIndexOf("-"));
-      if (sign > space && sb.length() - sign == 3) {
-        sb.append(":00");
+  private static void writeTimestamp(byte[] v, int off, int len, boolean zone, JsonSink out) {
+    int end = off + len;
+    int space = -1;
+    for (int i = off; i < end; i++) {
+      if (v[i] == ' ') {
+        space = i;
+        break;
       }
     }
-    return sb.append(suffix).toString();
-  }
-
-  /** bytea hex output ({@code \x0a0b}) to base64. */
-  static String base64(String text) {
-    if (text.startsWith("\\x")) {
-      return Base64.getEncoder().encodeToString(HexFormat.of().parseHex(text, 2, text.length()));
+    if (space < 0) { // infinity, -infinity
+      writeString(v, off, len, out);
+      return;
     }
-    throw new IllegalStateException("bytea is not in hex output format");
+    boolean bc = len > 3 && v[end - 3] == ' ' && v[end - 2] == 'B' && v[end - 1] == 'C';
+    int coreEnd = bc ? end - 3 : end;
+    out.write((byte) '"');
+    out.write(v, off, space - off);
+    out.write((byte) 'T');
+    out.write(v, space + 1, coreEnd - space - 1);
+    if (zone) {
+      int sign = -1;
+      for (int i = coreEnd - 1; i > space; i--) {
+        if (v[i] == '+' || v[i] == '-') {
+          sign = i;
+          break;
+        }
+      }
+      if (sign > 0 && coreEnd - sign == 3) {
+        out.writeAscii(":00");
+      }
+    }
+    if (bc) {
+      out.writeAscii(" BC");
+    }
+    out.write((byte) '"');
   }
 
-  static void writeString(String s, Writer out) throws IOException {
-    out.write('"');
-    int start = 0;
-    int n = s.length();
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      if (c >= 0x20 && c != '"' && c != '\\') {
+  /** A JSON string of UTF-8 bytes: only quote, backslash and control bytes need escaping. */
+  static void writeString(byte[] v, int off, int len, JsonSink out) {
+    out.write((byte) '"');
+    int start = off;
+    int end = off + len;
+    for (int i = off; i < end; i++) {
+      int b = v[i];
+      if (b >= 0x20 && b != '"' && b != '\\' || b < 0) { // b < 0: a UTF-8 continuation/lead byte
         continue;
       }
-      if (i > start) {
-        out.write(s, start, i - start);
-      }
-      out.write(escape(c));
+      out.write(v, start, i - start);
+      escape(b, out);
       start = i + 1;
     }
-    if (n > start) {
-      out.write(s, start, n - start);
-    }
-    out.write('"');
+    out.write(v, start, end - start);
+    out.write((byte) '"');
   }
 
-  static void appendString(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= 0x20 && c != '"' && c != '\\') {
-        sb.append(c);
-      } else {
-        sb.append(escape(c));
-      }
-    }
-    sb.append('"');
-  }
-
-  private static String escape(char c) {
-    switch (c) {
+  private static void escape(int b, JsonSink out) {
+    out.write((byte) '\\');
+    switch (b) {
       case '"':
-        return "\\\"";
+        out.write((byte) '"');
+        break;
       case '\\':
-        return "\\\\";
+        out.write((byte) '\\');
+        break;
       case '\n':
-        return "\\n";
+        out.write((byte) 'n');
+        break;
       case '\r':
-        return "\\r";
+        out.write((byte) 'r');
+        break;
       case '\t':
-        return "\\t";
+        out.write((byte) 't');
+        break;
       case '\b':
-        return "\\b";
+        out.write((byte) 'b');
+        break;
       case '\f':
-        return "\\f";
+        out.write((byte) 'f');
+        break;
       default:
-        return String.format("\\u%04x", (int) c);
+        out.writeAscii("u00");
+        out.write(HEX[b >> 4]);
+        out.write(HEX[b & 0xF]);
     }
+  }
+
+  private static void writeBase64(byte[] bytes, JsonSink out) {
+    out.write((byte) '"');
+    out.write(Base64.getEncoder().encode(bytes));
+    out.write((byte) '"');
+  }
+
+  /** bytea hex output ({@code \x0a0b}) to bytes. */
+  private static byte[] hexToBytes(byte[] v, int off, int len) {
+    if (len < 2 || v[off] != '\\' || v[off + 1] != 'x') {
+      throw new IllegalStateException("bytea is not in hex output format");
+    }
+    byte[] out = new byte[(len - 2) / 2];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (byte) (Character.digit(v[off + 2 + 2 * i], 16) << 4 | Character.digit(v[off + 3 + 2 * i], 16));
+    }
+    return out;
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
   }
 
   /**
@@ -193,118 +244,121 @@ public final class RowJsonWriter {
    * preceded by bounds like {@code [0:1]=}) written as a JSON array.
    */
   private static final class ArrayLiteral {
-    private final String s;
+    private final byte[] s;
+    private final int end;
     private final JsonKind kind;
-    private final char delim;
-    private final Writer out;
+    private final byte delim;
+    private final JsonSink out;
+    private final ByteArrayOutputStream element = new ByteArrayOutputStream();
     private int pos;
 
-    ArrayLiteral(String s, JsonKind kind, char delim, Writer out) {
+    ArrayLiteral(byte[] s, int off, int end, JsonKind kind, byte delim, JsonSink out) {
       this.s = s;
+      this.pos = off;
+      this.end = end;
       this.kind = kind;
       this.delim = delim;
       this.out = out;
     }
 
-    void write() throws IOException {
-      if (s.startsWith("[")) {
-        pos = s.indexOf('=') + 1;
+    void write() {
+      if (s[pos] == '[') {
+        while (s[pos] != '=') {
+          pos++;
+        }
+        pos++;
       }
       array();
     }
 
-    private void array() throws IOException {
+    private void array() {
       expect('{');
-      out.write('[');
+      out.write((byte) '[');
       skipSpace();
-      if (peek() == '}') {
+      if (s[pos] == '}') {
         pos++;
-        out.write(']');
+        out.write((byte) ']');
         return;
       }
       boolean first = true;
       while (true) {
         if (!first) {
-          out.write(',');
+          out.write((byte) ',');
         }
         first = false;
         skipSpace();
-        char c = peek();
+        byte c = s[pos];
         if (c == '{') {
           array();
-        } else if (c == '"') {
-          element(quoted(), true);
         } else {
-          element(unquoted(), false);
+          element(c == '"');
         }
         skipSpace();
-        char next = s.charAt(pos++);
+        byte next = s[pos++];
         if (next == '}') {
           break;
         }
         if (next != delim) {
-          throw new IllegalStateException("bad array literal at " + pos + ": " + s);
+          throw bad();
         }
       }
-      out.write(']');
+      out.write((byte) ']');
     }
 
-    private void element(String text, boolean wasQuoted) throws IOException {
-      if (!wasQuoted && text.equalsIgnoreCase("NULL")) {
-        out.write("null");
-      } else {
-        writeValue(kind, null, delim, text, out);
-      }
-    }
-
-    private String quoted() {
-      StringBuilder sb = new StringBuilder();
-      pos++; // opening quote
-      while (true) {
-        char c = s.charAt(pos++);
-        if (c == '\\') {
-          sb.append(s.charAt(pos++));
-        } else if (c == '"') {
-          return sb.toString();
-        } else {
-          sb.append(c);
-        }
-      }
-    }
-
-    private String unquoted() {
-      StringBuilder sb = new StringBuilder();
-      while (pos < s.length()) {
-        char c = s.charAt(pos);
-        if (c == delim || c == '}') {
-          break;
-        }
-        if (c == '\\') {
-          pos++;
-          c = s.charAt(pos);
-        }
-        sb.append(c);
+    private void element(boolean quoted) {
+      element.reset();
+      if (quoted) {
         pos++;
+        while (s[pos] != '"') {
+          if (s[pos] == '\\') {
+            pos++;
+          }
+          element.write(s[pos++]);
+        }
+        pos++;
+      } else {
+        while (pos < end && s[pos] != delim && s[pos] != '}') {
+          if (s[pos] == '\\') {
+            pos++;
+          }
+          element.write(s[pos++]);
+        }
       }
-      return sb.toString().strip();
+      byte[] e = element.toByteArray();
+      int len = e.length;
+      if (!quoted) {
+        while (len > 0 && (e[len - 1] == ' ' || e[len - 1] == '\t')) {
+          len--;
+        }
+        if (len == 4
+            && (e[0] | 0x20) == 'n'
+            && (e[1] | 0x20) == 'u'
+            && (e[2] | 0x20) == 'l'
+            && (e[3] | 0x20) == 'l') {
+          out.write(NULL);
+          return;
+        }
+      }
+      writeValue(kind, null, delim, e, 0, len, out);
     }
 
     private void skipSpace() {
-      while (pos < s.length() && Character.isWhitespace(s.charAt(pos))) {
+      while (pos < end && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r')) {
         pos++;
       }
-    }
-
-    private char peek() {
-      return s.charAt(pos);
     }
 
     private void expect(char c) {
       skipSpace();
-      if (s.charAt(pos) != c) {
-        throw new IllegalStateException("bad array literal at " + pos + ": " + s);
+      if (s[pos] != c) {
+        throw bad();
       }
       pos++;
+    }
+
+    private IllegalStateException bad() {
+      return new IllegalStateException(
+          "bad array literal at " + pos + ": " + new String(s, StandardCharsets.UTF_8));
     }
   }
 }
