@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
@@ -54,8 +53,6 @@ class FlinkDetectIT {
 
   @BeforeAll
   void start() throws Exception {
-    assumeTrue(
-        detectIsBuilt(), "the detect command is not in this build yet (it lands on main later)");
     work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkDetectIT");
     FlinkClusterIT.deleteRecursively(work);
     Path videos = Files.createDirectories(work.resolve("videos"));
@@ -179,15 +176,6 @@ class FlinkDetectIT {
             + " (exit "
             + result.exitCode()
             + ")");
-  }
-
-  private static boolean detectIsBuilt() {
-    try {
-      Class.forName("dev.hose.detect.DetectCommand");
-      return true;
-    } catch (ClassNotFoundException e) {
-      return false;
-    }
   }
 
   private JavaProcess detect(String runnerConfig, String name) throws IOException {
