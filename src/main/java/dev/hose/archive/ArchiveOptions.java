@@ -104,6 +104,14 @@ public interface ArchiveOptions extends HoseOptions {
 
   void setStatementTimeoutSeconds(int value);
 
+  @Description(
+      "Ranges each worker exports at once (each holds a cursor, a gzip stream and an upload"
+          + " buffer).")
+  @Default.Integer(2)
+  int getExportThreads();
+
+  void setExportThreads(int value);
+
   @Description("Database connections per worker JVM.")
   @Default.Integer(4)
   int getMaxConnections();

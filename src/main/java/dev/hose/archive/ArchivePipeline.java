@@ -1,10 +1,293 @@
 package dev.hose.archive;
 
-/** The archive pipeline. */
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hose.common.Secrets;
+import dev.hose.common.UserError;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.io.jdbc.JdbcIO;
+import org.apache.beam.sdk.transforms.Create;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code hose archive}: PostgreSQL tables to gzipped JSON-lines shards, one consistent snapshot,
+ * memory bounded by the number of open writers rather than by table size.
+ */
 public final class ArchivePipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(ArchivePipeline.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private ArchivePipeline() {}
 
-  public static void run(ArchiveOptions options) {
-    throw new UnsupportedOperationException("in progress");
+  /** One committed table, as its manifest tells. */
+  public record TableSummary(String table, long rows, int shards, long jsonBytes, long gzipBytes, String manifest) {}
+
+  /*
+   * Steps:
+   * 1) Check the options and the destination (writable; no committed manifest unless --overwrite);
+   *    remove temp objects of earlier runs.
+   * 2) Open a read-only transaction, export its snapshot, and plan each table into bounded ranges.
+   * 3) Run the pipeline: ranges → ExportRanges (cursor → JSON → gzip → temp shard) →
+   *    CommitTables (move shards, write _manifest.json last). The snapshot stays open meanwhile.
+   * 4) On failure remove everything uncommitted at the final paths and all temp objects.
+   */
+  public static List<TableSummary> run(ArchiveOptions options) throws Exception {
+    List<TableRef> tables = TableRef.parseList(options.getTables());
+    checkJdbcUrl(options.getJdbcUrl());
+    if (options.getGzipLevel() < 1 || options.getGzipLevel() > 9) {
+      throw new UserError("--gzipLevel must be between 1 and 9");
+    }
+    FileSystems.setDefaultPipelineOptions(options);
+    String runId =
+        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now())
+            + "-"
+            + UUID.randomUUID().toString().substring(0, 8);
+    ArchiveFiles files = new ArchiveFiles(options.getOutput(), runId);
+    S3Options s3 = options.as(S3Options.class);
+
+    if (options.getCleanup()) {
+      cleanup(files, tables, s3);
+      return List.of();
+    }
+    checkDestination(files, tables, options.getOverwrite());
+    int stale = files.removeTemp(runId, s3);
+    if (stale > 0) {
+      LOG.info("removed {} temp objects/uploads left by earlier runs", stale);
+    }
+
+    JdbcIO.DataSourceConfiguration source =
+        JdbcIO.DataSourceConfiguration.create("org.postgresql.Driver", options.getJdbcUrl())
+            .withUsername(options.getUsername())
+            .withPassword(Secrets.of(options.getPasswordEnv(), options.getPasswordFile()))
+            .withConnectionProperties(SourceSession.CONNECTION_PROPERTIES)
+            .withMaxConnections(options.getMaxConnections());
+    Instant startedAt = Instant.now();
+    DataSource launcherSource = source.buildDatasource();
+    try (SourceSession snapshot = connect(launcherSource, options);
+        KeepAlive keepAlive = new KeepAlive(snapshot.connection())) {
+      String snapshotId = query(snapshot.connection(), "SELECT pg_export_snapshot()");
+      String serverVersion = query(snapshot.connection(), "SHOW server_version");
+      LOG.info("run {}: snapshot {} on PostgreSQL {}", runId, snapshotId, serverVersion);
+
+      Map<TableRef, TablePlan> plans = new LinkedHashMap<>();
+      List<ExportRange> ranges = new ArrayList<>();
+      TablePlanner planner = new TablePlanner(snapshot.connection(), options);
+      for (TableRef table : tables) {
+        TablePlanner.Planned planned = planner.plan(table);
+        plans.put(table, planned.plan());
+        ranges.addAll(planned.ranges());
+        LOG.info(
+            "{}: ~{} rows, {} ranges by {}{}",
+            table,
+            String.format("%,d", planned.plan().estimatedRows()),
+            planned.ranges().size(),
+            planned.plan().strategy(),
+            planned.plan().partitionColumn() == null ? "" : " " + planned.plan().partitionColumn());
+      }
+
+      CommitTableFn.RunInfo run =
+          new CommitTableFn.RunInfo(
+              runId, startedAt, snapshotId, withoutCredentials(options.getJdbcUrl()), serverVersion,
+              options.getOverwrite());
+      Pipeline pipeline = Pipeline.create(options);
+      pipeline
+          .apply("PlanRanges", Create.of(ranges).withCoder(SerializableCoder.of(ExportRange.class)))
+          .apply("ArchiveTables", ArchiveTables.of(source, plans, files, run, options));
+      try {
+        PipelineResult result = pipeline.run();
+        PipelineResult.State state = result.waitUntilFinish();
+        if (state != PipelineResult.State.DONE) {
+          throw new IllegalStateException("pipeline ended in state " + state);
+        }
+        List<TableSummary> summaries = verifyCommitted(files, tables, runId);
+        files.removeTemp(null, s3);
+        return summaries;
+      } catch (Exception | Error e) {
+        removeUncommitted(files, tables, runId, s3);
+        throw e;
+      }
+    } finally {
+      if (launcherSource instanceof AutoCloseable closeable) {
+        closeable.close();
+      }
+    }
+  }
+
+  private static SourceSession connect(DataSource dataSource, ArchiveOptions options) {
+    try {
+      return SourceSession.begin(dataSource, null, 0);
+    } catch (SQLException e) {
+      throw new UserError(
+          "cannot connect to "
+              + withoutCredentials(options.getJdbcUrl())
+              + " as "
+              + options.getUsername()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  static void checkJdbcUrl(String url) {
+    if (!url.startsWith("jdbc:postgresql:")) {
+      throw new UserError("--jdbcUrl must start with jdbc:postgresql:");
+    }
+    if (url.toLowerCase().contains("password=")) {
+      throw new UserError(
+          "--jdbcUrl must not carry a password; use --passwordEnv or --passwordFile");
+    }
+  }
+
+  static String withoutCredentials(String url) {
+    int q = url.indexOf('?');
+    return q < 0 ? url : url.substring(0, q);
+  }
+
+  /** Fails early when the destination can't be written or already holds a committed archive. */
+  private static void checkDestination(ArchiveFiles files, List<TableRef> tables, boolean overwrite)
+      throws IOException {
+    ResourceId probe =
+        files.runTempDir().resolve("_probe", org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
+    try {
+      ArchiveFiles.writeString(probe, "hose", "text/plain");
+      ArchiveFiles.delete(List.of(probe));
+    } catch (IOException | RuntimeException e) {
+      throw new UserError("cannot write to " + files.output() + ": " + rootMessage(e), e);
+    }
+    for (TableRef table : tables) {
+      ResourceId manifest = files.manifest(table);
+      if (!overwrite && ArchiveFiles.exists(manifest)) {
+        throw new UserError(
+            manifest + " already exists (a committed archive); pass --overwrite to replace it");
+      }
+    }
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String m = root.getMessage();
+    return (m == null ? root.getClass().getSimpleName() : m).replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  /** Reads back every manifest, checking that this run committed it. */
+  private static List<TableSummary> verifyCommitted(
+      ArchiveFiles files, List<TableRef> tables, String runId) throws IOException {
+    List<TableSummary> summaries = new ArrayList<>();
+    for (TableRef table : tables) {
+      ResourceId manifest = files.manifest(table);
+      JsonNode m = JSON.readTree(ArchiveFiles.readString(manifest));
+      if (!runId.equals(m.path("runId").asText())) {
+        throw new IllegalStateException(manifest + " was not written by run " + runId);
+      }
+      summaries.add(
+          new TableSummary(
+              table.toString(),
+              m.path("rowCount").asLong(),
+              m.path("shards").size(),
+              m.path("jsonBytes").asLong(),
+              m.path("compressedBytes").asLong(),
+              manifest.toString()));
+    }
+    return summaries;
+  }
+
+  /** After a failure: no shard without a manifest of this run, no temp object, no upload. */
+  private static void removeUncommitted(
+      ArchiveFiles files, List<TableRef> tables, String runId, S3Options s3) {
+    try {
+      for (TableRef table : tables) {
+        ResourceId manifest = files.manifest(table);
+        boolean ours =
+            ArchiveFiles.exists(manifest)
+                && runId.equals(JSON.readTree(ArchiveFiles.readString(manifest)).path("runId").asText());
+        if (!ours && !ArchiveFiles.exists(manifest)) {
+          ArchiveFiles.delete(files.shardsIn(table));
+        }
+      }
+      files.removeTemp(null, s3);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cleanup after the failure was incomplete ({}); run with --cleanup", e.toString());
+    }
+  }
+
+  private static void cleanup(ArchiveFiles files, List<TableRef> tables, S3Options s3)
+      throws IOException {
+    int removed = files.removeTemp(null, s3);
+    for (TableRef table : tables) {
+      if (!ArchiveFiles.exists(files.manifest(table))) {
+        List<ResourceId> partial = files.shardsIn(table);
+        ArchiveFiles.delete(partial);
+        removed += partial.size();
+      }
+    }
+    LOG.info("cleanup: removed {} temp objects, uploads and uncommitted shards", removed);
+  }
+
+  private static String query(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /**
+   * Keeps the snapshot's transaction from being ended by {@code idle_in_transaction_session_timeout}
+   * while the pipeline runs.
+   */
+  private static final class KeepAlive implements AutoCloseable {
+    private final ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "hose-snapshot-keepalive");
+              t.setDaemon(true);
+              return t;
+            });
+
+    KeepAlive(Connection c) {
+      timer.scheduleWithFixedDelay(
+          () -> {
+            try {
+              query(c, "SELECT 1");
+            } catch (SQLException e) {
+              LOG.warn("the snapshot's transaction ended: {}", e.getMessage());
+              timer.shutdown();
+            }
+          },
+          30,
+          30,
+          TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.hose.common;
 
 import dev.hose.archive.ArchiveCommand;
 import dev.hose.demo.DemoCommand;
+import dev.hose.demo.SandboxCommand;
 import java.io.PrintStream;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -28,7 +29,8 @@ public final class Cli {
 
   /** The commands this jar ships. */
   public static Cli standard() {
-    return new Cli(List.of(new ArchiveCommand(), new DemoCommand()), System.err);
+    return new Cli(
+        List.of(new ArchiveCommand(), new DemoCommand(), new SandboxCommand()), System.err);
   }
 
   public int execute(String[] args) {

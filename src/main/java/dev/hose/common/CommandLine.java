@@ -24,15 +24,38 @@ public final class CommandLine {
   /** Replaced in runner-config values by the path of the running hose jar. */
   static final String JAR_PLACEHOLDER = "${hose.jar}";
 
+  static final String DEFAULT_CONFIG = "runner-configs/direct.properties";
+
   private CommandLine() {}
 
   /** Parses {@code args} into options of type {@code type}, validating required options. */
   public static <T extends PipelineOptions> T parse(String[] args, Class<T> type) {
     PipelineOptionsFactory.register(type);
+    String[] merged = withDefaults(args);
+    checkS3Region(merged);
     try {
-      return PipelineOptionsFactory.fromArgs(withDefaults(args)).withValidation().as(type);
+      return PipelineOptionsFactory.fromArgs(merged).withValidation().as(type);
     } catch (IllegalArgumentException e) {
       throw new UserError(firstLine(e.getMessage()), e);
+    }
+  }
+
+  /**
+   * Without a region the AWS SDK probes EC2 instance metadata: slow, and wrong off EC2. Any s3://
+   * path therefore needs {@code --awsRegion} (or AWS_REGION).
+   */
+  static void checkS3Region(String[] args) {
+    boolean usesS3 = false;
+    for (String arg : args) {
+      usesS3 |= arg.contains("=s3://");
+    }
+    if (usesS3
+        && !isGiven(args, "awsRegion")
+        && System.getenv("AWS_REGION") == null
+        && System.getenv("AWS_DEFAULT_REGION") == null) {
+      throw new UserError(
+          "s3:// paths need --awsRegion (e.g. --awsRegion=us-east-1; any name works for"
+              + " S3-compatible servers)");
     }
   }
 
@@ -45,8 +68,10 @@ public final class CommandLine {
       result.add(arg);
     }
     String config = valueOf(given.get("runnerConfig"));
-    if (config != null) {
-      for (Map.Entry<String, String> e : readConfig(Path.of(config)).entrySet()) {
+    Map<String, String> configured =
+        config != null ? readConfig(Path.of(config)) : defaultConfig();
+    {
+      for (Map.Entry<String, String> e : configured.entrySet()) {
         if (!given.containsKey(e.getKey())) {
           result.add("--" + e.getKey() + "=" + e.getValue());
           given.put(e.getKey(), e.getValue());
@@ -59,6 +84,19 @@ public final class CommandLine {
     return result.toArray(new String[0]);
   }
 
+  /** The jar's copy of runner-configs/direct.properties, used when no --runnerConfig is given. */
+  static Map<String, String> defaultConfig() {
+    try (var in = CommandLine.class.getResourceAsStream("/" + DEFAULT_CONFIG)) {
+      if (in == null) {
+        return Map.of();
+      }
+      return parseConfig(
+          DEFAULT_CONFIG, new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Reads {@code key=value} lines; {@code #} starts a comment. */
   static Map<String, String> readConfig(Path file) {
     List<String> lines;
@@ -67,6 +105,10 @@ public final class CommandLine {
     } catch (IOException e) {
       throw new UserError("cannot read --runnerConfig " + file + ": " + e);
     }
+    return parseConfig(file.toString(), lines);
+  }
+
+  private static Map<String, String> parseConfig(String file, List<String> lines) {
     Map<String, String> options = new LinkedHashMap<>();
     for (String raw : lines) {
       String line = raw.strip();

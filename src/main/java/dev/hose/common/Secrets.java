@@ -51,6 +51,18 @@ public final class Secrets {
       return true;
     }
 
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SecretRef r
+          && java.util.Objects.equals(envVar, r.envVar)
+          && java.util.Objects.equals(file, r.file);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(envVar, file);
+    }
+
     /** Never the secret: only where it comes from. */
     @Override
     public String toString() {

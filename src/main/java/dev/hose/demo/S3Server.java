@@ -46,6 +46,8 @@ public final class S3Server implements AutoCloseable {
             .blobStore(context.getBlobStore())
             .endpoint(URI.create("http://127.0.0.1:" + port))
             .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
+            // Beam always sends x-amz-server-side-encryption-bucket-key-enabled.
+            .ignoreUnknownHeaders(true)
             .build();
     proxy.start();
     while (!"STARTED".equals(proxy.getState())) {

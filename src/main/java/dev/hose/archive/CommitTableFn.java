@@ -1,0 +1,170 @@
+package dev.hose.archive;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.values.KV;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Commits one table once all its ranges are written: removes whatever an earlier, uncommitted or
+ * overwritten run left in the table's directory, moves the temp shards to their final names, and
+ * writes {@code _manifest.json} last. A reader who sees the manifest sees complete shards.
+ */
+final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String> {
+  private static final Logger LOG = LoggerFactory.getLogger(CommitTableFn.class);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Map<TableRef, TablePlan> plans;
+  private final ArchiveFiles files;
+  private final RunInfo run;
+  private final Counter tablesCounter = Metrics.counter(CommitTableFn.class, "tables");
+
+  /** Facts about the run that every manifest records. */
+  record RunInfo(
+      String runId,
+      Instant startedAt,
+      String snapshotId,
+      String source,
+      String serverVersion,
+      boolean overwrite)
+      implements java.io.Serializable {}
+
+  CommitTableFn(Map<TableRef, TablePlan> plans, ArchiveFiles files, RunInfo run) {
+    this.plans = plans;
+    this.files = files;
+    this.run = run;
+  }
+
+  @ProcessElement
+  public void process(@Element KV<String, Iterable<ShardResult>> table, OutputReceiver<String> out)
+      throws Exception {
+    List<ShardResult> shards = new ArrayList<>();
+    table.getValue().forEach(shards::add);
+    shards.sort(Comparator.comparingInt(ShardResult::shard));
+    TablePlan plan = plans.get(shards.get(0).table());
+    TableRef ref = plan.table();
+    checkComplete(plan, shards);
+
+    ResourceId manifest = files.manifest(ref);
+    if (ArchiveFiles.exists(manifest)) {
+      if (!run.overwrite()) {
+        throw new IllegalStateException(
+            manifest + " appeared during the run; not replacing it without --overwrite");
+      }
+      ArchiveFiles.delete(List.of(manifest));
+    }
+    List<ResourceId> sources = new ArrayList<>();
+    List<ResourceId> targets = new ArrayList<>();
+    for (ShardResult s : shards) {
+      sources.add(FileSystems.matchNewResource(s.tempPath(), false));
+      targets.add(files.finalShard(ref, s.shardName()));
+    }
+    List<ResourceId> stale = new ArrayList<>(files.shardsIn(ref));
+    stale.removeIf(r -> targets.stream().anyMatch(t -> t.toString().equals(r.toString())));
+    ArchiveFiles.delete(stale);
+    // Missing sources are shards an earlier attempt of this commit already moved.
+    FileSystems.rename(sources, targets, StandardMoveOptions.IGNORE_MISSING_FILES);
+    for (int i = 0; i < targets.size(); i++) {
+      long size = ArchiveFiles.sizeOf(targets.get(i));
+      if (size != shards.get(i).compressedBytes()) {
+        throw new IllegalStateException(
+            "shard " + targets.get(i) + " has " + size + " bytes after the move, expected "
+                + shards.get(i).compressedBytes());
+      }
+    }
+    String manifestJson = JSON.writeValueAsString(manifest(plan, shards));
+    ArchiveFiles.writeString(manifest, manifestJson + "\n", "application/json");
+    tablesCounter.inc();
+    long rows = shards.stream().mapToLong(ShardResult::rows).sum();
+    long json = shards.stream().mapToLong(ShardResult::jsonBytes).sum();
+    long gz = shards.stream().mapToLong(ShardResult::compressedBytes).sum();
+    LOG.info(
+        "{}: committed {} rows in {} shards, {} MB JSON -> {} MB gzip, {}",
+        ref,
+        String.format("%,d", rows),
+        shards.size(),
+        String.format("%.1f", json / 1e6),
+        String.format("%.1f", gz / 1e6),
+        manifest);
+    out.output(manifest.toString());
+  }
+
+  private static void checkComplete(TablePlan plan, List<ShardResult> shards) {
+    if (shards.size() != plan.shardCount()) {
+      throw new IllegalStateException(
+          plan.table() + ": " + shards.size() + " shards written, " + plan.shardCount() + " planned");
+    }
+    for (int i = 0; i < shards.size(); i++) {
+      if (shards.get(i).shard() != i) {
+        throw new IllegalStateException(plan.table() + ": shard " + i + " is missing or doubled");
+      }
+    }
+  }
+
+  private Map<String, Object> manifest(TablePlan plan, List<ShardResult> shards) {
+    boolean consistent = run.snapshotId() != null && shards.stream().allMatch(ShardResult::snapshotImported);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", "hose-archive/1");
+    m.put("runId", run.runId());
+    m.put("schema", plan.table().schema());
+    m.put("table", plan.table().table());
+    m.put("source", run.source());
+    m.put("serverVersion", run.serverVersion());
+    m.put("startedAt", run.startedAt().toString());
+    m.put("finishedAt", Instant.now().toString());
+    Map<String, Object> snapshot = new LinkedHashMap<>();
+    snapshot.put("id", run.snapshotId());
+    snapshot.put("consistent", consistent);
+    snapshot.put(
+        "note",
+        consistent
+            ? "every shard read the launcher's exported snapshot"
+            : "the launcher's snapshot could not be shared with every reader;"
+                + " shards may reflect different moments");
+    m.put("snapshot", snapshot);
+    Map<String, Object> partitioning = new LinkedHashMap<>();
+    partitioning.put("strategy", plan.strategy());
+    partitioning.put("column", plan.partitionColumn());
+    m.put("partitioning", partitioning);
+    m.put("filter", plan.filter());
+    m.put("filterParameters", plan.filterParameters());
+    List<Map<String, Object>> columns = new ArrayList<>();
+    for (Column c : plan.columns()) {
+      Map<String, Object> col = new LinkedHashMap<>();
+      col.put("name", c.name());
+      col.put("type", c.type());
+      col.put("nullable", !c.notNull());
+      columns.add(col);
+    }
+    m.put("columns", columns);
+    m.put("rowCount", shards.stream().mapToLong(ShardResult::rows).sum());
+    m.put("jsonBytes", shards.stream().mapToLong(ShardResult::jsonBytes).sum());
+    m.put("compressedBytes", shards.stream().mapToLong(ShardResult::compressedBytes).sum());
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (ShardResult s : shards) {
+      Map<String, Object> shard = new LinkedHashMap<>();
+      shard.put("path", s.shardName());
+      shard.put("rows", s.rows());
+      shard.put("jsonBytes", s.jsonBytes());
+      shard.put("compressedBytes", s.compressedBytes());
+      shard.put("sha256", s.sha256());
+      list.add(shard);
+    }
+    m.put("shards", list);
+    return m;
+  }
+}

@@ -1,0 +1,236 @@
+package dev.hose.archive;
+
+import dev.hose.common.S3Uploads;
+import java.io.IOException;
+import java.nio.channels.WritableByteChannel;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
+import org.apache.beam.sdk.io.fs.CreateOptions.StandardCreateOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.io.jdbc.JdbcIO;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams one range from a server-side cursor, through the serializer and gzip, into a temp shard,
+ * and outputs only the shard's figures. At most {@code fetchSize} rows per range are in memory. A
+ * failure removes the partial temp object (aborting its multipart upload) before it propagates, so
+ * the runner's retry starts clean.
+ *
+ * <p>Up to {@code exportThreads} ranges of a bundle are exported at once on this instance's own
+ * threads; results are emitted when the bundle finishes. This lets DirectRunner run with one
+ * worker thread, whose driver otherwise spins on a core for the whole run.
+ */
+final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
+  private static final Logger LOG = LoggerFactory.getLogger(ExportRangeFn.class);
+  private static final int PROGRESS_EVERY_ROWS = 10_000;
+
+  private final JdbcIO.DataSourceConfiguration source;
+  private final Map<TableRef, TablePlan> plans;
+  private final ArchiveFiles files;
+  private final String snapshotId;
+  private final int fetchSize;
+  private final int gzipLevel;
+  private final int statementTimeoutSeconds;
+  private final int exportThreads;
+
+  private final Counter rowsCounter = Metrics.counter(ExportRangeFn.class, "rows");
+  private final Counter jsonBytesCounter = Metrics.counter(ExportRangeFn.class, "jsonBytes");
+  private final Counter gzipBytesCounter = Metrics.counter(ExportRangeFn.class, "gzipBytes");
+  private final Counter rangesCounter = Metrics.counter(ExportRangeFn.class, "ranges");
+
+  private transient DataSource dataSource;
+  private transient ExecutorService pool;
+  private transient Semaphore slots;
+  private transient List<Future<ShardResult>> inFlight;
+
+  ExportRangeFn(
+      JdbcIO.DataSourceConfiguration source,
+      Map<TableRef, TablePlan> plans,
+      ArchiveFiles files,
+      String snapshotId,
+      int fetchSize,
+      int gzipLevel,
+      int statementTimeoutSeconds,
+      int exportThreads) {
+    this.source = source;
+    this.plans = plans;
+    this.files = files;
+    this.snapshotId = snapshotId;
+    this.fetchSize = fetchSize;
+    this.gzipLevel = gzipLevel;
+    this.statementTimeoutSeconds = statementTimeoutSeconds;
+    this.exportThreads = exportThreads;
+  }
+
+  @Setup
+  public void setup() {
+    dataSource = JdbcIO.DataSourceProviderFromDataSourceConfiguration.of(source).apply(null);
+    AtomicInteger n = new AtomicInteger();
+    pool =
+        Executors.newFixedThreadPool(
+            exportThreads,
+            r -> {
+              Thread t = new Thread(r, "hose-export-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    slots = new Semaphore(exportThreads);
+  }
+
+  @StartBundle
+  public void startBundle() {
+    inFlight = new ArrayList<>();
+  }
+
+  @ProcessElement
+  public void process(@Element ExportRange range, PipelineOptions options) throws Exception {
+    slots.acquire();
+    try {
+      inFlight.add(
+          pool.submit(
+              () -> {
+                try {
+                  return export(range, options);
+                } finally {
+                  slots.release();
+                }
+              }));
+    } catch (RuntimeException e) {
+      slots.release();
+      throw e;
+    }
+  }
+
+  @FinishBundle
+  public void finishBundle(FinishBundleContext context) throws Exception {
+    Exception failure = null;
+    for (Future<ShardResult> f : inFlight) {
+      try {
+        ShardResult r = f.get();
+        rowsCounter.inc(r.rows());
+        jsonBytesCounter.inc(r.jsonBytes());
+        gzipBytesCounter.inc(r.compressedBytes());
+        rangesCounter.inc();
+        context.output(r, BoundedWindow.TIMESTAMP_MIN_VALUE, GlobalWindow.INSTANCE);
+      } catch (ExecutionException e) {
+        if (failure == null) {
+          failure = e.getCause() instanceof Exception ex ? ex : e;
+        }
+      }
+    }
+    inFlight.clear();
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  @Teardown
+  public void teardown() {
+    if (pool != null) {
+      pool.shutdownNow();
+    }
+  }
+
+  private ShardResult export(ExportRange range, PipelineOptions options) throws Exception {
+    TablePlan plan = plans.get(range.table());
+    ArchiveProgress progress = ArchiveProgress.of(plan);
+    RowJsonWriter json = new RowJsonWriter(plan.columns());
+    ResourceId temp = files.tempShard(range, UUID.randomUUID().toString().substring(0, 8));
+    long start = System.nanoTime();
+    ShardWriter shard = null;
+    boolean committed = false;
+    try (SourceSession session =
+            SourceSession.begin(dataSource, snapshotId, statementTimeoutSeconds);
+        PreparedStatement ps =
+            session
+                .connection()
+                .prepareStatement(
+                    plan.selectSql(range), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+      if (snapshotId != null && !session.snapshotImported()) {
+        LOG.warn(
+            "{} {}: the launcher's snapshot {} is gone; this range reads its own snapshot",
+            range.table(),
+            range.shardName(),
+            snapshotId);
+      }
+      List<String> params = plan.selectParameters(range);
+      for (int i = 0; i < params.size(); i++) {
+        ps.setString(i + 1, params.get(i));
+      }
+      ps.setFetchSize(fetchSize);
+      WritableByteChannel channel =
+          FileSystems.create(
+              temp, StandardCreateOptions.builder().setMimeType("application/gzip").build());
+      shard = new ShardWriter(channel, gzipLevel, range.table() + " " + range.shardName());
+      JsonSink sink = shard.sink();
+      long rows = 0;
+      long reportedRows = 0;
+      long reportedBytes = 0;
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          json.write(rs, sink);
+          sink.maybeFlush();
+          if (++rows % PROGRESS_EVERY_ROWS == 0) {
+            progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
+            reportedRows = rows;
+            reportedBytes = shard.jsonBytes();
+          }
+        }
+      }
+      shard.finish();
+      committed = true;
+      progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
+      progress.rangeDone();
+      return new ShardResult(
+              range.table(),
+              range.shard(),
+              range.shardCount(),
+              temp.toString(),
+              rows,
+              shard.jsonBytes(),
+              shard.compressedBytes(),
+              shard.sha256Hex(),
+              snapshotId != null && session.snapshotImported(),
+              (System.nanoTime() - start) / 1_000_000);
+    } catch (Throwable t) {
+      if (shard != null && !committed) {
+        shard.discard();
+      }
+      discardTemp(temp, options);
+      throw t;
+    }
+  }
+
+  /** Removes a partial temp shard: the object if it got committed, the upload if it did not. */
+  private void discardTemp(ResourceId temp, PipelineOptions options) {
+    try {
+      ArchiveFiles.delete(List.of(temp));
+      if (files.isS3()) {
+        String[] bk = S3Uploads.bucketAndKey(temp.toString());
+        S3Uploads.abortUnder(options.as(S3Options.class), bk[0], bk[1]);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not remove temp shard {}: {}", temp, e.toString());
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package dev.hose.archive;
+
+import java.io.Serializable;
+
+/**
+ * What writing one range produced: a complete temp shard and its figures. Only this small record
+ * travels downstream, never a row.
+ */
+public record ShardResult(
+    TableRef table,
+    int shard,
+    int shardCount,
+    String tempPath,
+    long rows,
+    long jsonBytes,
+    long compressedBytes,
+    String sha256,
+    boolean snapshotImported,
+    long millis)
+    implements Serializable {
+  String shardName() {
+    return String.format("part-%05d-of-%05d.jsonl.gz", shard, shardCount);
+  }
+}

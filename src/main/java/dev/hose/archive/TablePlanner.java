@@ -1,0 +1,381 @@
+package dev.hose.archive;
+
+import dev.hose.common.UserError;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Splits each table into ranges of at most {@code maxRowsPerBundle} rows, inside the launcher's
+ * snapshot transaction. In order of preference it splits on: the column the user names, the first
+ * primary-key column, or physical block ranges ({@code ctid}, PostgreSQL 14+). Key boundaries are
+ * exact quantiles computed by the server; rows whose key is NULL get a range of their own. Nothing
+ * but boundary values ever reaches this JVM.
+ */
+final class TablePlanner {
+  /** Base types a key range can be computed on: integers, numeric, dates, timestamps, text, uuid. */
+  private static final Set<Long> KEY_TYPES =
+      Set.of(20L, 21L, 23L, 1700L, 1082L, 1114L, 1184L, 25L, 1043L, 2950L);
+
+  /** One table's plan and its ranges. */
+  record Planned(TablePlan plan, List<ExportRange> ranges) {}
+
+  private final Connection connection;
+  private final long maxRowsPerBundle;
+  private final String partitionColumn;
+  private final String where;
+  private final String incrementalColumn;
+  private final String since;
+  private final String until;
+  private final int serverVersion;
+
+  TablePlanner(Connection connection, ArchiveOptions options) throws SQLException {
+    this.connection = connection;
+    this.maxRowsPerBundle = options.getMaxRowsPerBundle();
+    if (maxRowsPerBundle < 1) {
+      throw new UserError("--maxRowsPerBundle must be at least 1");
+    }
+    this.partitionColumn =
+        options.getPartitionColumn() == null
+            ? null
+            : TableRef.identifier(options.getPartitionColumn(), "--partitionColumn");
+    this.where = checkWhere(options.getWhere());
+    this.incrementalColumn =
+        options.getIncrementalColumn() == null
+            ? null
+            : TableRef.identifier(options.getIncrementalColumn(), "--incrementalColumn");
+    this.since = options.getSince();
+    this.until = options.getUntil();
+    if ((since != null || until != null) && incrementalColumn == null) {
+      throw new UserError("--since/--until need --incrementalColumn");
+    }
+    this.serverVersion = connection.getMetaData().getDatabaseMajorVersion();
+  }
+
+  /** Rejects a --where that would end the statement; it also runs in a read-only transaction. */
+  private static String checkWhere(String where) {
+    if (where == null || where.isBlank()) {
+      return null;
+    }
+    if (where.contains(";")) {
+      throw new UserError("--where must be one SQL condition (no ';')");
+    }
+    return where;
+  }
+
+  Planned plan(TableRef table) throws SQLException {
+    Relation rel = describe(table);
+    List<Column> columns = columns(rel.oid);
+    List<String> filterParams = new ArrayList<>();
+    String filter = filter(table, rel.oid, filterParams);
+
+    String key = partitionColumn;
+    if (key != null) {
+      ColumnType type = columnType(rel.oid, key);
+      if (type == null) {
+        throw new UserError("--partitionColumn " + key + " is not a column of " + table);
+      }
+      if (!KEY_TYPES.contains(type.baseOid)) {
+        throw new UserError(
+            "--partitionColumn "
+                + key
+                + " of "
+                + table
+                + " has type "
+                + type.name
+                + "; use an integer, numeric, date or timestamp column");
+      }
+    } else {
+      key = primaryKeyColumn(rel.oid);
+    }
+    List<ExportRange> ranges = new ArrayList<>();
+    String strategy;
+    long estimatedRows;
+    if (key != null) {
+      strategy = "key";
+      estimatedRows = keyRanges(table, rel.oid, key, filter, filterParams, ranges);
+    } else if (serverVersion >= 14 && (rel.kind == 'r' || rel.kind == 'm')) {
+      strategy = "ctid";
+      estimatedRows = blockRanges(table, rel, ranges);
+    } else {
+      strategy = "whole";
+      estimatedRows = Math.max(0, rel.reltuples);
+      ranges.add(new Draft("TRUE", List.of()).toRange(table, 0, 1));
+    }
+    List<ExportRange> numbered = new ArrayList<>();
+    for (ExportRange r : ranges) {
+      numbered.add(
+          new ExportRange(table, numbered.size(), ranges.size(), r.predicate(), r.parameters()));
+    }
+    TablePlan plan =
+        new TablePlan(
+            table,
+            columns,
+            strategy,
+            "key".equals(strategy) ? key : null,
+            filter,
+            filterParams,
+            estimatedRows,
+            numbered.size());
+    return new Planned(plan, numbered);
+  }
+
+  private record Relation(long oid, char kind, long reltuples, long relpages, long pages) {}
+
+  private record ColumnType(String name, long baseOid, boolean notNull) {}
+
+  private record Draft(String predicate, List<String> parameters) {
+    ExportRange toRange(TableRef t, int shard, int count) {
+      return new ExportRange(t, shard, count, predicate, parameters);
+    }
+  }
+
+  private Relation describe(TableRef table) throws SQLException {
+    String sql =
+        "SELECT c.oid, c.relkind, c.reltuples::bigint, c.relpages,"
+            + " CASE WHEN c.relkind IN ('r','m') THEN pg_relation_size(c.oid)"
+            + " / current_setting('block_size')::bigint ELSE 0 END"
+            + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r','p','v','m','f')";
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.table());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          if (!canSelect(rs.getLong(1))) {
+            throw new UserError("no SELECT privilege on table " + table);
+          }
+          return new Relation(
+              rs.getLong(1), rs.getString(2).charAt(0), rs.getLong(3), rs.getLong(4), rs.getLong(5));
+        }
+      }
+    }
+    throw new UserError("table " + table + " does not exist" + suggestion(table));
+  }
+
+  private boolean canSelect(long oid) throws SQLException {
+    try (PreparedStatement ps =
+        connection.prepareStatement("SELECT has_table_privilege(?::oid, 'SELECT')")) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  private String suggestion(TableRef table) throws SQLException {
+    String sql =
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE lower(n.nspname) = lower(?) AND lower(c.relname) = lower(?)"
+            + " AND c.relkind IN ('r','p','v','m','f') LIMIT 1";
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.table());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? " (did you mean " + rs.getString(1) + "." + rs.getString(2) + "?)" : "";
+      }
+    }
+  }
+
+  private List<Column> columns(long oid) throws SQLException {
+    String sql =
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, bt.oid,"
+            + " (bt.typcategory = 'A' AND bt.typelem <> 0),"
+            + " COALESCE(NULLIF(et.typbasetype, 0), et.oid), et.typdelim"
+            + " FROM pg_attribute a"
+            + " JOIN pg_type t ON t.oid = a.atttypid"
+            + " JOIN pg_type bt ON bt.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid)"
+            + " LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'"
+            + " WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+    List<Column> columns = new ArrayList<>();
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          boolean array = rs.getBoolean(5);
+          JsonKind kind = array ? JsonKind.ARRAY : JsonKind.ofTypeOid(rs.getLong(4));
+          JsonKind elementKind = array ? JsonKind.ofTypeOid(rs.getLong(6)) : null;
+          String delim = rs.getString(7);
+          char d = delim == null || delim.isEmpty() ? ',' : delim.charAt(0);
+          columns.add(
+              new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3), kind, elementKind, d));
+        }
+      }
+    }
+    return columns;
+  }
+
+  private ColumnType columnType(long oid, String column) throws SQLException {
+    String sql =
+        "SELECT format_type(a.atttypid, a.atttypmod), COALESCE(NULLIF(t.typbasetype, 0), t.oid),"
+            + " a.attnotnull FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+            + " WHERE a.attrelid = ? AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped";
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      ps.setLong(1, oid);
+      ps.setString(2, column);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? new ColumnType(rs.getString(1), rs.getLong(2), rs.getBoolean(3)) : null;
+      }
+    }
+  }
+
+  /** The first primary-key column, if its type can be ranged. */
+  private String primaryKeyColumn(long oid) throws SQLException {
+    String sql =
+        "SELECT a.attname FROM pg_index i"
+            + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+            + " WHERE i.indrelid = ? AND i.indisprimary";
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        String name = rs.getString(1);
+        ColumnType type = columnType(oid, name);
+        return type != null && KEY_TYPES.contains(type.baseOid) ? name : null;
+      }
+    }
+  }
+
+  /** The --where and --since/--until condition, with typed placeholders. */
+  private String filter(TableRef table, long oid, List<String> params) throws SQLException {
+    List<String> parts = new ArrayList<>();
+    if (where != null) {
+      parts.add("(" + where + ")");
+    }
+    if (incrementalColumn != null) {
+      ColumnType type = columnType(oid, incrementalColumn);
+      if (type == null) {
+        throw new UserError("--incrementalColumn " + incrementalColumn + " is not a column of " + table);
+      }
+      String col = TableRef.quote(incrementalColumn);
+      if (since != null) {
+        parts.add(col + " >= CAST(? AS " + type.name + ")");
+        params.add(since);
+      }
+      if (until != null) {
+        parts.add(col + " < CAST(? AS " + type.name + ")");
+        params.add(until);
+      }
+    }
+    return parts.isEmpty() ? null : String.join(" AND ", parts);
+  }
+
+  /** Exact quantile boundaries on {@code key}; returns the row count. */
+  private long keyRanges(
+      TableRef table,
+      long oid,
+      String key,
+      String filter,
+      List<String> filterParams,
+      List<ExportRange> out)
+      throws SQLException {
+    String col = TableRef.quote(key);
+    String from = " FROM " + table.quoted() + (filter == null ? "" : " WHERE " + filter);
+    long total;
+    long nonNull;
+    try (PreparedStatement ps = prepare("SELECT count(*), count(" + col + ")" + from, filterParams);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      total = rs.getLong(1);
+      nonNull = rs.getLong(2);
+    }
+    String type = columnType(oid, key).name;
+    if (total <= maxRowsPerBundle) {
+      out.add(new Draft("TRUE", List.of()).toRange(table, 0, 1));
+      return total;
+    }
+    List<String> bounds = new ArrayList<>();
+    String sql =
+        "SELECT b::text FROM (SELECT "
+            + col
+            + " AS b, row_number() OVER (ORDER BY "
+            + col
+            + ") AS rn"
+            + from
+            + (filter == null ? " WHERE " : " AND ")
+            + col
+            + " IS NOT NULL) s WHERE rn > 1 AND rn % ? = 1 ORDER BY rn";
+    List<String> params = new ArrayList<>(filterParams);
+    try (PreparedStatement ps = prepare(sql, params)) {
+      ps.setLong(params.size() + 1, maxRowsPerBundle);
+      ps.setFetchSize(10_000);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String b = rs.getString(1);
+          if (bounds.isEmpty() || !bounds.get(bounds.size() - 1).equals(b)) {
+            bounds.add(b);
+          }
+        }
+      }
+    }
+    String cast = "CAST(? AS " + type + ")";
+    if (bounds.isEmpty()) {
+      out.add(new Draft(col + " IS NOT NULL", List.of()).toRange(table, 0, 1));
+    } else {
+      out.add(new Draft(col + " < " + cast, List.of(bounds.get(0))).toRange(table, 0, 1));
+      for (int i = 0; i + 1 < bounds.size(); i++) {
+        out.add(
+            new Draft(col + " >= " + cast + " AND " + col + " < " + cast,
+                    List.of(bounds.get(i), bounds.get(i + 1)))
+                .toRange(table, 0, 1));
+      }
+      out.add(
+          new Draft(col + " >= " + cast, List.of(bounds.get(bounds.size() - 1)))
+              .toRange(table, 0, 1));
+    }
+    if (total > nonNull) {
+      out.add(new Draft(col + " IS NULL", List.of()).toRange(table, 0, 1));
+    }
+    return total;
+  }
+
+  /** Block ranges sized from the table's row density; the last range is open-ended. */
+  private long blockRanges(TableRef table, Relation rel, List<ExportRange> out)
+      throws SQLException {
+    long pages = rel.pages;
+    long rows = rel.reltuples;
+    boolean statsStale =
+        rows < 0 || rel.relpages == 0 || Math.abs(rel.relpages - pages) > pages / 5;
+    if (statsStale && pages > 0) {
+      try (PreparedStatement ps = connection.prepareStatement("SELECT count(*) FROM " + table.quoted());
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        rows = rs.getLong(1);
+      }
+    }
+    rows = Math.max(rows, 0);
+    if (pages == 0 || rows <= maxRowsPerBundle) {
+      out.add(new Draft("TRUE", List.of()).toRange(table, 0, 1));
+      return rows;
+    }
+    double rowsPerPage = Math.max(1.0, (double) rows / pages);
+    long blocks = Math.max(1, (long) Math.floor(maxRowsPerBundle / rowsPerPage));
+    for (long start = 0; start < pages; start += blocks) {
+      boolean last = start + blocks >= pages;
+      String lo = "(" + start + ",0)";
+      if (last) {
+        out.add(new Draft("ctid >= CAST(? AS tid)", List.of(lo)).toRange(table, 0, 1));
+      } else {
+        String hi = "(" + (start + blocks) + ",0)";
+        out.add(
+            new Draft("ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid)", List.of(lo, hi))
+                .toRange(table, 0, 1));
+      }
+    }
+    return rows;
+  }
+
+  private PreparedStatement prepare(String sql, List<String> params) throws SQLException {
+    PreparedStatement ps = connection.prepareStatement(sql);
+    for (int i = 0; i < params.size(); i++) {
+      ps.setString(i + 1, params.get(i));
+    }
+    return ps;
+  }
+}

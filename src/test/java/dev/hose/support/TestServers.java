@@ -1,0 +1,137 @@
+package dev.hose.support;
+
+import dev.hose.demo.EmbeddedPostgresServer;
+import dev.hose.demo.S3Server;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
+
+/**
+ * A real PostgreSQL server and a real S3 API server on loopback, for one test class. In-process
+ * pipelines find the S3 credentials through the AWS SDK's system properties; forked JVMs get them
+ * from {@link #environment()}.
+ */
+public final class TestServers implements AutoCloseable {
+  public static final String PASSWORD = "canary-Pa55word-do-not-log";
+  public static final String ACCESS_KEY = "AKIAHOSETEST";
+  public static final String SECRET_KEY = "hose-secret-key-canary";
+  public static final String BUCKET = "hose";
+
+  public final EmbeddedPostgresServer postgres;
+  public final S3Server s3;
+  public final Path passwordFile;
+  private final Path dir;
+
+  private TestServers(Path dir, EmbeddedPostgresServer postgres, S3Server s3, Path passwordFile) {
+    this.dir = dir;
+    this.postgres = postgres;
+    this.s3 = s3;
+    this.passwordFile = passwordFile;
+  }
+
+  public static TestServers start(Path dir) throws Exception {
+    EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(dir.resolve("pg"), PASSWORD);
+    S3Server s3 = S3Server.start(dir.resolve("s3"), 0, ACCESS_KEY, SECRET_KEY);
+    s3.createBucket(BUCKET);
+    Path passwordFile = dir.resolve("pgpass");
+    Files.writeString(passwordFile, PASSWORD + "\n");
+    System.setProperty("aws.accessKeyId", ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", SECRET_KEY);
+    return new TestServers(dir, pg, s3, passwordFile);
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public String jdbcUrl() {
+    return postgres.jdbcUrl("postgres");
+  }
+
+  public Connection connect() throws SQLException {
+    return postgres.connect("postgres");
+  }
+
+  public void sql(String... statements) throws SQLException {
+    try (Connection c = connect();
+        Statement s = c.createStatement()) {
+      for (String sql : statements) {
+        s.execute(sql);
+      }
+    }
+  }
+
+  /** Options that point archive at these servers; add --tables and --output. */
+  public List<String> archiveArgs() {
+    List<String> args = new ArrayList<>();
+    args.add("--jdbcUrl=" + jdbcUrl());
+    args.add("--username=" + EmbeddedPostgresServer.USER);
+    args.add("--passwordFile=" + passwordFile);
+    args.add("--awsRegion=us-east-1");
+    args.add("--endpoint=" + s3.endpoint());
+    return args;
+  }
+
+  /** Environment for a forked hose JVM: S3 credentials, no instance-metadata probing. */
+  public java.util.Map<String, String> environment() {
+    return java.util.Map.of(
+        "AWS_ACCESS_KEY_ID", ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY", SECRET_KEY,
+        "AWS_EC2_METADATA_DISABLED", "true",
+        "HOSE_PG_PASSWORD", PASSWORD);
+  }
+
+  /** An independent S3 client (not Beam's) for checking what landed. */
+  public S3Client s3Client() {
+    return S3Client.builder()
+        .endpointOverride(s3.endpoint())
+        .region(Region.US_EAST_1)
+        .forcePathStyle(true)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .build();
+  }
+
+  /** Keys under {@code prefix} in the test bucket. */
+  public List<String> keys(String prefix) {
+    try (S3Client c = s3Client()) {
+      List<String> keys = new ArrayList<>();
+      c.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(prefix))
+          .contents()
+          .forEach(o -> keys.add(o.key()));
+      return keys;
+    }
+  }
+
+  /** Pending multipart uploads in the test bucket. */
+  public int pendingUploads() {
+    try (S3Client c = s3Client()) {
+      ListMultipartUploadsResponse r = c.listMultipartUploads(b -> b.bucket(BUCKET));
+      return r.uploads().size();
+    }
+  }
+
+  public byte[] object(String key) {
+    try (S3Client c = s3Client()) {
+      return c.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asByteArray();
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      s3.close();
+    } finally {
+      postgres.close();
+    }
+  }
+}
