@@ -8,6 +8,7 @@ import gzip
 import json
 import subprocess
 import uuid
+import os
 import zipfile
 from pathlib import Path
 
@@ -20,7 +21,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="module")
 def jar_with_detect():
-    jar = hose_jar()
+    # HOSE_DETECT_JAR: run detect from another build than the one serving the sandbox.
+    jar = Path(os.environ.get("HOSE_DETECT_JAR") or hose_jar())
     if not jar.is_file():
         pytest.skip(f"{jar} not built")
     with zipfile.ZipFile(jar) as z:
