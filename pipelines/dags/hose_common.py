@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import yaml
 from airflow.providers.apache.beam.operators.beam import (
@@ -249,7 +250,7 @@ def read_object(uri: str, s3_conn_id: str | None = None) -> bytes | None:
             return client.get_object(Bucket=bucket, Key=key)["Body"].read()
         except client.exceptions.NoSuchKey:
             return None
-    path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
+    path = Path(unquote(urlparse(uri).path) if uri.startswith("file://") else uri)
     return path.read_bytes() if path.is_file() else None
 
 
