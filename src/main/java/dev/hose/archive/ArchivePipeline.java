@@ -116,19 +116,17 @@ public final class ArchivePipeline {
       pipeline
           .apply("PlanRanges", Create.of(ranges).withCoder(SerializableCoder.of(ExportRange.class)))
           .apply("ArchiveTables", ArchiveTables.of(source, plans, files, run, options));
-      try {
-        PipelineResult result = pipeline.run();
-        PipelineResult.State state = result.waitUntilFinish();
-        if (state != PipelineResult.State.DONE) {
-          throw new IllegalStateException("pipeline ended in state " + state);
-        }
-        List<TableSummary> summaries = verifyCommitted(files, tables, runId);
-        files.removeTemp(null, s3);
-        return summaries;
-      } catch (Exception | Error e) {
-        removeUncommitted(files, tables, runId, s3);
-        throw e;
+      PipelineResult result = pipeline.run();
+      PipelineResult.State state = result.waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("pipeline ended in state " + state);
       }
+      List<TableSummary> summaries = verifyCommitted(files, tables, runId);
+      files.removeTemp(null, s3);
+      return summaries;
+    } catch (Exception | Error e) {
+      removeUncommitted(files, tables, runId, s3);
+      throw e;
     } finally {
       if (launcherSource instanceof AutoCloseable closeable) {
         closeable.close();

@@ -1,0 +1,62 @@
+package dev.hose.archive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.support.ArchiveRun;
+import dev.hose.support.BenchTable;
+import dev.hose.support.HoseProcess;
+import dev.hose.support.TestServers;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The archive of a table several times larger than the heap completes in a forked JVM: rows are
+ * never collected, whatever the table's size. Runs the real jar, with the password from an
+ * environment variable, to S3.
+ */
+class ArchiveMemoryIT {
+  private static final long ROWS = 400_000; // ~400 MB of JSON
+  private static final int HEAP_MB = 64;
+
+  @TempDir Path dir;
+
+  @Test
+  void tableSeveralTimesTheHeapCompletes() throws Exception {
+    try (TestServers servers = TestServers.start(dir)) {
+      try (Connection c = servers.connect()) {
+        BenchTable.create(c, "big", ROWS);
+      }
+      HoseProcess.Result r =
+          HoseProcess.run(
+              List.of("-Xmx" + HEAP_MB + "m"),
+              List.of(
+                  "archive",
+                  "--jdbcUrl=" + servers.jdbcUrl(),
+                  "--username=postgres",
+                  "--passwordEnv=HOSE_PG_PASSWORD",
+                  "--tables=public.big",
+                  "--output=s3://hose/memory/",
+                  "--awsRegion=us-east-1",
+                  "--endpoint=" + servers.s3.endpoint(),
+                  "--maxRowsPerBundle=50000",
+                  "--s3UploadBufferSizeBytes=5242880"),
+              servers.environment(),
+              dir.resolve("run"),
+              600);
+      assertEquals(0, r.exit(), r.stderr());
+      JsonNode m = ArchiveRun.JSON.readTree(servers.object("memory/public.big/_manifest.json"));
+      assertEquals(ROWS, m.get("rowCount").asLong());
+      long jsonMb = m.get("jsonBytes").asLong() >> 20;
+      assertTrue(jsonMb > 4 * HEAP_MB, "table is several times the heap: " + jsonMb + " MB");
+      assertTrue(!r.stderr().contains(TestServers.PASSWORD), "no password in the log");
+      System.out.printf(
+          "archived %d MB of JSON with -Xmx%dm: peak RSS %d MB%n",
+          jsonMb, HEAP_MB, r.peakRssKb() >> 10);
+    }
+  }
+}

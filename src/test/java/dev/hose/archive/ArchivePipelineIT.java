@@ -1,0 +1,299 @@
+package dev.hose.archive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.common.Cli;
+import dev.hose.support.ArchiveRun;
+import dev.hose.support.TestServers;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The archive job end to end against a real PostgreSQL server and a real S3 server. */
+class ArchivePipelineIT {
+  @TempDir static Path dir;
+  static TestServers servers;
+
+  @BeforeAll
+  static void start() throws Exception {
+    servers = TestServers.start(dir);
+    servers.sql(
+        "CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL, kind text)",
+        "INSERT INTO events SELECT g, timestamptz '2026-11-20' + g * interval '1 minute',"
+            + " 'k' || (g % 5) FROM generate_series(1, 10000) g",
+        "CREATE TABLE nullable_keys (k int, v text)",
+        "INSERT INTO nullable_keys SELECT CASE WHEN g % 10 = 0 THEN NULL ELSE g END, 'v' || g"
+            + " FROM generate_series(1, 1000) g",
+        "CREATE TABLE empty_table (id int PRIMARY KEY, v text)",
+        "CREATE TABLE no_pk (a text, b int)",
+        "INSERT INTO no_pk SELECT md5(g::text), g FROM generate_series(1, 5000) g",
+        "CREATE SCHEMA \"Sales Ünït\"",
+        "CREATE TABLE \"Sales Ünït\".\"Order Items\" (\"Item Id\" int PRIMARY KEY, \"Größe\" text)",
+        "INSERT INTO \"Sales Ünït\".\"Order Items\" VALUES (1, 'groß'), (2, 'klein')",
+        "CREATE SEQUENCE hose_seq",
+        "ANALYZE");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    servers.close();
+  }
+
+  @Test
+  void archivesSeveralTablesToS3WithManifestsAndCompleteShards() throws Exception {
+    var summaries =
+        ArchiveRun.archive(
+            servers,
+            "--tables=public.events,public.no_pk,Sales Ünït.Order Items",
+            "--output=s3://hose/multi/",
+            "--maxRowsPerBundle=1500");
+    assertEquals(3, summaries.size());
+    List<String> keys = servers.keys("multi/");
+    assertTrue(keys.contains("multi/Sales Ünït.Order Items/_manifest.json"), keys.toString());
+    assertTrue(keys.stream().noneMatch(k -> k.contains("_hose_temp")), keys.toString());
+    assertEquals(0, servers.pendingUploads());
+
+    JsonNode m = ArchiveRun.JSON.readTree(servers.object("multi/public.events/_manifest.json"));
+    assertEquals(10000, m.get("rowCount").asLong());
+    assertEquals("key", m.at("/partitioning/strategy").asText());
+    assertEquals("id", m.at("/partitioning/column").asText());
+    assertTrue(m.at("/snapshot/consistent").asBoolean());
+    assertEquals("bigint", m.at("/columns/0/type").asText());
+    assertEquals("timestamp with time zone", m.at("/columns/1/type").asText());
+    int shards = m.get("shards").size();
+    assertTrue(shards >= 7, "10000 rows at most 1500 per bundle: " + shards);
+    long rows = 0;
+    Set<Long> ids = new HashSet<>();
+    for (JsonNode shard : m.get("shards")) {
+      String name = shard.get("path").asText();
+      assertTrue(name.matches("part-\\d{5}-of-\\d{5}\\.jsonl\\.gz"), name);
+      assertTrue(shard.get("rows").asLong() <= 1500);
+      byte[] gz = servers.object("multi/public.events/" + name);
+      assertEquals(shard.get("compressedBytes").asLong(), gz.length);
+      assertEquals(
+          shard.get("sha256").asText(),
+          HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(gz)));
+      String text =
+          new String(
+              new GZIPInputStream(new java.io.ByteArrayInputStream(gz)).readAllBytes(),
+              StandardCharsets.UTF_8);
+      for (String line : text.split("\n")) {
+        ids.add(ArchiveRun.JSON.readTree(line).get("id").asLong());
+        rows++;
+      }
+      assertEquals(shard.get("rows").asLong(), text.split("\n").length);
+    }
+    assertEquals(10000, rows);
+    assertEquals(10000, ids.size());
+
+    JsonNode noPk = ArchiveRun.JSON.readTree(servers.object("multi/public.no_pk/_manifest.json"));
+    assertEquals("ctid", noPk.at("/partitioning/strategy").asText());
+    assertEquals(5000, noPk.get("rowCount").asLong());
+    assertTrue(noPk.get("shards").size() >= 2, noPk.toString());
+  }
+
+  @Test
+  void localShardsPassSystemGzipAndNullKeysAreExported() throws Exception {
+    Path out = dir.resolve("nulls");
+    ArchiveRun.archive(
+        servers,
+        "--tables=public.nullable_keys",
+        "--partitionColumn=k",
+        "--maxRowsPerBundle=100",
+        "--output=" + out);
+    Path table = out.resolve("public.nullable_keys");
+    List<JsonNode> rows = ArchiveRun.rows(table);
+    assertEquals(1000, rows.size());
+    assertEquals(100, rows.stream().filter(r -> r.get("k").isNull()).count());
+    assertEquals(1000, rows.stream().map(r -> r.get("v").asText()).distinct().count());
+    for (Path shard : ArchiveRun.shards(table)) {
+      Process gzip = new ProcessBuilder("gzip", "-t", shard.toString()).inheritIO().start();
+      assertEquals(0, gzip.waitFor(), "gzip -t " + shard);
+    }
+    assertFalse(Files.exists(out.resolve("_hose_temp")));
+  }
+
+  @Test
+  void emptyTableGivesOneEmptyShardAndAManifest() throws Exception {
+    Path out = dir.resolve("empty");
+    ArchiveRun.archive(servers, "--tables=empty_table", "--output=" + out);
+    Path table = out.resolve("public.empty_table");
+    assertEquals(List.of(table.resolve("part-00000-of-00001.jsonl.gz")), ArchiveRun.shards(table));
+    assertEquals(0, ArchiveRun.rows(table).size());
+    assertEquals(0, ArchiveRun.manifest(table).get("rowCount").asLong());
+  }
+
+  @Test
+  void incrementalWindowExportsOneDaysRows() throws Exception {
+    Path out = dir.resolve("window");
+    ArchiveRun.archive(
+        servers,
+        "--tables=public.events",
+        "--incrementalColumn=at",
+        "--since=2026-11-22T00:00:00Z",
+        "--until=2026-11-23T00:00:00Z",
+        "--where=kind <> 'k0'",
+        "--maxRowsPerBundle=500",
+        "--output=" + out);
+    List<JsonNode> rows = ArchiveRun.rows(out.resolve("public.events"));
+    assertEquals(1440 * 4 / 5, rows.size());
+    for (JsonNode r : rows) {
+      assertTrue(r.get("at").asText().startsWith("2026-11-22T"), r.toString());
+    }
+  }
+
+  @Test
+  void rowsChangedDuringTheRunAreNotHalfIncluded() throws Exception {
+    servers.sql(
+        "CREATE TABLE moving (id bigint PRIMARY KEY, v int)",
+        "INSERT INTO moving SELECT g, 0 FROM generate_series(1, 200000) g");
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Integer> batches = new ArrayList<>();
+    Thread writer =
+        new Thread(
+            () -> {
+              try (Connection c = servers.connect();
+                  Statement s = c.createStatement()) {
+                for (int i = 1; !stop.get() && i < 10_000; i++) {
+                  s.execute(
+                      "INSERT INTO moving SELECT 1000000 + " + i + " * 100 + g, " + i
+                          + " FROM generate_series(1, 100) g");
+                  s.execute("UPDATE moving SET v = " + i + " WHERE id = " + i);
+                  batches.add(i);
+                }
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    writer.start();
+    try {
+      Path out = dir.resolve("moving");
+      ArchiveRun.archive(
+          servers, "--tables=moving", "--maxRowsPerBundle=20000", "--output=" + out);
+      List<JsonNode> rows = ArchiveRun.rows(out.resolve("public.moving"));
+      long inserted = rows.stream().filter(r -> r.get("id").asLong() > 1_000_000).count();
+      assertEquals(0, inserted % 100, "insert batches are whole: " + inserted);
+      long batchesSeen = inserted / 100;
+      long updatesSeen = rows.stream().filter(r -> r.get("id").asLong() <= 200000 && r.get("v").asInt() > 0).count();
+      assertEquals(batchesSeen, updatesSeen, "one snapshot: every batch's insert and update together");
+      assertEquals(
+          rows.size(), ArchiveRun.manifest(out.resolve("public.moving")).get("rowCount").asLong());
+    } finally {
+      stop.set(true);
+      writer.join();
+    }
+    assertTrue(batches.size() > 0);
+  }
+
+  @Test
+  void existingManifestIsRefusedUnlessOverwrite() throws Exception {
+    Path out = dir.resolve("again");
+    ArchiveRun.archive(servers, "--tables=events", "--output=" + out);
+    Run second = cli("--tables=events", "--output=" + out);
+    assertEquals(2, second.exit);
+    assertTrue(second.err.contains("already exists"), second.err);
+    ArchiveRun.archive(servers, "--tables=events", "--output=" + out, "--overwrite");
+    assertEquals(10000, ArchiveRun.manifest(out.resolve("public.events")).get("rowCount").asLong());
+  }
+
+  @Test
+  void badInputGetsOneLineAndLeavesNothing() throws Exception {
+    String s3 = "--output=s3://hose/bad/";
+    assertBad(cli("--tables=public.nope", s3), "table public.nope does not exist");
+    assertBad(cli("--tables=nope.events", s3), "does not exist");
+    assertBad(cli("--tables=orders; drop table x", s3), "not a plain identifier");
+    assertBad(cli("--tables=events", "--partitionColumn=id; drop table events", s3), "not a plain identifier");
+    assertBad(cli("--tables=events", "--partitionColumn=kind2", s3), "not a column");
+    assertBad(cli("--tables=events", "--incrementalColumn=at", "--since=not a date", s3), "not a date");
+    assertBad(cli("--tables=events", "--where=1=1; drop table events", s3), "no ';'");
+    // --where is SQL by design; it runs in a read-only transaction, so it cannot write.
+    assertBad(cli("--tables=events", "--where=nextval('hose_seq') > 0", s3), "read-only transaction");
+    assertBad(
+        run(List.of(
+            "--jdbcUrl=" + servers.jdbcUrl(), "--username=postgres", "--passwordEnv=HOSE_NO_SUCH_VAR",
+            "--tables=events", "--awsRegion=us-east-1", "--endpoint=" + servers.s3.endpoint(), s3)),
+        "HOSE_NO_SUCH_VAR");
+    Path wrong = dir.resolve("wrong-password");
+    Files.writeString(wrong, "nope");
+    assertBad(
+        run(List.of(
+            "--jdbcUrl=" + servers.jdbcUrl(), "--username=postgres", "--passwordFile=" + wrong,
+            "--tables=events", "--awsRegion=us-east-1", "--endpoint=" + servers.s3.endpoint(), s3)),
+        "password authentication failed");
+    assertBad(
+        run(List.of(
+            "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/postgres", "--username=postgres",
+            "--passwordFile=" + servers.passwordFile, "--tables=events", "--awsRegion=us-east-1",
+            "--endpoint=" + servers.s3.endpoint(), s3)),
+        "cannot connect");
+    assertBad(
+        run(List.of(
+            "--jdbcUrl=" + servers.jdbcUrl() + "?password=x", "--username=postgres",
+            "--tables=events", "--output=" + dir.resolve("pw"))),
+        "must not carry a password");
+    assertBad(
+        run(List.of(
+            "--jdbcUrl=" + servers.jdbcUrl(), "--username=postgres",
+            "--passwordFile=" + servers.passwordFile, "--tables=events", s3)),
+        "--awsRegion");
+    assertBad(cli("--tables=events", "--output=s3://no-such-bucket/x/"), "cannot write to s3://no-such-bucket/x/");
+    assertBad(
+        run(List.of(
+            "--jdbcUrl=" + servers.jdbcUrl(), "--username=postgres",
+            "--passwordFile=" + servers.passwordFile, "--tables=events", "--awsRegion=us-east-1",
+            "--endpoint=http://127.0.0.1:1", s3)),
+        "cannot write to s3://hose/bad/");
+    Path local = dir.resolve("bad-local");
+    assertBad(cli("--tables=public.nope", "--output=" + local), "does not exist");
+    assertEquals(List.of(), ArchiveRun.filesUnder(local));
+    assertEquals(List.of(), servers.keys("bad/"));
+    assertEquals(0, servers.pendingUploads());
+  }
+
+  private static void assertBad(Run r, String expected) {
+    assertTrue(r.exit != 0, "non-zero exit: " + r.err);
+    String[] lines = r.err.strip().split("\n");
+    assertEquals(1, lines.length, "one line on stderr: " + r.err);
+    assertTrue(lines[0].startsWith("hose archive: error: "), r.err);
+    assertTrue(lines[0].contains(expected), "'" + expected + "' in: " + r.err);
+    assertFalse(r.err.contains(TestServers.PASSWORD), "no password in: " + r.err);
+  }
+
+  private record Run(int exit, String err) {}
+
+  private static Run cli(String... extra) {
+    List<String> args = new ArrayList<>(servers.archiveArgs());
+    args.addAll(List.of(extra));
+    return run(args);
+  }
+
+  private static Run run(List<String> args) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<String> all = new ArrayList<>();
+    all.add("archive");
+    all.addAll(args);
+    int exit =
+        new Cli(List.of(new ArchiveCommand()), new PrintStream(err, true, StandardCharsets.UTF_8))
+            .execute(all.toArray(new String[0]));
+    return new Run(exit, err.toString(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,63 @@
+package dev.hose.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CommandLineTest {
+  @TempDir Path dir;
+
+  @Test
+  void runnerConfigFillsOptionsAndTheCommandLineWins() throws Exception {
+    Path config = dir.resolve("c.properties");
+    Files.writeString(
+        config, "# where to run\nrunner=DirectRunner\ntargetParallelism=3\njobName=from-file\n");
+    List<String> args =
+        List.of(
+            CommandLine.withDefaults(
+                new String[] {"--runnerConfig=" + config, "--targetParallelism=5"}));
+    assertTrue(args.contains("--targetParallelism=5"));
+    assertTrue(!args.contains("--targetParallelism=3"));
+    assertTrue(args.contains("--runner=DirectRunner"));
+    assertTrue(args.contains("--jobName=from-file"));
+  }
+
+  @Test
+  void withoutRunnerConfigTheEmbeddedDirectConfigApplies() {
+    List<String> args = List.of(CommandLine.withDefaults(new String[] {}));
+    assertTrue(args.contains("--runner=DirectRunner"), args.toString());
+    assertTrue(
+        args.contains("--s3ClientFactoryClass=" + PathStyleS3ClientBuilderFactory.class.getName()));
+    assertTrue(args.contains("--s3UploadBufferSizeBytes=" + (8 << 20)));
+  }
+
+  @Test
+  void embeddedDefaultIsTheRepositoryFile() throws Exception {
+    assertEquals(
+        CommandLine.readConfig(Path.of("runner-configs/direct.properties")),
+        CommandLine.defaultConfig());
+  }
+
+  @Test
+  void s3PathsNeedARegion() {
+    assertThrows(
+        UserError.class,
+        () -> CommandLine.checkS3Region(new String[] {"--output=s3://b/p/"}),
+        "s3 without region");
+    CommandLine.checkS3Region(new String[] {"--output=s3://b/p/", "--awsRegion=us-east-1"});
+    CommandLine.checkS3Region(new String[] {"--output=/tmp/x"});
+  }
+
+  @Test
+  void jarPlaceholderIsReplaced() throws Exception {
+    Path config = dir.resolve("c.properties");
+    Files.writeString(config, "filesToStage=${hose.jar}\n");
+    assertEquals(CommandLine.runningJar(), CommandLine.readConfig(config).get("filesToStage"));
+  }
+}
