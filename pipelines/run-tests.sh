@@ -21,13 +21,14 @@ export AWS_EC2_METADATA_DISABLED=true
 export PYTHONDONTWRITEBYTECODE=1
 mkdir -p "$AIRFLOW_HOME"
 
-if [[ ! -f "$AIRFLOW_HOME/.migrated" ]]; then
+# Migrate once per venv build (the stamp changes when the pinned packages do).
+if ! cmp -s "$venv/.hose-requirements.sha256" "$AIRFLOW_HOME/.migrated"; then
   echo "run-tests: airflow db migrate ($AIRFLOW_HOME)"
   "$venv/bin/airflow" db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || {
     tail -50 "$AIRFLOW_HOME/db-migrate.log" >&2
     exit 1
   }
-  touch "$AIRFLOW_HOME/.migrated"
+  cp "$venv/.hose-requirements.sha256" "$AIRFLOW_HOME/.migrated"
 fi
 
 set +e
