@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 venv="${HOSE_AIRFLOW_VENV:-$root/target/airflow/venv}"
-python="${PYTHON:-python3.11}"
+python="${PYTHON:-$(command -v python3.11 || command -v python3 || echo python3.11)}"
 requirements="$here/requirements.txt"
 constraints="$here/constraints-3.11.txt"
 stamp="$venv/.hose-requirements.sha256"
