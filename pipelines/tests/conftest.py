@@ -100,11 +100,23 @@ def connection_env(sandbox: dict, database: str) -> dict[str, str]:
     }
 
 
-def airflow_dags_test(dag_id: str, logical_date: str, env: dict[str, str], timeout: float = 900) -> str:
-    """Runs `airflow dags test DAG_ID DATE` (the real CLI, operator and jar); returns its output."""
-    airflow = Path(sys.executable).with_name("airflow")
+def connect(sandbox: dict, dbname: str):
+    """A psycopg connection (autocommit) to the sandbox's PostgreSQL."""
+    import psycopg
+
+    host_port = sandbox["jdbcUrl"].split("//", 1)[1].split("/", 1)[0]
+    host, port = host_port.rsplit(":", 1)
+    return psycopg.connect(
+        host=host, port=int(port), user=sandbox["username"], password=sandbox["password"], dbname=dbname,
+        autocommit=True,
+    )
+
+
+def airflow(*args: str, env: dict[str, str], timeout: float = 900) -> str:
+    """Runs the `airflow` CLI of this venv; fails the test on a non-zero exit; returns its output."""
+    command = [str(Path(sys.executable).with_name("airflow")), *args]
     proc = subprocess.Popen(
-        [str(airflow), "dags", "test", dag_id, logical_date],
+        command,
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -116,10 +128,15 @@ def airflow_dags_test(dag_id: str, logical_date: str, env: dict[str, str], timeo
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
-        pytest.fail(f"airflow dags test {dag_id} timed out:\n{out.decode(errors='replace')[-5000:]}")
+        pytest.fail(f"{' '.join(args)} timed out:\n{out.decode(errors='replace')[-5000:]}")
     text = out.decode(errors="replace")
-    assert proc.returncode == 0, f"airflow dags test {dag_id} exited {proc.returncode}:\n{text[-8000:]}"
+    assert proc.returncode == 0, f"airflow {' '.join(args)} exited {proc.returncode}:\n{text[-8000:]}"
     return text
+
+
+def airflow_dags_test(dag_id: str, logical_date: str, env: dict[str, str], timeout: float = 900) -> str:
+    """Runs `airflow dags test DAG_ID DATE` (the real CLI, operator and jar); returns its output."""
+    return airflow("dags", "test", dag_id, logical_date, env=env, timeout=timeout)
 
 
 def dag_run_states(dag_id: str, logical_date) -> dict[str, str]:

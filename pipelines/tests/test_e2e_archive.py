@@ -13,23 +13,13 @@ import gzip
 import json
 import uuid
 
-import psycopg
 import pytest
-from conftest import ROOT, airflow_dags_test, connection_env, dag_run_states, hose_jar
+from conftest import ROOT, airflow_dags_test, connect, connection_env, dag_run_states, hose_jar
 
 DATABASE = "hose_airflow_e2e"
 LOGICAL_DATE = "2026-11-24T00:00:00+00:00"  # a manual run at this time archives the day before it
 WINDOW = (dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc), dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc))
 TABLES = ("public.orders", "public.events", "public.customers")
-
-
-def connect(sandbox: dict, dbname: str) -> psycopg.Connection:
-    host_port = sandbox["jdbcUrl"].split("//", 1)[1].split("/", 1)[0]
-    host, port = host_port.rsplit(":", 1)
-    return psycopg.connect(
-        host=host, port=int(port), user=sandbox["username"], password=sandbox["password"], dbname=dbname,
-        autocommit=True,
-    )
 
 
 @pytest.fixture(scope="module")
