@@ -28,8 +28,13 @@ public final class Sandbox implements AutoCloseable {
 
   /** Starts both servers under {@code dir}, with a fresh random database password. */
   public static Sandbox start(Path dir, int s3Port) throws Exception {
+    return start(dir, s3Port, java.util.UUID.randomUUID().toString(), ACCESS_KEY, SECRET_KEY);
+  }
+
+  /** Starts both servers with the given credentials; the password is also written to a file. */
+  public static Sandbox start(
+      Path dir, int s3Port, String password, String accessKey, String secretKey) throws Exception {
     Files.createDirectories(dir);
-    String password = java.util.UUID.randomUUID().toString();
     Path passwordFile = dir.resolve("pgpass");
     Files.writeString(passwordFile, password + "\n");
     passwordFile.toFile().setReadable(false, false);
@@ -37,7 +42,7 @@ public final class Sandbox implements AutoCloseable {
     EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(dir.resolve("postgres"), password);
     S3Server s3;
     try {
-      s3 = S3Server.start(dir.resolve("s3"), s3Port, ACCESS_KEY, SECRET_KEY);
+      s3 = S3Server.start(dir.resolve("s3"), s3Port, accessKey, secretKey);
       s3.createBucket(BUCKET);
     } catch (Exception e) {
       pg.close();
@@ -58,8 +63,8 @@ public final class Sandbox implements AutoCloseable {
     m.put("username", EmbeddedPostgresServer.USER);
     m.put("passwordFile", passwordFile.toString());
     m.put("s3Endpoint", s3.endpoint().toString());
-    m.put("accessKey", ACCESS_KEY);
-    m.put("secretKey", SECRET_KEY);
+    m.put("accessKey", s3.accessKey());
+    m.put("secretKey", s3.secretKey());
     m.put("bucket", BUCKET);
     m.put("awsRegion", "us-east-1");
     m.put("s3Dir", dir.resolve("s3").toString());

@@ -173,11 +173,13 @@ class ArchivePipelineIT {
             () -> {
               try (Connection c = servers.connect();
                   Statement s = c.createStatement()) {
+                c.setAutoCommit(false); // each batch's insert and update commit together
                 for (int i = 1; !stop.get() && i < 10_000; i++) {
                   s.execute(
                       "INSERT INTO moving SELECT 1000000 + " + i + " * 100 + g, " + i
                           + " FROM generate_series(1, 100) g");
                   s.execute("UPDATE moving SET v = " + i + " WHERE id = " + i);
+                  c.commit();
                   batches.add(i);
                 }
               } catch (Exception e) {
@@ -213,6 +215,42 @@ class ArchivePipelineIT {
     assertTrue(second.err.contains("already exists"), second.err);
     ArchiveRun.archive(servers, "--tables=events", "--output=" + out, "--overwrite");
     assertEquals(10000, ArchiveRun.manifest(out.resolve("public.events")).get("rowCount").asLong());
+  }
+
+  @Test
+  void leftoversOfAKilledRunAreRemovedByCleanupAndByTheNextRun() throws Exception {
+    for (boolean viaCleanup : new boolean[] {true, false}) {
+      String prefix = "killed-" + viaCleanup + "/";
+      leaveDebris(prefix);
+      assertEquals(1, servers.pendingUploads());
+      if (viaCleanup) {
+        ArchiveRun.archive(servers, "--tables=events", "--output=s3://hose/" + prefix, "--cleanup");
+        assertEquals(List.of(), servers.keys(prefix));
+      } else {
+        ArchiveRun.archive(servers, "--tables=events", "--output=s3://hose/" + prefix);
+        List<String> keys = servers.keys(prefix);
+        assertTrue(keys.stream().noneMatch(k -> k.contains("_hose_temp")), keys.toString());
+        assertTrue(keys.stream().noneMatch(k -> k.contains("part-00007-of-00009")), keys.toString());
+        assertTrue(keys.contains(prefix + "public.events/_manifest.json"));
+      }
+      assertEquals(0, servers.pendingUploads());
+    }
+  }
+
+  /** What a run killed mid-way leaves: temp objects, a pending upload, an uncommitted shard. */
+  private static void leaveDebris(String prefix) {
+    try (var s3 = servers.s3Client()) {
+      var body = software.amazon.awssdk.core.sync.RequestBody.fromString("partial");
+      s3.putObject(b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00000-of-00002.jsonl.gz.x"), body);
+      s3.putObject(b -> b.bucket("hose").key(prefix + "public.events/part-00007-of-00009.jsonl.gz"), body);
+      String upload =
+          s3.createMultipartUpload(b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y"))
+              .uploadId();
+      s3.uploadPart(
+          b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y")
+              .uploadId(upload).partNumber(1),
+          software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[5 << 20]));
+    }
   }
 
   @Test

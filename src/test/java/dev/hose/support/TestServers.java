@@ -2,7 +2,7 @@ package dev.hose.support;
 
 import dev.hose.demo.EmbeddedPostgresServer;
 import dev.hose.demo.S3Server;
-import java.nio.file.Files;
+import dev.hose.demo.Sandbox;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -29,28 +29,24 @@ public final class TestServers implements AutoCloseable {
   public final EmbeddedPostgresServer postgres;
   public final S3Server s3;
   public final Path passwordFile;
-  private final Path dir;
+  private final Sandbox sandbox;
 
-  private TestServers(Path dir, EmbeddedPostgresServer postgres, S3Server s3, Path passwordFile) {
-    this.dir = dir;
-    this.postgres = postgres;
-    this.s3 = s3;
-    this.passwordFile = passwordFile;
+  private TestServers(Sandbox sandbox) {
+    this.sandbox = sandbox;
+    this.postgres = sandbox.postgres;
+    this.s3 = sandbox.s3;
+    this.passwordFile = sandbox.passwordFile;
   }
 
   public static TestServers start(Path dir) throws Exception {
-    EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(dir.resolve("pg"), PASSWORD);
-    S3Server s3 = S3Server.start(dir.resolve("s3"), 0, ACCESS_KEY, SECRET_KEY);
-    s3.createBucket(BUCKET);
-    Path passwordFile = dir.resolve("pgpass");
-    Files.writeString(passwordFile, PASSWORD + "\n");
+    Sandbox sandbox = Sandbox.start(dir, 0, PASSWORD, ACCESS_KEY, SECRET_KEY);
     System.setProperty("aws.accessKeyId", ACCESS_KEY);
     System.setProperty("aws.secretAccessKey", SECRET_KEY);
-    return new TestServers(dir, pg, s3, passwordFile);
+    return new TestServers(sandbox);
   }
 
   public Path dir() {
-    return dir;
+    return sandbox.dir;
   }
 
   public String jdbcUrl() {
@@ -128,10 +124,6 @@ public final class TestServers implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    try {
-      s3.close();
-    } finally {
-      postgres.close();
-    }
+    sandbox.close();
   }
 }
