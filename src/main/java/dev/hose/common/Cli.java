@@ -3,6 +3,7 @@ package dev.hose.common;
 import dev.hose.archive.ArchiveCommand;
 import dev.hose.demo.DemoCommand;
 import dev.hose.demo.SandboxCommand;
+import dev.hose.detect.DetectCommand;
 import java.io.PrintStream;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -30,7 +31,9 @@ public final class Cli {
   /** The commands this jar ships. */
   public static Cli standard() {
     return new Cli(
-        List.of(new ArchiveCommand(), new DemoCommand(), new SandboxCommand()), System.err);
+        List.of(
+            new ArchiveCommand(), new DetectCommand(), new DemoCommand(), new SandboxCommand()),
+        System.err);
   }
 
   public int execute(String[] args) {

@@ -5,6 +5,7 @@ import dev.hose.archive.ArchivePipeline;
 import dev.hose.common.Command;
 import dev.hose.common.CommandLine;
 import dev.hose.common.UserError;
+import dev.hose.detect.DetectDemo;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -19,7 +20,8 @@ import java.util.zip.GZIPInputStream;
 /**
  * {@code hose demo [--dir=DIR] [--rows=N]}: the embedded default end to end. Starts a real
  * PostgreSQL server and an S3 server, creates sample tables, archives them to {@code s3://hose/}
- * on DirectRunner, and shows where the output is and how to read it.
+ * on DirectRunner, and shows where the output is and how to read it; then runs detect on a few
+ * generated videos served over local HTTP and prints the detections.
  */
 public final class DemoCommand implements Command {
   private final PrintStream out;
@@ -39,7 +41,7 @@ public final class DemoCommand implements Command {
 
   @Override
   public String summary() {
-    return "embedded PostgreSQL + S3 server: archive sample tables on DirectRunner";
+    return "embedded PostgreSQL + S3 server: archive sample tables, detect on generated videos";
   }
 
   @Override
@@ -109,8 +111,12 @@ public final class DemoCommand implements Command {
           out.println("  " + r.readLine());
         }
       }
-      out.println("The servers stop now; their data stays under " + dir + ".");
     }
+    out.println();
+    out.println("hose demo: detect on generated videos served over local HTTP");
+    DetectDemo.run(dir.resolve("detect"), out);
+    out.println();
+    out.println("hose demo: done; the servers have stopped and the data stays under " + dir + ".");
     return 0;
   }
 }

@@ -1,0 +1,209 @@
+package dev.hose.detect;
+
+import dev.hose.common.UserError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.io.WriteFilesResult;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.annotations.VisibleForTesting;
+
+/** The detect pipeline: video URLs to detections and failures as gzipped JSON lines. */
+public final class DetectPipeline {
+  static final String DETECTIONS = "detections";
+  static final String FAILURES = "failures";
+
+  private DetectPipeline() {}
+
+  /** Checks the options, runs the pipeline to completion and returns its result. */
+  public static PipelineResult run(DetectOptions options) {
+    DetectConfig config = check(options);
+    Pipeline pipeline = Pipeline.create(options);
+    build(pipeline, options, config);
+    PipelineResult result = pipeline.run();
+    PipelineResult.State state = result.waitUntilFinish();
+    if (state != PipelineResult.State.DONE) {
+      throw new IllegalStateException("the detect pipeline ended " + state);
+    }
+    return result;
+  }
+
+  /**
+   * Checks what can be checked before the pipeline starts: the options, that {@code --input} exists
+   * and that {@code --scratchDir} is writable. Throws {@link UserError}.
+   */
+  public static DetectConfig check(DetectOptions options) {
+    DetectConfig config = DetectConfig.from(options);
+    checkScratchDir(Path.of(options.getScratchDir()));
+    FileSystems.setDefaultPipelineOptions(options);
+    checkInput(options.getInput());
+    return config;
+  }
+
+  /**
+   * A local path is checked with {@link Files}: Beam's local match of a missing file walks every
+   * directory under its parent (from {@code /} for {@code /missing}, which can take minutes).
+   */
+  static void checkInput(String input) {
+    boolean local = !input.contains("://") || input.startsWith("file://");
+    boolean glob = input.contains("*") || input.contains("?") || input.contains("[");
+    if (local && !glob) {
+      Path path =
+          input.startsWith("file://") ? Path.of(java.net.URI.create(input)) : Path.of(input);
+      if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+        throw new UserError("--input " + input + ": no such readable file");
+      }
+      return;
+    }
+    try {
+      MatchResult match = FileSystems.match(input, EmptyMatchTreatment.DISALLOW);
+      if (match.status() != MatchResult.Status.OK || match.metadata().isEmpty()) {
+        throw new UserError("--input " + input + ": no such file");
+      }
+    } catch (IOException e) {
+      throw new UserError("--input " + input + ": " + e.getMessage(), e);
+    }
+  }
+
+  static void checkScratchDir(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      Path probe = Files.createTempFile(dir, ".probe-", ".tmp");
+      Files.delete(probe);
+    } catch (IOException | SecurityException e) {
+      throw new UserError("--scratchDir " + dir + " is not writable: " + e.getMessage(), e);
+    }
+  }
+
+  /** Adds the steps to {@code pipeline}; tests run it with their own pipeline. */
+  @VisibleForTesting
+  static void build(Pipeline pipeline, DetectOptions options, DetectConfig config) {
+    /* Steps:
+     * 1) Read the URL list: one URL, or one JSON object with id and url, per line.
+     * 2) DetectVideos: parse the lines (bad ones become failures), fan the videos out with a
+     *    reshuffle, then download, decode and detect each in bounded scratch space.
+     * 3) Write detections and failures as gzipped JSON lines under --output.
+     * 4) Write _manifest.json with the counts, once both outputs are complete.
+     */
+    String output = options.getOutput();
+    PCollectionTuple detected =
+        pipeline
+            .apply("ReadUrlList", TextIO.read().from(options.getInput()))
+            .apply("DetectVideos", DetectVideos.with(config));
+    PCollection<VideoResult> results = detected.get(DetectVideos.RESULTS);
+    PCollection<Failure> failures = detected.get(DetectVideos.FAILURES);
+
+    WriteFilesResult<Void> detectionFiles =
+        results
+            .apply(
+                "ResultsToJson",
+                MapElements.into(TypeDescriptors.strings()).via((VideoResult r) -> Json.write(r)))
+            .apply("WriteDetections", jsonLines(output, DETECTIONS));
+    WriteFilesResult<Void> failureFiles =
+        failures
+            .apply(
+                "FailuresToJson",
+                MapElements.into(TypeDescriptors.strings()).via((Failure f) -> Json.write(f)))
+            .apply("WriteFailures", jsonLines(output, FAILURES));
+
+    PCollection<KV<String, String>> succeeded =
+        results.apply("CountSucceeded", Count.globally()).apply("SucceededPart", part("succeeded"));
+    PCollection<KV<String, String>> failed =
+        failures.apply("CountFailed", Count.globally()).apply("FailedPart", part("failed"));
+    PCollection<KV<String, String>> byReason =
+        failures
+            .apply(
+                "FailureReasons", MapElements.into(TypeDescriptors.strings()).via(Failure::reason))
+            .apply("CountByReason", Count.perElement())
+            .apply(
+                "ReasonParts",
+                MapElements.into(
+                        TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+                    .via(
+                        kv ->
+                            KV.of(
+                                WriteManifestFn.FAILED_PREFIX + kv.getKey(), "" + kv.getValue())));
+    PCollectionList.of(succeeded)
+        .and(failed)
+        .and(byReason)
+        .and(fileParts(detectionFiles, WriteManifestFn.DETECTIONS_FILE, "DetectionFileNames"))
+        .and(fileParts(failureFiles, WriteManifestFn.FAILURES_FILE, "FailureFileNames"))
+        .apply("CollectManifestParts", Flatten.pCollections())
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))
+        .apply("OneManifest", WithKeys.of("manifest"))
+        .setCoder(
+            KvCoder.of(
+                StringUtf8Coder.of(), KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of())))
+        .apply("GatherManifest", GroupByKey.create())
+        .apply("WriteManifest", ParDo.of(new WriteManifestFn(output, settings(options, config))));
+  }
+
+  private static TextIO.TypedWrite<String, Void> jsonLines(String output, String name) {
+    String prefix =
+        FileSystems.matchNewResource(output, true)
+            .resolve(name, StandardResolveOptions.RESOLVE_FILE)
+            .toString();
+    return TextIO.write()
+        .to(prefix)
+        .withSuffix(".jsonl")
+        .withCompression(Compression.GZIP)
+        .withOutputFilenames();
+  }
+
+  private static MapElements<Long, KV<String, String>> part(String key) {
+    return MapElements.into(
+            TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+        .via(n -> KV.of(key, String.valueOf(n)));
+  }
+
+  private static PCollection<KV<String, String>> fileParts(
+      WriteFilesResult<Void> files, String key, String name) {
+    return files
+        .getPerDestinationOutputFilenames()
+        .apply(name + "Values", Values.create())
+        .apply(
+            name,
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+                .via(f -> KV.of(key, FileSystems.matchNewResource(f, false).getFilename())));
+  }
+
+  private static Map<String, String> settings(DetectOptions options, DetectConfig config) {
+    Map<String, String> s = new LinkedHashMap<>();
+    s.put("detectors", String.join(",", config.detectors()));
+    s.put("sampleFps", String.valueOf(config.sampleFps()));
+    s.put("workingWidth", String.valueOf(config.workingWidth()));
+    s.put("maxVideoBytes", String.valueOf(config.maxVideoBytes()));
+    s.put("timeoutPerVideo", config.timeoutPerVideo().toString());
+    s.put("input", options.getInput());
+    return s;
+  }
+
+  static List<String> outputNames() {
+    return List.of(DETECTIONS, FAILURES);
+  }
+}

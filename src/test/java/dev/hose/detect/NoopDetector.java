@@ -1,0 +1,17 @@
+package dev.hose.detect;
+
+import java.util.List;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+/** Detects nothing: isolates decode and scaling cost in {@link DetectBenchmark}. */
+public final class NoopDetector implements Detector {
+  @Override
+  public String name() {
+    return "noop";
+  }
+
+  @Override
+  public Session start(int width, int height) {
+    return (Mat gray, List<Box> out) -> {};
+  }
+}
