@@ -59,6 +59,7 @@ public final class ArchiveBenchmark {
     work = work.toAbsolutePath();
     deleteTree(work);
     Files.createDirectories(work);
+    System.out.println("machine: " + machine());
     String password = "bench-" + System.nanoTime();
     List<Map<String, Object>> results = new ArrayList<>();
     try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(work.resolve("pg"), password)) {
@@ -117,7 +118,7 @@ public final class ArchiveBenchmark {
       }
     }
     Map<String, Object> report = new LinkedHashMap<>();
-    report.put("machine", machine());
+    report.put("machineAtEnd", machine());
     report.put("results", results);
     Files.writeString(work.resolve("archive.json"), JSON.writeValueAsString(report));
     System.out.println();
@@ -273,6 +274,7 @@ public final class ArchiveBenchmark {
         "memTotal",
         Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
     m.put("java", System.getProperty("java.version"));
+    m.put("loadAverage", Files.readString(Path.of("/proc/loadavg")).strip());
     m.put("date", java.time.Instant.now().toString());
     return m;
   }

@@ -53,11 +53,24 @@ public final class HoseProcess {
     return new Result(p.exitValue(), Files.readString(out), Files.readString(err), peak);
   }
 
-  /** Peak resident set size so far (VmHWM) of a live process, in KiB; 0 once it is gone. */
+  /**
+   * Memory of a live process tree, in KiB: the larger of the process's own peak (VmHWM) and the
+   * current resident sets of it and all its descendants added up (for pipelines such as psql |
+   * gzip). 0 once it is gone.
+   */
   public static long rssKb(long pid) {
+    long tree = status(pid, "VmRSS:");
+    for (ProcessHandle child :
+        ProcessHandle.of(pid).map(h -> h.descendants().toList()).orElse(List.of())) {
+      tree += status(child.pid(), "VmRSS:");
+    }
+    return Math.max(status(pid, "VmHWM:"), tree);
+  }
+
+  private static long status(long pid, String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-        if (line.startsWith("VmHWM:")) {
+        if (line.startsWith(field)) {
           return Long.parseLong(line.replaceAll("[^0-9]", ""));
         }
       }
