@@ -1,0 +1,53 @@
+"""The runner follows the DAG param: `airflow tasks test` of one archive task with
+`runner_config=flink-local` runs the real jar on Flink (in-process MiniCluster) through the same
+operator, and commits the data interval's rows."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from conftest import ROOT, airflow, connect, connection_env, hose_jar
+
+DATABASE = "hose_airflow_flink"
+# A date no other test runs, so `tasks test` finds no earlier DagRun (and its conf) to reuse.
+LOGICAL_DATE = "2026-11-27T00:00:00+00:00"
+FLINK_LOCAL = ROOT / "runner-configs" / "flink-local.properties"
+
+
+@pytest.mark.skipif(not FLINK_LOCAL.is_file(), reason="runner-configs/flink-local.properties not on this branch yet")
+def test_archive_task_on_flink_local_via_the_runner_config_param(sandbox, monkeypatch):
+    with connect(sandbox, "postgres") as c:
+        c.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        c.execute(f"CREATE DATABASE {DATABASE}")
+    with connect(sandbox, DATABASE) as c:
+        c.execute("CREATE TABLE orders (id bigint PRIMARY KEY, created_at timestamptz, note text)")
+        c.execute(
+            """INSERT INTO orders SELECT i, timestamptz '2026-11-25 00:00+00' + i * interval '1 minute', 'n'
+               FROM generate_series(1, 4000) i"""
+        )
+        [(expected,)] = c.execute(
+            "SELECT count(*) FROM orders WHERE created_at >= '2026-11-26Z' AND created_at < '2026-11-27Z'"
+        ).fetchall()
+    root = f"s3://{sandbox['bucket']}/airflow-e2e-flink-{uuid.uuid4().hex[:8]}"
+    env = connection_env(sandbox, DATABASE) | {
+        "AIRFLOW_VAR_HOSE_ARCHIVE_ROOT": root,
+        "AIRFLOW_VAR_HOSE_JAR": str(hose_jar()),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+    }
+    log = airflow(
+        "tasks", "test", "hose_archive", "public__orders.archive", LOGICAL_DATE,
+        "-t", json.dumps({"runner_config": "flink-local"}),
+        env=env,
+    )
+    [command] = [line for line in log.splitlines() if "Running command: java" in line]
+    assert "--runner=FlinkRunner" in command and f"--runnerConfig={FLINK_LOCAL}" in command
+    assert sandbox["password"] not in log
+
+    import hose_common
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    manifest = hose_common.read_manifest(f"{root}/dt=2026-11-26/public.orders", "hose_s3")
+    assert manifest is not None and manifest["rowCount"] == expected == 1440
