@@ -44,7 +44,7 @@ def sandbox(tmp_path_factory):
     """`java -jar hose.jar sandbox`: loopback PostgreSQL and S3 until its stdin closes."""
     jar = hose_jar()
     if not jar.is_file():
-        pytest.skip(f"{jar} not built (mvn package); the end-to-end tests run the real jar")
+        pytest.fail(f"{jar} not built (mvn package); the end-to-end tests run the real jar")
     workdir = tmp_path_factory.mktemp("sandbox")
     ready = workdir / "sandbox.json"
     log = open(workdir / "sandbox.log", "wb")

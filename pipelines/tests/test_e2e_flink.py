@@ -16,7 +16,6 @@ LOGICAL_DATE = "2026-11-27T00:00:00+00:00"
 FLINK_LOCAL = ROOT / "runner-configs" / "flink-local.properties"
 
 
-@pytest.mark.skipif(not FLINK_LOCAL.is_file(), reason="runner-configs/flink-local.properties not on this branch yet")
 def test_archive_task_on_flink_local_via_the_runner_config_param(sandbox, monkeypatch):
     with connect(sandbox, "postgres") as c:
         c.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
