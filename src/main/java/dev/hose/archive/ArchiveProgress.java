@@ -1,8 +1,8 @@
 package dev.hose.archive;
 
+import dev.hose.common.LogThrottle;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,13 +14,14 @@ import org.slf4j.LoggerFactory;
 final class ArchiveProgress {
   private static final Logger LOG = LoggerFactory.getLogger(ArchiveProgress.class);
   private static final long INTERVAL_NANOS = 10_000_000_000L;
-  private static final Map<TableRef, ArchiveProgress> TABLES = new ConcurrentHashMap<>();
+  /** Keyed by run and table: a long-lived worker JVM (a Flink TaskManager) sees many runs. */
+  private static final Map<String, ArchiveProgress> TABLES = new ConcurrentHashMap<>();
 
   private final TableRef table;
   private final long estimatedRows;
   private final int ranges;
   private final long startNanos = System.nanoTime();
-  private final AtomicLong lastLog = new AtomicLong(System.nanoTime());
+  private final LogThrottle throttle = new LogThrottle(INTERVAL_NANOS);
   private final LongAdder rows = new LongAdder();
   private final LongAdder jsonBytes = new LongAdder();
   private final LongAdder rangesDone = new LongAdder();
@@ -31,9 +32,16 @@ final class ArchiveProgress {
     this.ranges = ranges;
   }
 
-  static ArchiveProgress of(TablePlan plan) {
-    return TABLES.computeIfAbsent(
-        plan.table(), t -> new ArchiveProgress(t, plan.estimatedRows(), plan.shardCount()));
+  static ArchiveProgress of(String runId, TablePlan plan) {
+    String key = runId + "/" + plan.table();
+    ArchiveProgress progress = TABLES.get(key);
+    if (progress == null) {
+      TABLES.keySet().removeIf(k -> !k.startsWith(runId + "/")); // earlier runs' figures
+      progress =
+          TABLES.computeIfAbsent(
+              key, k -> new ArchiveProgress(plan.table(), plan.estimatedRows(), plan.shardCount()));
+    }
+    return progress;
   }
 
   void addRows(long n, long bytes) {
@@ -48,11 +56,10 @@ final class ArchiveProgress {
   }
 
   private void maybeLog() {
-    long now = System.nanoTime();
-    long last = lastLog.get();
-    if (now - last < INTERVAL_NANOS || !lastLog.compareAndSet(last, now)) {
+    if (!throttle.due()) {
       return;
     }
+    long now = System.nanoTime();
     double seconds = Math.max(1e-3, (now - startNanos) / 1e9);
     long done = rows.sum();
     double rate = done / seconds;

@@ -153,7 +153,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
 
   private ShardResult export(ExportRange range, PipelineOptions options) throws Exception {
     TablePlan plan = plans.get(range.table());
-    ArchiveProgress progress = ArchiveProgress.of(plan);
+    ArchiveProgress progress = ArchiveProgress.of(files.runId(), plan);
     RowJsonWriter json = new RowJsonWriter(plan.columns());
     ResourceId temp = files.tempShard(range, UUID.randomUUID().toString().substring(0, 8));
     long start = System.nanoTime();

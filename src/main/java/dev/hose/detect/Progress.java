@@ -1,5 +1,6 @@
 package dev.hose.detect;
 
+import dev.hose.common.LogThrottle;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,7 +14,7 @@ final class Progress {
   private static final AtomicLong FRAMES = new AtomicLong();
   private static final AtomicLong TOTAL = new AtomicLong(-1);
   private static final long START = System.nanoTime();
-  private static final AtomicLong LAST_LOG = new AtomicLong(System.nanoTime());
+  private static final LogThrottle THROTTLE = new LogThrottle(INTERVAL_NANOS);
 
   private Progress() {}
 
@@ -33,12 +34,10 @@ final class Progress {
   }
 
   private static void maybeLog() {
-    long now = System.nanoTime();
-    long last = LAST_LOG.get();
-    if (now - last < INTERVAL_NANOS || !LAST_LOG.compareAndSet(last, now)) {
+    if (!THROTTLE.due()) {
       return;
     }
-    double seconds = Math.max(1e-3, (now - START) / 1e9);
+    double seconds = Math.max(1e-3, (System.nanoTime() - START) / 1e9);
     long total = TOTAL.get();
     LOG.info(
         "detect: {} done, {} failed{} in this worker; {} frames/s decoded",
