@@ -92,7 +92,7 @@ final class TablePlanner {
     } else {
       key = primaryKeyColumn(rel.oid);
     }
-    List<ExportRange> ranges = new ArrayList<>();
+    List<Draft> ranges = new ArrayList<>();
     String strategy;
     long estimatedRows;
     if (key != null) {
@@ -104,12 +104,11 @@ final class TablePlanner {
     } else {
       strategy = "whole";
       estimatedRows = Math.max(0, rel.reltuples);
-      ranges.add(new Draft("TRUE", List.of()).toRange(table, 0, 1));
+      ranges.add(Draft.ALL);
     }
     List<ExportRange> numbered = new ArrayList<>();
-    for (ExportRange r : ranges) {
-      numbered.add(
-          new ExportRange(table, numbered.size(), ranges.size(), r.predicate(), r.parameters()));
+    for (Draft d : ranges) {
+      numbered.add(new ExportRange(table, numbered.size(), ranges.size(), d.predicate, d.parameters));
     }
     TablePlan plan =
         new TablePlan(
@@ -128,10 +127,9 @@ final class TablePlanner {
 
   private record ColumnType(String name, long baseOid, boolean notNull) {}
 
+  /** A range before it is numbered: its condition and bound values. */
   private record Draft(String predicate, List<String> parameters) {
-    ExportRange toRange(TableRef t, int shard, int count) {
-      return new ExportRange(t, shard, count, predicate, parameters);
-    }
+    static final Draft ALL = new Draft("TRUE", List.of());
   }
 
   private Relation describe(TableRef table) throws SQLException {
@@ -273,7 +271,7 @@ final class TablePlanner {
       String key,
       String filter,
       List<String> filterParams,
-      List<ExportRange> out)
+      List<Draft> out)
       throws SQLException {
     String col = TableRef.quote(key);
     String from = " FROM " + table.quoted() + (filter == null ? "" : " WHERE " + filter);
@@ -287,7 +285,7 @@ final class TablePlanner {
     }
     String type = columnType(oid, key).name;
     if (total <= maxRowsPerBundle) {
-      out.add(new Draft("TRUE", List.of()).toRange(table, 0, 1));
+      out.add(Draft.ALL);
       return total;
     }
     List<String> bounds = new ArrayList<>();
@@ -316,27 +314,25 @@ final class TablePlanner {
     }
     String cast = "CAST(? AS " + type + ")";
     if (bounds.isEmpty()) {
-      out.add(new Draft(col + " IS NOT NULL", List.of()).toRange(table, 0, 1));
+      out.add(new Draft(col + " IS NOT NULL", List.of()));
     } else {
-      out.add(new Draft(col + " < " + cast, List.of(bounds.get(0))).toRange(table, 0, 1));
+      out.add(new Draft(col + " < " + cast, List.of(bounds.get(0))));
       for (int i = 0; i + 1 < bounds.size(); i++) {
         out.add(
             new Draft(col + " >= " + cast + " AND " + col + " < " + cast,
-                    List.of(bounds.get(i), bounds.get(i + 1)))
-                .toRange(table, 0, 1));
+                    List.of(bounds.get(i), bounds.get(i + 1))));
       }
       out.add(
-          new Draft(col + " >= " + cast, List.of(bounds.get(bounds.size() - 1)))
-              .toRange(table, 0, 1));
+          new Draft(col + " >= " + cast, List.of(bounds.get(bounds.size() - 1))));
     }
     if (total > nonNull) {
-      out.add(new Draft(col + " IS NULL", List.of()).toRange(table, 0, 1));
+      out.add(new Draft(col + " IS NULL", List.of()));
     }
     return total;
   }
 
   /** Block ranges sized from the table's row density; the last range is open-ended. */
-  private long blockRanges(TableRef table, Relation rel, List<ExportRange> out)
+  private long blockRanges(TableRef table, Relation rel, List<Draft> out)
       throws SQLException {
     long pages = rel.pages;
     long rows = rel.reltuples;
@@ -351,7 +347,7 @@ final class TablePlanner {
     }
     rows = Math.max(rows, 0);
     if (pages == 0 || rows <= maxRowsPerBundle) {
-      out.add(new Draft("TRUE", List.of()).toRange(table, 0, 1));
+      out.add(Draft.ALL);
       return rows;
     }
     double rowsPerPage = Math.max(1.0, (double) rows / pages);
@@ -360,12 +356,11 @@ final class TablePlanner {
       boolean last = start + blocks >= pages;
       String lo = "(" + start + ",0)";
       if (last) {
-        out.add(new Draft("ctid >= CAST(? AS tid)", List.of(lo)).toRange(table, 0, 1));
+        out.add(new Draft("ctid >= CAST(? AS tid)", List.of(lo)));
       } else {
         String hi = "(" + (start + blocks) + ",0)";
         out.add(
-            new Draft("ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid)", List.of(lo, hi))
-                .toRange(table, 0, 1));
+            new Draft("ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid)", List.of(lo, hi)));
       }
     }
     return rows;

@@ -70,12 +70,10 @@ public final class CommandLine {
     String config = valueOf(given.get("runnerConfig"));
     Map<String, String> configured =
         config != null ? readConfig(Path.of(config)) : defaultConfig();
-    {
-      for (Map.Entry<String, String> e : configured.entrySet()) {
-        if (!given.containsKey(e.getKey())) {
-          result.add("--" + e.getKey() + "=" + e.getValue());
-          given.put(e.getKey(), e.getValue());
-        }
+    for (Map.Entry<String, String> e : configured.entrySet()) {
+      if (!given.containsKey(e.getKey())) {
+        result.add("--" + e.getKey() + "=" + e.getValue());
+        given.put(e.getKey(), e.getValue());
       }
     }
     addDefault(
