@@ -69,6 +69,11 @@ final class ArchiveSuite {
             "Flink session cluster up in %.0f s: %s, pids %s (JobManager first), logs %s%n",
             Benchmarks.secondsSince(start), cluster.flinkMaster(), cluster.pids(), cluster.logDir());
       }
+      // Interrupted (Ctrl-C): the cluster's JVMs are not this JVM's children, so stop them here.
+      Thread stopCluster = new Thread(this::stopClusterQuietly, "stop-flink-cluster");
+      if (cluster != null) {
+        Runtime.getRuntime().addShutdownHook(stopCluster);
+      }
       try {
         int i = 0;
         for (long rows : settings.rows()) {
@@ -97,12 +102,28 @@ final class ArchiveSuite {
       } finally {
         if (cluster != null) {
           cluster.close();
-          System.out.println("Flink session cluster stopped");
+          Runtime.getRuntime().removeShutdownHook(stopCluster);
+          Path logs = settings.out().resolve("logs").resolve("flink");
+          Files.createDirectories(logs);
+          try (Stream<Path> files = Files.list(cluster.logDir())) {
+            for (Path f : files.toList()) {
+              Files.copy(f, logs.resolve(f.getFileName()));
+            }
+          }
+          System.out.println("Flink session cluster stopped; its logs are in " + logs);
         }
       }
     }
     Benchmarks.deleteTree(work);
     return runs;
+  }
+
+  private void stopClusterQuietly() {
+    try {
+      cluster.close();
+    } catch (Exception e) {
+      System.err.println("could not stop the Flink cluster: " + e.getMessage());
+    }
   }
 
   private Run psqlGzip(String table, long rows) throws Exception {
@@ -125,7 +146,7 @@ final class ArchiveSuite {
               log(Run.Tool.PSQL_GZIP, rows),
               settings.runTimeoutSeconds(),
               sampler,
-              "psql|gzip",
+              "psql+gzip",
               false);
       samples = sampler.samples();
     }

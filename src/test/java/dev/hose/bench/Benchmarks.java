@@ -30,6 +30,10 @@ public final class Benchmarks {
   private Benchmarks() {}
 
   public static void main(String[] args) throws Exception {
+    if (List.of(args).contains("--help")) {
+      System.out.print(Settings.USAGE);
+      return;
+    }
     Settings settings;
     try {
       settings = Settings.parse(args);
@@ -58,6 +62,12 @@ public final class Benchmarks {
       System.err.println("benchmarks: error: " + e.getMessage());
       return 2;
     }
+    // Interrupted (Ctrl-C): end what this run started (PostgreSQL, a tool's JVM), by pid.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy),
+                "stop-children"));
     long start = System.nanoTime();
     deleteTree(settings.out());
     Files.createDirectories(settings.out());
@@ -75,14 +85,14 @@ public final class Benchmarks {
     deleteTree(settings.work());
     Report report = new Report(settings, machine, runs, secondsSince(start));
     report.write(settings.out());
-    if (settings.publish() != null) {
-      report.publish(settings.out(), settings.publish());
-    }
+    boolean readme = settings.publish() != null && report.publish(settings.out(), settings.publish());
     System.out.println();
     System.out.print(report.summary());
     System.out.printf("%nwritten: %s (%.1f min)%n", settings.out(), secondsSince(start) / 60);
     if (settings.publish() != null) {
-      System.out.println("published: " + settings.publish().toAbsolutePath());
+      System.out.println(
+          "published: " + settings.publish().toAbsolutePath()
+              + (readme ? "; README.md updated between the bench markers" : ""));
     }
     return 0;
   }

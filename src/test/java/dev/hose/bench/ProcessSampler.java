@@ -16,8 +16,17 @@ import java.util.StringJoiner;
  * "taskmanager-1", …). Every 15 s it prints one progress line, so long runs show they are alive.
  */
 final class ProcessSampler implements AutoCloseable {
-  /** One reading; heap figures are NaN for a process that is not a JVM. */
-  record Sample(String role, double seconds, double rssMb, double heapUsedMb, double heapCommittedMb) {}
+  /**
+   * One reading. RSS includes file-backed pages (a JVM's mapped jars and libraries); anonymous RSS
+   * is the memory the process allocated. Heap figures are NaN for a process that is not a JVM.
+   */
+  record Sample(
+      String role,
+      double seconds,
+      double rssMb,
+      double rssAnonMb,
+      double heapUsedMb,
+      double heapCommittedMb) {}
 
   private static final long PROGRESS_NANOS = 15_000_000_000L;
 
@@ -85,8 +94,8 @@ final class ProcessSampler implements AutoCloseable {
     double t = elapsedSeconds();
     for (Map.Entry<String, Watched> e : watched.entrySet()) {
       Watched w = e.getValue();
-      long rssKb = treeRssKb(w.pid);
-      if (rssKb == 0) {
+      long[] rssKb = treeRssKb(w.pid);
+      if (rssKb[0] == 0) {
         continue; // gone
       }
       double used = Double.NaN;
@@ -101,7 +110,7 @@ final class ProcessSampler implements AutoCloseable {
           committed = r.committed() / 1048576.0;
         }
       }
-      samples.add(new Sample(e.getKey(), t, rssKb / 1024.0, used, committed));
+      samples.add(new Sample(e.getKey(), t, rssKb[0] / 1024.0, rssKb[1] / 1024.0, used, committed));
     }
   }
 
@@ -138,30 +147,34 @@ final class ProcessSampler implements AutoCloseable {
     thread.join(5000);
   }
 
-  /** VmRSS of {@code pid} plus its descendants, in KiB; 0 once it is gone. */
-  static long treeRssKb(long pid) {
-    long own = vmRssKb(pid);
-    if (own == 0) {
-      return 0;
+  /** VmRSS and RssAnon of {@code pid} plus its descendants, in KiB; 0 once it is gone. */
+  static long[] treeRssKb(long pid) {
+    long[] sum = rssKb(pid);
+    if (sum[0] == 0) {
+      return sum;
     }
-    long sum = own;
     for (ProcessHandle child :
         ProcessHandle.of(pid).map(h -> h.descendants().toList()).orElse(List.of())) {
-      sum += vmRssKb(child.pid());
+      long[] c = rssKb(child.pid());
+      sum[0] += c[0];
+      sum[1] += c[1];
     }
     return sum;
   }
 
-  private static long vmRssKb(long pid) {
+  private static long[] rssKb(long pid) {
+    long[] rss = new long[2];
     try {
       for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
         if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+          rss[0] = Long.parseLong(line.replaceAll("[^0-9]", ""));
+        } else if (line.startsWith("RssAnon:")) {
+          rss[1] = Long.parseLong(line.replaceAll("[^0-9]", ""));
         }
       }
     } catch (IOException | RuntimeException e) {
       // the process ended between two samples
     }
-    return 0;
+    return rss;
   }
 }

@@ -2,6 +2,7 @@ package dev.hose.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hose.support.FlinkSessionCluster;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -48,6 +49,10 @@ final class Report {
           "detect-frames-per-second.svg",
           "detect-memory.svg");
 
+  private static final Path PROJECT = FlinkSessionCluster.projectDir();
+  static final String BEGIN = "<!-- bench:begin -->";
+  static final String END = "<!-- bench:end -->";
+
   private final Settings settings;
   private final Map<String, Object> machine;
   private final List<Run> runs;
@@ -84,18 +89,22 @@ final class Report {
   }
 
   void write(Path dir) throws IOException {
-    linkPrefix = settings.publish() == null ? "" : settings.publish().toString().replaceAll("/?$", "/");
+    linkPrefix =
+        settings.publish() == null
+            ? ""
+            : PROJECT.relativize(settings.publish().toAbsolutePath()).toString().replaceAll("/?$", "/");
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("results.json"), JSON.writeValueAsString(json()));
     Files.writeString(dir.resolve("results.csv"), resultsCsv());
     try (Writer w = Files.newBufferedWriter(dir.resolve("memory.csv"))) {
-      w.write("suite,tool,size,role,seconds,rss_mb,heap_used_mb,heap_committed_mb\n");
+      w.write("suite,tool,size,role,seconds,rss_mb,rss_anon_mb,heap_used_mb,heap_committed_mb\n");
       for (Run r : runs) {
         for (ProcessSampler.Sample s : r.samples()) {
           w.write(
               String.format(
-                  Locale.ROOT, "%s,%s,%s,%s,%.2f,%.1f,%s,%s%n", r.tool().suite, r.tool().key(),
-                  r.size(), s.role(), s.seconds(), s.rssMb(), mb(s.heapUsedMb()),
+                  Locale.ROOT, "%s,%s,%s,%s,%.2f,%.1f,%.1f,%s,%s%n", r.tool().suite,
+                  r.tool().key(), r.size(), s.role(), s.seconds(), s.rssMb(), s.rssAnonMb(),
+                  mb(s.heapUsedMb()),
                   mb(s.heapCommittedMb())));
         }
       }
@@ -118,8 +127,12 @@ final class Report {
     Files.writeString(dir.resolve("README-table.md"), markdown());
   }
 
-  /** Copies the small outputs (not the logs) to {@code target}, e.g. docs/bench. */
-  void publish(Path from, Path target) throws IOException {
+  /**
+   * Copies the small outputs (not the logs) to {@code target}, e.g. docs/bench, and puts
+   * README-table.md into the README between {@link #BEGIN} and {@link #END}; returns whether the
+   * README had them.
+   */
+  boolean publish(Path from, Path target) throws IOException {
     Files.createDirectories(target);
     for (String f : FILES) {
       Path p = from.resolve(f);
@@ -129,6 +142,17 @@ final class Report {
         Files.deleteIfExists(target.resolve(f));
       }
     }
+    Path readme = PROJECT.resolve("README.md");
+    String text = Files.exists(readme) ? Files.readString(readme) : "";
+    int begin = text.indexOf(BEGIN);
+    int end = text.indexOf(END);
+    if (begin < 0 || end < begin) {
+      return false;
+    }
+    Files.writeString(
+        readme,
+        text.substring(0, begin + BEGIN.length()) + "\n" + markdown() + text.substring(end));
+    return true;
   }
 
   private List<Run> suite(String suite) {
@@ -395,13 +419,22 @@ final class Report {
 
   String markdown() {
     StringBuilder md = new StringBuilder();
-    md.append("<!-- Written by dev.hose.bench.Benchmarks: paste over the README's figures. -->\n");
+    md.append(
+        "<!-- Written by dev.hose.bench.Benchmarks; --publish puts it in the README between the"
+            + " bench markers. -->\n");
+    if (settings.isSmokeRun()) {
+      md.append(
+          "**Smoke run**: smaller tables or shorter clips than the full benchmark (250,000,"
+              + " 1,000,000 and 4,000,000 rows; 3 clips of 20 s), so start-up dominates and these"
+              + " figures say nothing about the targets.\n\n");
+    }
     md.append(
         String.format(
             "Figures from %s on %d cores (%s), %.1f GiB RAM, %s, %s; load average %s at the start"
                 + " and %s at the end; %.0f min in all. Raw figures: `%sresults.json`,"
                 + " `%sresults.csv`, `%smemory.csv`. Reproduce with:%n%n```bash%n%s%n```%n%n",
-            machine.get("date"), machine.get("cores"), machine.get("cpu"), machine.get("memoryGiB"),
+            machine.get("date").toString().substring(0, 16).replace('T', ' ') + " UTC",
+            machine.get("cores"), machine.get("cpu"), machine.get("memoryGiB"),
             machine.get("os"), machine.get("java"), loadFigure((String) machine.get("loadAverageAtStart")),
             loadFigure(loadAtEnd), totalSeconds / 60, linkPrefix, linkPrefix, linkPrefix,
             settings.command()));
@@ -423,7 +456,7 @@ final class Report {
                 Long.parseLong(r.size()), r.wallSeconds(),
                 r.completed() ? String.format("%,.0f", r.perSecond()) : "–",
                 ratio == null ? "–" : String.format("%.2f", ratio), rolesOrDash(r.peakRssByRole()),
-                rolesOrDash(r.peakHeapByRole()), r.outcome().replace("|", "\\|")));
+                rolesOrDash(r.peakHeapByRole()), outcomeNote(r).replace("|", "\\|")));
       }
       md.append('\n');
     }
@@ -433,10 +466,11 @@ final class Report {
       md.append(image("detect-memory.svg", "detect RSS over time"));
       md.append(
           String.format(
-              "%d clips of %d s per resolution, %d fps H.264 (openh264); detectors `%s` on every"
+              "Per resolution %d clip(s) of %d s, %d fps H.264 (openh264); detectors `%s` on every"
                   + " frame.%n%n",
               settings.clips(), settings.clipSeconds(), settings.fps(), settings.detectors()));
-      md.append("| tool | clips | frames | wall s | frames/s | % of decode-only | peak RSS MB | outcome |\n");
+      md.append(
+          "| tool | resolution | frames | wall s | frames/s | % of decode-only | peak RSS MB | outcome |\n");
       md.append("|---|---|---:|---:|---:|---:|---|---|\n");
       for (Run r : detect) {
         Double ratio = ratioToBaseline(r);
@@ -469,6 +503,11 @@ final class Report {
     return s.toString();
   }
 
+  private static String outcomeNote(Run r) {
+    Object job = r.details().get("flinkJobSeconds");
+    return r.outcome() + (job == null ? "" : String.format("; the job ran %.1f s on the cluster", (Double) job));
+  }
+
   private String image(String file, String alt) {
     return String.format("![%s](%s%s)%n%n", alt, linkPrefix, file);
   }
@@ -478,7 +517,7 @@ final class Report {
   }
 
   private static String rolesOrDash(Map<String, Double> byRole) {
-    return byRole.isEmpty() ? "–" : Benchmarks.rolesMb(byRole);
+    return byRole.isEmpty() ? "–" : Benchmarks.rolesMb(byRole).replace("|", "\\|");
   }
 
   private static String shortOutcome(Run r) {

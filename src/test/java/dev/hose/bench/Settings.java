@@ -43,12 +43,15 @@ record Settings(
         --detectors=motion               detect's detectors, run on every frame (--sampleFps=fps)
         --interval=500                   memory sampling interval, ms
         --out=target/bench               results, charts, logs
-        --work=target/bench-work         PostgreSQL data, outputs, clips (removed at the end,
-                                         except the clips)
+        --work=target/bench-work         PostgreSQL data, the Flink cluster, outputs (removed at
+                                         the end); clips are cached in target/bench-clips
         --publish=DIR                    also copy results, charts and README-table.md to DIR
-                                         (e.g. docs/bench)
+                                         (e.g. docs/bench) and put the table in README.md
+                                         between its bench markers
         --ffmpeg=PATH                    decode-only baseline binary (default: JavaCV's)
       """;
+
+  static final List<Long> FULL_ROWS = List.of(250_000L, 1_000_000L, 4_000_000L);
 
   static Settings parse(String[] args) {
     Map<String, String> a = new LinkedHashMap<>();
@@ -101,6 +104,12 @@ record Settings(
       throw new IllegalArgumentException("--heap must be at least 192m with the flink runner");
     }
     return s;
+  }
+
+  /** Whether this run is smaller than the full benchmark's defaults. */
+  boolean isSmokeRun() {
+    return (runs("archive") && !rows.equals(FULL_ROWS))
+        || (runs("detect") && (clips < 3 || clipSeconds < 20));
   }
 
   boolean runs(String suite) {
