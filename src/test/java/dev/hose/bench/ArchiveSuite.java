@@ -26,9 +26,9 @@ import java.util.zip.GZIPInputStream;
 /**
  * Archive: for each table size, seeds a ~1 KB/row table in an embedded PostgreSQL 16 and runs, on
  * that table and in this order, {@code psql \copy (select row_to_json(t) …) | gzip -6}, hose on
- * DirectRunner, hose on a local Flink session cluster (started once, stopped at the end), and
- * stock Beam {@code JdbcIO.readWithPartitions → TextIO} gzip with the same heap and a time limit.
- * Every tool writes gzipped JSON lines to a local directory, which is counted and removed after it.
+ * DirectRunner, hose on a local Flink session cluster (started once, stopped at the end), and stock
+ * Beam {@code JdbcIO.readWithPartitions → TextIO} gzip with the same heap and a time limit. Every
+ * tool writes gzipped JSON lines to a local directory, which is counted and removed after it.
  */
 final class ArchiveSuite {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,7 +53,8 @@ final class ArchiveSuite {
     List<Run> runs = new ArrayList<>();
     Benchmarks.deleteTree(work);
     Files.createDirectories(work);
-    try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(work.resolve("pg"), password)) {
+    try (EmbeddedPostgresServer server =
+        EmbeddedPostgresServer.start(work.resolve("pg"), password)) {
       pg = server;
       if (settings.runners().contains("flink")) {
         long start = System.nanoTime();
@@ -67,7 +68,10 @@ final class ArchiveSuite {
                 .start();
         System.out.printf(
             "Flink session cluster up in %.0f s: %s, pids %s (JobManager first), logs %s%n",
-            Benchmarks.secondsSince(start), cluster.flinkMaster(), cluster.pids(), cluster.logDir());
+            Benchmarks.secondsSince(start),
+            cluster.flinkMaster(),
+            cluster.pids(),
+            cluster.logDir());
       }
       // Interrupted (Ctrl-C): the cluster's JVMs are not this JVM's children, so stop them here.
       Thread stopCluster = new Thread(this::stopClusterQuietly, "stop-flink-cluster");
@@ -85,7 +89,8 @@ final class ArchiveSuite {
             BenchTable.create(c, table, rows);
           }
           System.out.printf(
-              "  seeded %s (%s) in %.0f s%n", table, tableSize(table), Benchmarks.secondsSince(seedStart));
+              "  seeded %s (%s) in %.0f s%n",
+              table, tableSize(table), Benchmarks.secondsSince(seedStart));
           runs.add(report(psqlGzip(table, rows)));
           if (settings.runners().contains("direct")) {
             runs.add(report(hose(Run.Tool.HOSE_DIRECT, table, rows)));
@@ -157,13 +162,19 @@ final class ArchiveSuite {
     details.put("rowsWritten", counted.lines);
     Benchmarks.deleteTree(dir);
     return new Run(
-        Run.Tool.PSQL_GZIP, String.valueOf(rows), e.ok() ? counted.lines : 0, e.seconds(),
-        outcome(e, counted.lines == rows, "rows written " + counted.lines), details, samples);
+        Run.Tool.PSQL_GZIP,
+        String.valueOf(rows),
+        e.ok() ? counted.lines : 0,
+        e.seconds(),
+        outcome(e, counted.lines == rows, "rows written " + counted.lines),
+        details,
+        samples);
   }
 
   private Run hose(Run.Tool tool, String table, long rows) throws Exception {
     Path out = work.resolve("out-" + tool.key());
-    List<String> cmd = Child.java(settings.heap(), "-jar", HoseProcess.jar().toAbsolutePath().toString());
+    List<String> cmd =
+        Child.java(settings.heap(), "-jar", HoseProcess.jar().toAbsolutePath().toString());
     cmd.addAll(
         List.of(
             "archive",
@@ -175,7 +186,8 @@ final class ArchiveSuite {
     if (tool == Run.Tool.HOSE_FLINK) {
       cmd.add(
           "--runnerConfig="
-              + FlinkSessionCluster.projectDir().resolve("runner-configs/flink-cluster.properties"));
+              + FlinkSessionCluster.projectDir()
+                  .resolve("runner-configs/flink-cluster.properties"));
       cmd.add("--flinkMaster=" + cluster.flinkMaster());
       cmd.add("--parallelism=" + settings.taskManagers());
     }
@@ -222,14 +234,18 @@ final class ArchiveSuite {
     }
     Benchmarks.deleteTree(out);
     return new Run(
-        tool, String.valueOf(rows), e.ok() ? written : 0, e.seconds(),
-        outcome(e, written == rows, "manifest rowCount " + written), details, samples);
+        tool,
+        String.valueOf(rows),
+        e.ok() ? written : 0,
+        e.seconds(),
+        outcome(e, written == rows, "manifest rowCount " + written),
+        details,
+        samples);
   }
 
   private Run stockBeam(String table, long rows) throws Exception {
     Path dir = Files.createDirectories(work.resolve("out-stock"));
-    List<String> cmd =
-        Child.java(settings.heap(), "-cp", System.getProperty("java.class.path"));
+    List<String> cmd = Child.java(settings.heap(), "-cp", System.getProperty("java.class.path"));
     cmd.addAll(
         List.of(
             StockBeamArchive.class.getName(),
@@ -245,8 +261,13 @@ final class ArchiveSuite {
     try (ProcessSampler sampler = sampler(Run.Tool.STOCK_BEAM, rows)) {
       e =
           Child.run(
-              cmd, Map.of(PASSWORD_ENV, password), log(Run.Tool.STOCK_BEAM, rows),
-              settings.stockTimeoutSeconds(), sampler, "stock-beam", true);
+              cmd,
+              Map.of(PASSWORD_ENV, password),
+              log(Run.Tool.STOCK_BEAM, rows),
+              settings.stockTimeoutSeconds(),
+              sampler,
+              "stock-beam",
+              true);
       samples = sampler.samples();
       lastHeap = sampler.last("stock-beam");
     }
@@ -272,13 +293,18 @@ final class ArchiveSuite {
                   : String.format("out of memory after %.0f s", e.seconds());
       outcome =
           String.format(
-              "%s; %,d rows read, %,d rows (%.0f MB gzip) written", how,
-              details.get("rowsReadFromPostgres"), counted.lines, counted.gzipBytes / 1e6);
+              "%s; %,d rows read, %,d rows (%.0f MB gzip) written",
+              how, details.get("rowsReadFromPostgres"), counted.lines, counted.gzipBytes / 1e6);
     }
     Benchmarks.deleteTree(dir);
     return new Run(
-        Run.Tool.STOCK_BEAM, String.valueOf(rows), outcome.equals(Run.COMPLETED) ? rows : 0,
-        e.seconds(), outcome, details, samples);
+        Run.Tool.STOCK_BEAM,
+        String.valueOf(rows),
+        outcome.equals(Run.COMPLETED) ? rows : 0,
+        e.seconds(),
+        outcome,
+        details,
+        samples);
   }
 
   private static String outcome(Child.Exit e, boolean allRows, String what) throws IOException {
@@ -295,7 +321,10 @@ final class ArchiveSuite {
   private Run report(Run r) {
     System.out.printf(
         "  %-44s %7.1f s %,9.0f rows/s  peak RSS %s MB  %s%n",
-        r.tool().label, r.wallSeconds(), r.perSecond(), Benchmarks.rolesMb(r.peakRssByRole()),
+        r.tool().label,
+        r.wallSeconds(),
+        r.perSecond(),
+        Benchmarks.rolesMb(r.peakRssByRole()),
         r.outcome());
     return r;
   }

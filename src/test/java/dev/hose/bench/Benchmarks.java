@@ -52,7 +52,8 @@ public final class Benchmarks {
       HoseProcess.jar();
       if (settings.runs("archive") && !onPath("psql")) {
         throw new IllegalStateException(
-            "psql is not installed: `sudo apt-get install postgresql-client`, or run --suites=detect");
+            "psql is not installed: `sudo apt-get install postgresql-client`, or run"
+                + " --suites=detect");
       }
       if (settings.runs("detect")) {
         Files.createDirectories(settings.work());
@@ -85,13 +86,15 @@ public final class Benchmarks {
     deleteTree(settings.work());
     Report report = new Report(settings, machine, runs, secondsSince(start));
     report.write(settings.out());
-    boolean readme = settings.publish() != null && report.publish(settings.out(), settings.publish());
+    boolean readme =
+        settings.publish() != null && report.publish(settings.out(), settings.publish());
     System.out.println();
     System.out.print(report.summary());
     System.out.printf("%nwritten: %s (%.1f min)%n", settings.out(), secondsSince(start) / 60);
     if (settings.publish() != null) {
       System.out.println(
-          "published: " + settings.publish().toAbsolutePath()
+          "published: "
+              + settings.publish().toAbsolutePath()
               + (readme ? "; README.md updated between the bench markers" : ""));
     }
     return 0;

@@ -57,13 +57,20 @@ final class Charts {
           svg.append(
               String.format(
                   "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s/>%n",
-                  path, l.color(), l.dash().isEmpty() ? "" : " stroke-dasharray=\"" + l.dash() + "\""));
+                  path,
+                  l.color(),
+                  l.dash().isEmpty() ? "" : " stroke-dasharray=\"" + l.dash() + "\""));
         }
         int lx = LEFT + PLOT_WIDTH + 20;
         svg.append(
             String.format(
-                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\"%s/>%n",
-                lx, legendY, lx + 22, legendY, l.color(),
+                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\""
+                    + " stroke-width=\"2.5\"%s/>%n",
+                lx,
+                legendY,
+                lx + 22,
+                legendY,
+                l.color(),
                 l.dash().isEmpty() ? "" : " stroke-dasharray=\"" + l.dash() + "\""));
         text(svg, lx + 28, legendY + 4, 11, "start", "normal", l.name());
         legendY += 16;
@@ -111,12 +118,23 @@ final class Charts {
               String.format(
                   "<text x=\"%s\" y=\"%s\" font-size=\"10\" %s text-anchor=\"start\" fill=\"%s\""
                       + " transform=\"rotate(-90 %s %s)\">%s</text>%n",
-                  fmt(cx + 3), fmt(cy), FONT, failed ? "#d62728" : "#222", fmt(cx + 3), fmt(cy),
+                  fmt(cx + 3),
+                  fmt(cy),
+                  FONT,
+                  failed ? "#d62728" : "#222",
+                  fmt(cx + 3),
+                  fmt(cy),
                   esc(label)));
         }
       }
-      text(svg, (int) (LEFT + g * groupWidth + groupWidth / 2), plotTop + plotHeight + 18, 12,
-          "middle", "bold", groups.get(g));
+      text(
+          svg,
+          (int) (LEFT + g * groupWidth + groupWidth / 2),
+          plotTop + plotHeight + 18,
+          12,
+          "middle",
+          "bold",
+          groups.get(g));
     }
     int ly = plotTop + plotHeight + 45;
     for (Bars b : series) {
@@ -142,8 +160,15 @@ final class Charts {
   }
 
   private static void axes(
-      StringBuilder svg, int top, int height, double maxX, double stepX, double maxY, double stepY,
-      String xLabel, String yLabel) {
+      StringBuilder svg,
+      int top,
+      int height,
+      double maxX,
+      double stepX,
+      double maxY,
+      double stepY,
+      String xLabel,
+      String yLabel) {
     gridY(svg, top, height, PLOT_WIDTH, maxY, stepY, yLabel);
     for (double x = 0; x <= maxX + 1e-9; x += stepX) {
       double px = LEFT + x / maxX * PLOT_WIDTH;
@@ -178,7 +203,8 @@ final class Charts {
       StringBuilder svg, int x, int y, int size, String anchor, String weight, String s) {
     svg.append(
         String.format(
-            "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s text-anchor=\"%s\" font-weight=\"%s\">%s</text>%n",
+            "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s text-anchor=\"%s\""
+                + " font-weight=\"%s\">%s</text>%n",
             x, y, size, FONT, anchor, weight, esc(s)));
   }
 
@@ -209,6 +235,9 @@ final class Charts {
   }
 
   static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 }

@@ -23,8 +23,8 @@ import org.bytedeco.javacpp.Loader;
 /**
  * Detect: for each resolution, generates H.264 clips (cached between runs) and decodes them with
  * decode-only {@code ffmpeg -i CLIP -f null -} and with hose: (1) a warm worker JVM running
- * detect's per-video code, clip by clip in turn with ffmpeg, and (2) the {@code hose detect} job
- * on DirectRunner over all clips, JVM start-up and pipeline included. Detectors see every frame
+ * detect's per-video code, clip by clip in turn with ffmpeg, and (2) the {@code hose detect} job on
+ * DirectRunner over all clips, JVM start-up and pipeline included. Detectors see every frame
  * ({@code --sampleFps} = the clips' frame rate), the most work detect can be given.
  */
 final class DetectSuite {
@@ -116,7 +116,12 @@ final class DetectSuite {
     }
     System.out.printf(
         "  %d clips of %d s at %dx%d, %d fps, H.264 (%s, %.0f s)%n",
-        clips.size(), settings.clipSeconds(), wh[0], wh[1], settings.fps(), dir,
+        clips.size(),
+        settings.clipSeconds(),
+        wh[0],
+        wh[1],
+        settings.fps(),
+        dir,
         Benchmarks.secondsSince(start));
     return clips;
   }
@@ -124,8 +129,7 @@ final class DetectSuite {
   /** ffmpeg and the warm worker take turns clip by clip. */
   private List<Run> interleaved(String resolution, List<Path> clips) throws Exception {
     Path scratch = Files.createDirectories(work.resolve("scratch-worker"));
-    List<String> cmd =
-        Child.java(settings.heap(), "-cp", System.getProperty("java.class.path"));
+    List<String> cmd = Child.java(settings.heap(), "-cp", System.getProperty("java.class.path"));
     cmd.addAll(
         List.of(
             DetectWorker.class.getName(),
@@ -141,7 +145,8 @@ final class DetectSuite {
     String hoseOutcome = Run.COMPLETED;
     List<ProcessSampler.Sample> ffSamples;
     List<ProcessSampler.Sample> hoseSamples;
-    System.out.printf("  %s and %s, clip by clip …%n", Run.Tool.FFMPEG.label, Run.Tool.HOSE_DETECT.label);
+    System.out.printf(
+        "  %s and %s, clip by clip …%n", Run.Tool.FFMPEG.label, Run.Tool.HOSE_DETECT.label);
     // ffmpeg runs for about a second per clip: sample it often enough to see it.
     try (ProcessSampler ffSampler =
             ProcessSampler.start(
@@ -159,7 +164,8 @@ final class DetectSuite {
         toWorker.println(clips.get(0)); // warm-up, not timed
         String warm = fromWorker.readLine();
         if (warm == null || !warm.startsWith("ok ")) {
-          throw new IllegalStateException("detect worker failed to warm up: " + warm + "; see " + log);
+          throw new IllegalStateException(
+              "detect worker failed to warm up: " + warm + "; see " + log);
         }
         for (Path clip : clips) {
           long[] frames = new long[1];
@@ -191,20 +197,37 @@ final class DetectSuite {
     hoseDetails.put("clips", clips.size());
     hoseDetails.put("detectors", settings.detectors());
     hoseDetails.put("sampleFps", settings.fps());
-    hoseDetails.put("percentOfDecodeOnly", 100 * (hoseFrames / hoseSeconds) / (ffFrames / ffSeconds));
+    hoseDetails.put(
+        "percentOfDecodeOnly", 100 * (hoseFrames / hoseSeconds) / (ffFrames / ffSeconds));
     return List.of(
-        new Run(Run.Tool.FFMPEG, resolution, ffFrames, ffSeconds, Run.COMPLETED, ffDetails, ffSamples),
         new Run(
-            Run.Tool.HOSE_DETECT, resolution, hoseOutcome.equals(Run.COMPLETED) ? hoseFrames : 0,
-            hoseSeconds, hoseOutcome, hoseDetails, hoseSamples));
+            Run.Tool.FFMPEG, resolution, ffFrames, ffSeconds, Run.COMPLETED, ffDetails, ffSamples),
+        new Run(
+            Run.Tool.HOSE_DETECT,
+            resolution,
+            hoseOutcome.equals(Run.COMPLETED) ? hoseFrames : 0,
+            hoseSeconds,
+            hoseOutcome,
+            hoseDetails,
+            hoseSamples));
   }
 
   /** Decodes {@code clip} with ffmpeg; returns its seconds, frames in {@code frames[0]}. */
   private double decodeOnly(Path clip, ProcessSampler sampler, long[] frames) throws Exception {
     List<String> cmd =
         List.of(
-            ffmpeg.path(), "-hide_banner", "-nostdin", "-v", "error", "-i", clip.toString(),
-            "-f", "null", "-progress", "pipe:1", "-");
+            ffmpeg.path(),
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            clip.toString(),
+            "-f",
+            "null",
+            "-progress",
+            "pipe:1",
+            "-");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().putAll(ffmpeg.env());
     long start = System.nanoTime();
@@ -230,7 +253,8 @@ final class DetectSuite {
     Path list = dir.resolve("clips.txt");
     Files.write(list, clips.stream().map(c -> c.toUri().toString()).toList());
     Path out = dir.resolve("out");
-    List<String> cmd = Child.java(settings.heap(), "-jar", HoseProcess.jar().toAbsolutePath().toString());
+    List<String> cmd =
+        Child.java(settings.heap(), "-jar", HoseProcess.jar().toAbsolutePath().toString());
     cmd.addAll(
         List.of(
             "detect",
@@ -243,15 +267,23 @@ final class DetectSuite {
     Child.Exit e;
     List<ProcessSampler.Sample> samples;
     try (ProcessSampler sampler = sampler(Run.Tool.HOSE_DETECT_CLI, resolution)) {
-      e = Child.run(cmd, Map.of(), log(Run.Tool.HOSE_DETECT_CLI, resolution),
-          settings.runTimeoutSeconds(), sampler, "hose", true);
+      e =
+          Child.run(
+              cmd,
+              Map.of(),
+              log(Run.Tool.HOSE_DETECT_CLI, resolution),
+              settings.runTimeoutSeconds(),
+              sampler,
+              "hose",
+              true);
       samples = sampler.samples();
     }
     long frames = 0;
     int videos = 0;
     if (e.ok()) {
       try (Stream<Path> files = Files.list(out)) {
-        for (Path f : files.filter(f -> f.getFileName().toString().startsWith("detections-")).toList()) {
+        for (Path f :
+            files.filter(f -> f.getFileName().toString().startsWith("detections-")).toList()) {
           try (BufferedReader r =
               new BufferedReader(
                   new InputStreamReader(
@@ -276,14 +308,22 @@ final class DetectSuite {
     details.put("videosDetected", videos);
     details.put("runner", "DirectRunner, targetParallelism=1 (runner-configs/direct.properties)");
     return new Run(
-        Run.Tool.HOSE_DETECT_CLI, resolution, outcome.equals(Run.COMPLETED) ? frames : 0,
-        e.seconds(), outcome, details, samples);
+        Run.Tool.HOSE_DETECT_CLI,
+        resolution,
+        outcome.equals(Run.COMPLETED) ? frames : 0,
+        e.seconds(),
+        outcome,
+        details,
+        samples);
   }
 
   private static Run report(Run r) {
     System.out.printf(
         "  %-48s %7.1f s %,8.0f frames/s  peak RSS %s MB  %s%n",
-        r.tool().label, r.wallSeconds(), r.perSecond(), Benchmarks.rolesMb(r.peakRssByRole()),
+        r.tool().label,
+        r.wallSeconds(),
+        r.perSecond(),
+        Benchmarks.rolesMb(r.peakRssByRole()),
         r.outcome());
     return r;
   }

@@ -15,8 +15,8 @@ import java.util.List;
  * A forked JVM that runs hose detect's per-video work ({@link VideoProcessor}: the code each
  * DetectVideoFn call runs) on the clips the benchmark sends, one path per stdin line, and answers
  * each with {@code ok FRAMES SECONDS} or {@code failed REASON}. The benchmark sends a warm-up clip
- * first, so native loading and JIT compilation (once per worker) are not timed, and interleaves
- * the clips with the decode-only ffmpeg runs, so changes in machine load hit both alike.
+ * first, so native loading and JIT compilation (once per worker) are not timed, and interleaves the
+ * clips with the decode-only ffmpeg runs, so changes in machine load hit both alike.
  *
  * <p>Usage: {@code DetectWorker SCRATCH_DIR DETECTORS SAMPLE_FPS}
  */
@@ -36,13 +36,15 @@ public final class DetectWorker {
             10_000,
             30_000,
             true);
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     try (ScratchSpace space = ScratchSpace.open(Path.of(args[0]), config.scratchBudgetBytes());
         VideoProcessor processor = new VideoProcessor(config, space)) {
       for (String line; (line = in.readLine()) != null; ) {
         Path clip = Path.of(line.strip());
         long start = System.nanoTime();
-        VideoProcessor.Outcome o = processor.process(new VideoRef(clip.toString(), clip.toUri().toString()));
+        VideoProcessor.Outcome o =
+            processor.process(new VideoRef(clip.toString(), clip.toUri().toString()));
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.println(
             o.failure() != null

@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Heap used and committed of another HotSpot JVM on this host, read from its perf-data file
- * ({@code /tmp/hsperfdata_USER/PID}, the memory {@code jstat} reads; on by default, {@code
+ * Heap used and committed of another HotSpot JVM on this host, read from its perf-data file ({@code
+ * /tmp/hsperfdata_USER/PID}, the memory {@code jstat} reads; on by default, {@code
  * -XX:+UsePerfData}). Reading it neither attaches to nor pauses the target, and costs no process.
  * Used and committed are the sums over the GC's spaces, as {@code jstat -gc} shows them
  * (EU+S0U+S1U+OU and EC+S0C+S1C+OC).
@@ -33,7 +33,8 @@ final class JvmHeap {
 
   /** The heap of JVM {@code pid}, or null when it has no perf-data file (yet, or not a JVM). */
   static JvmHeap open(long pid) {
-    Path file = Path.of("/tmp", "hsperfdata_" + System.getProperty("user.name"), Long.toString(pid));
+    Path file =
+        Path.of("/tmp", "hsperfdata_" + System.getProperty("user.name"), Long.toString(pid));
     try (FileChannel ch = FileChannel.open(file)) {
       MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
       if (map.capacity() < 32 || map.order(ByteOrder.BIG_ENDIAN).getInt(0) != MAGIC) {
@@ -60,7 +61,9 @@ final class JvmHeap {
     return new Reading(used, committed);
   }
 
-  /** Finds the long counters sun.gc.generation.N.space.M.{used,capacity} (hotspot perfMemory.hpp). */
+  /**
+   * Finds the long counters sun.gc.generation.N.space.M.{used,capacity} (hotspot perfMemory.hpp).
+   */
   private void scan() {
     int entry = buffer.getInt(24);
     int entries = buffer.getInt(28);

@@ -11,9 +11,9 @@ import java.util.StringJoiner;
 
 /**
  * Samples the memory of the processes of one run at a fixed interval on a thread of its own: the
- * resident set of each process tree from /proc (a JVM alone, or e.g. bash + psql + gzip), and
- * for JVMs heap used and committed ({@link JvmHeap}). Each process has a role ("hose",
- * "taskmanager-1", …). Every 15 s it prints one progress line, so long runs show they are alive.
+ * resident set of each process tree from /proc (a JVM alone, or e.g. bash + psql + gzip), and for
+ * JVMs heap used and committed ({@link JvmHeap}). Each process has a role ("hose", "taskmanager-1",
+ * …). Every 15 s it prints one progress line, so long runs show they are alive.
  */
 final class ProcessSampler implements AutoCloseable {
   /**
@@ -115,7 +115,8 @@ final class ProcessSampler implements AutoCloseable {
   }
 
   private synchronized String progressLine() {
-    StringJoiner j = new StringJoiner(", ", String.format("%s %4.0f s: RSS ", label, elapsedSeconds()), "");
+    StringJoiner j =
+        new StringJoiner(", ", String.format("%s %4.0f s: RSS ", label, elapsedSeconds()), "");
     Map<String, Sample> last = new LinkedHashMap<>();
     for (Sample s : samples) {
       last.put(s.role(), s);

@@ -80,7 +80,9 @@ final class Report {
             .findFirst()
             .map(l -> l.substring(l.indexOf(':') + 1).strip())
             .orElse("?"));
-    long memKb = Long.parseLong(Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("[^0-9]", ""));
+    long memKb =
+        Long.parseLong(
+            Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("[^0-9]", ""));
     m.put("memoryGiB", Math.round(memKb / 1048576.0 * 10) / 10.0);
     m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
     m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
@@ -92,7 +94,10 @@ final class Report {
     linkPrefix =
         settings.publish() == null
             ? ""
-            : PROJECT.relativize(settings.publish().toAbsolutePath()).toString().replaceAll("/?$", "/");
+            : PROJECT
+                .relativize(settings.publish().toAbsolutePath())
+                .toString()
+                .replaceAll("/?$", "/");
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("results.json"), JSON.writeValueAsString(json()));
     Files.writeString(dir.resolve("results.csv"), resultsCsv());
@@ -102,8 +107,15 @@ final class Report {
         for (ProcessSampler.Sample s : r.samples()) {
           w.write(
               String.format(
-                  Locale.ROOT, "%s,%s,%s,%s,%.2f,%.1f,%.1f,%s,%s%n", r.tool().suite,
-                  r.tool().key(), r.size(), s.role(), s.seconds(), s.rssMb(), s.rssAnonMb(),
+                  Locale.ROOT,
+                  "%s,%s,%s,%s,%.2f,%.1f,%.1f,%s,%s%n",
+                  r.tool().suite,
+                  r.tool().key(),
+                  r.size(),
+                  s.role(),
+                  s.seconds(),
+                  s.rssMb(),
+                  s.rssAnonMb(),
                   mb(s.heapUsedMb()),
                   mb(s.heapCommittedMb())));
         }
@@ -122,7 +134,8 @@ final class Report {
     }
     if (!detect.isEmpty()) {
       Files.writeString(dir.resolve("detect-frames-per-second.svg"), rateBars(detect, "frames/s"));
-      Files.writeString(dir.resolve("detect-memory.svg"), memory(detect, false, "Detect: RSS over time"));
+      Files.writeString(
+          dir.resolve("detect-memory.svg"), memory(detect, false, "Detect: RSS over time"));
     }
     Files.writeString(dir.resolve("README-table.md"), markdown());
   }
@@ -168,7 +181,10 @@ final class Report {
   }
 
   private Run find(Run.Tool tool, String size) {
-    return runs.stream().filter(r -> r.tool() == tool && r.size().equals(size)).findFirst().orElse(null);
+    return runs.stream()
+        .filter(r -> r.tool() == tool && r.size().equals(size))
+        .findFirst()
+        .orElse(null);
   }
 
   /** The run's wall time over the baseline's (psql|gzip or ffmpeg) on the same size. */
@@ -178,11 +194,15 @@ final class Report {
     if (b == null || r.tool() == base || !r.completed() || !b.completed()) {
       return null;
     }
-    return r.tool().suite.equals("archive") ? r.wallSeconds() / b.wallSeconds() : r.perSecond() / b.perSecond();
+    return r.tool().suite.equals("archive")
+        ? r.wallSeconds() / b.wallSeconds()
+        : r.perSecond() / b.perSecond();
   }
 
   private static String displaySize(Run r) {
-    return r.tool().suite.equals("archive") ? String.format("%,d rows", Long.parseLong(r.size())) : r.size();
+    return r.tool().suite.equals("archive")
+        ? String.format("%,d rows", Long.parseLong(r.size()))
+        : r.size();
   }
 
   // --- targets ---
@@ -203,12 +223,14 @@ final class Report {
         allMet &= met;
         walls.add(
             String.format(
-                "%s: %s", displaySize(r), ratio == null ? "no figure (" + r.outcome() + ")" : String.format("%.2f×", ratio)));
+                "%s: %s",
+                displaySize(r),
+                ratio == null ? "no figure (" + r.outcome() + ")" : String.format("%.2f×", ratio)));
       }
       lines.add(
           String.format(
-              "%s wall time ≤ %.1f× psql|gzip: **%s** (%s)", tool.label, WALL_TARGET,
-              allMet ? "met" : "NOT met", walls));
+              "%s wall time ≤ %.1f× psql|gzip: **%s** (%s)",
+              tool.label, WALL_TARGET, allMet ? "met" : "NOT met", walls));
       if (rs.size() >= 2) {
         String role = tool == Run.Tool.HOSE_DIRECT ? "hose" : "taskmanager";
         Run first = rs.get(0);
@@ -219,10 +241,17 @@ final class Report {
         lines.add(
             String.format(
                 "%s peak RSS (%s) growth from %s to %s < %.0f%%: **%s** (%.0f → %.0f MB, %+.1f%%)",
-                tool.label, tool == Run.Tool.HOSE_DIRECT ? "the hose JVM" : "largest TaskManager",
-                displaySize(first), displaySize(last), RSS_GROWTH_TARGET * 100,
-                growth < RSS_GROWTH_TARGET && first.completed() && last.completed() ? "met" : "NOT met",
-                a, b, growth * 100));
+                tool.label,
+                tool == Run.Tool.HOSE_DIRECT ? "the hose JVM" : "largest TaskManager",
+                displaySize(first),
+                displaySize(last),
+                RSS_GROWTH_TARGET * 100,
+                growth < RSS_GROWTH_TARGET && first.completed() && last.completed()
+                    ? "met"
+                    : "NOT met",
+                a,
+                b,
+                growth * 100));
       }
     }
     for (Run.Tool tool : List.of(Run.Tool.HOSE_DETECT, Run.Tool.HOSE_DETECT_CLI)) {
@@ -235,13 +264,14 @@ final class Report {
       for (Run r : rs) {
         Double ratio = ratioToBaseline(r);
         allMet &= ratio != null && ratio >= DETECT_TARGET;
-        parts.add(r.size() + ": " + (ratio == null ? r.outcome() : String.format("%.0f%%", ratio * 100)));
+        parts.add(
+            r.size() + ": " + (ratio == null ? r.outcome() : String.format("%.0f%%", ratio * 100)));
       }
       lines.add(
           tool == Run.Tool.HOSE_DETECT
               ? String.format(
-                  "%s frames/s ≥ %.0f%% of decode-only ffmpeg: **%s** (%s)", tool.label,
-                  DETECT_TARGET * 100, allMet ? "met" : "NOT met", parts)
+                  "%s frames/s ≥ %.0f%% of decode-only ffmpeg: **%s** (%s)",
+                  tool.label, DETECT_TARGET * 100, allMet ? "met" : "NOT met", parts)
               : String.format(
                   "%s, for reference (JVM start-up, native loading and pipeline included, so it"
                       + " depends on how many frames one run gets): %s of decode-only ffmpeg",
@@ -269,10 +299,14 @@ final class Report {
       m.put("size", r.size());
       m.put(r.tool().suite.equals("archive") ? "rows" : "frames", r.units());
       m.put("wallSeconds", round(r.wallSeconds()));
-      m.put(r.tool().suite.equals("archive") ? "rowsPerSecond" : "framesPerSecond", Math.round(r.perSecond()));
+      m.put(
+          r.tool().suite.equals("archive") ? "rowsPerSecond" : "framesPerSecond",
+          Math.round(r.perSecond()));
       Double ratio = ratioToBaseline(r);
       if (ratio != null) {
-        m.put(r.tool().suite.equals("archive") ? "wallRatioToPsqlGzip" : "ratioToDecodeOnly", round(ratio));
+        m.put(
+            r.tool().suite.equals("archive") ? "wallRatioToPsqlGzip" : "ratioToDecodeOnly",
+            round(ratio));
       }
       m.put("outcome", r.outcome());
       m.put("peakRssMB", rounded(r.peakRssByRole()));
@@ -294,10 +328,18 @@ final class Report {
       Double ratio = ratioToBaseline(r);
       csv.append(
           String.format(
-              Locale.ROOT, "%s,%s,%s,%d,%.2f,%.0f,%s,%.0f,\"%s\",\"%s\",\"%s\"%n", r.tool().suite,
-              r.tool().key(), r.size(), r.units(), r.wallSeconds(), r.perSecond(),
-              ratio == null ? "" : String.format(Locale.ROOT, "%.3f", ratio), r.peakTotalRss(),
-              Benchmarks.rolesMb(r.peakRssByRole()), Benchmarks.rolesMb(r.peakHeapByRole()),
+              Locale.ROOT,
+              "%s,%s,%s,%d,%.2f,%.0f,%s,%.0f,\"%s\",\"%s\",\"%s\"%n",
+              r.tool().suite,
+              r.tool().key(),
+              r.size(),
+              r.units(),
+              r.wallSeconds(),
+              r.perSecond(),
+              ratio == null ? "" : String.format(Locale.ROOT, "%.3f", ratio),
+              r.peakTotalRss(),
+              Benchmarks.rolesMb(r.peakRssByRole()),
+              Benchmarks.rolesMb(r.peakHeapByRole()),
               r.outcome().replace("\"", "'")));
     }
     return csv.toString();
@@ -314,7 +356,10 @@ final class Report {
       for (int i = 0; i < sizes.size(); i++) {
         Run r = find(tool, sizes.get(i));
         values[i] = r == null ? 0 : r.perSecond();
-        labels[i] = r == null ? "" : r.completed() ? shortNumber(r.perSecond()) + ratioLabel(r) : shortOutcome(r);
+        labels[i] =
+            r == null
+                ? ""
+                : r.completed() ? shortNumber(r.perSecond()) + ratioLabel(r) : shortOutcome(r);
       }
       series.add(new Charts.Bars(tool.label, tool.color, values, labels));
     }
@@ -322,7 +367,8 @@ final class Report {
         rs.get(0).tool().suite.equals("archive")
             ? "Archive: rows/s (wall time, start-up included), ×: wall time over psql|gzip"
             : "Detect: frames/s, %: of decode-only ffmpeg";
-    return Charts.bars(title, unit, sizes.stream().map(s -> displaySize(find(rs, s))).toList(), series);
+    return Charts.bars(
+        title, unit, sizes.stream().map(s -> displaySize(find(rs, s))).toList(), series);
   }
 
   private static Run find(List<Run> rs, String size) {
@@ -348,13 +394,20 @@ final class Report {
       for (int i = 0; i < sizes.size(); i++) {
         Run r = find(tool, sizes.get(i));
         values[i] = r == null ? 0 : r.peakTotalRss();
-        labels[i] = r == null ? "" : String.format("%.0f MB%s", values[i], r.completed() ? "" : " (" + shortOutcome(r) + ")");
+        labels[i] =
+            r == null
+                ? ""
+                : String.format(
+                    "%.0f MB%s", values[i], r.completed() ? "" : " (" + shortOutcome(r) + ")");
       }
       series.add(new Charts.Bars(tool.label, tool.color, values, labels));
     }
     return Charts.bars(
-        "Archive: peak RSS, all of a tool's processes added up (Flink: client + JobManager + TaskManagers)",
-        "MB", sizes.stream().map(s -> displaySize(find(rs, s))).toList(), series);
+        "Archive: peak RSS, all of a tool's processes added up (Flink: client + JobManager +"
+            + " TaskManagers)",
+        "MB",
+        sizes.stream().map(s -> displaySize(find(rs, s))).toList(),
+        series);
   }
 
   private String memory(List<Run> rs, boolean heap, String title) {
@@ -369,7 +422,9 @@ final class Report {
         for (ProcessSampler.Sample s : r.samples()) {
           double v = heap ? s.heapUsedMb() : s.rssMb();
           if (!Double.isNaN(v)) {
-            byRole.computeIfAbsent(s.role(), k -> new ArrayList<>()).add(new double[] {s.seconds(), v});
+            byRole
+                .computeIfAbsent(s.role(), k -> new ArrayList<>())
+                .add(new double[] {s.seconds(), v});
           }
         }
         int i = 0;
@@ -380,7 +435,8 @@ final class Report {
       }
       panels.add(new Charts.Panel(displaySize(find(rs, size)), lines));
     }
-    return Charts.lines(title, "seconds since the tool started", heap ? "heap used MB" : "RSS MB", panels);
+    return Charts.lines(
+        title, "seconds since the tool started", heap ? "heap used MB" : "RSS MB", panels);
   }
 
   /** The tool's colour for its first process; the Flink roles get colours of their own. */
@@ -407,14 +463,25 @@ final class Report {
   // --- markdown ---
 
   private String heapBudget() {
-    return String.format(
-        "every JVM the benchmark forks runs with -Xmx%s (hose, stock Beam, the Flink client, the"
-            + " detect worker and job); each Flink TaskManager JVM has the same -Xmx%dm"
-            + " (%d MiB framework heap + %d MiB task heap), one slot, %d TaskManagers, parallelism %d,"
-            + " plus Flink's fixed off-heap (256 MiB network, 128 MiB managed, 192 MiB framework and"
-            + " task off-heap); the JobManager has -Xmx384m (cluster.sh)",
-        settings.heap(), settings.heapMb(), Settings.FLINK_FRAMEWORK_HEAP_MB,
-        settings.flinkTaskHeapMb(), settings.taskManagers(), settings.taskManagers());
+    String forked =
+        String.format(
+            "every JVM the benchmark forks runs with -Xmx%s (hose, stock Beam, the Flink client, the"
+                + " detect worker and job)",
+            settings.heap());
+    if (!settings.runs("archive") || !settings.runners().contains("flink")) {
+      return forked;
+    }
+    return forked
+        + String.format(
+            "; each Flink TaskManager JVM has the same -Xmx%dm (%d MiB framework heap + %d MiB"
+                + " task heap), one slot, %d TaskManagers, parallelism %d, plus Flink's fixed"
+                + " off-heap (256 MiB network, 128 MiB managed, 192 MiB framework and task"
+                + " off-heap); the JobManager has -Xmx384m (cluster.sh)",
+            settings.heapMb(),
+            Settings.FLINK_FRAMEWORK_HEAP_MB,
+            settings.flinkTaskHeapMb(),
+            settings.taskManagers(),
+            settings.taskManagers());
   }
 
   String markdown() {
@@ -434,9 +501,17 @@ final class Report {
                 + " and %s at the end; %.0f min in all. Raw figures: `%sresults.json`,"
                 + " `%sresults.csv`, `%smemory.csv`. Reproduce with:%n%n```bash%n%s%n```%n%n",
             machine.get("date").toString().substring(0, 16).replace('T', ' ') + " UTC",
-            machine.get("cores"), machine.get("cpu"), machine.get("memoryGiB"),
-            machine.get("os"), machine.get("java"), loadFigure((String) machine.get("loadAverageAtStart")),
-            loadFigure(loadAtEnd), totalSeconds / 60, linkPrefix, linkPrefix, linkPrefix,
+            machine.get("cores"),
+            machine.get("cpu"),
+            machine.get("memoryGiB"),
+            machine.get("os"),
+            machine.get("java"),
+            loadFigure((String) machine.get("loadAverageAtStart")),
+            loadFigure(loadAtEnd),
+            totalSeconds / 60,
+            linkPrefix,
+            linkPrefix,
+            linkPrefix,
             settings.command()));
     md.append("Heap: ").append(heapBudget()).append(".\n\n");
     List<Run> archive = suite("archive");
@@ -446,17 +521,22 @@ final class Report {
       md.append(image("archive-memory-rss.svg", "archive RSS over time"));
       md.append(image("archive-memory-heap.svg", "archive heap over time"));
       md.append(
-          "| tool | rows | wall s | rows/s | × psql\\|gzip | peak RSS MB | peak heap used MB | outcome |\n");
+          "| tool | rows | wall s | rows/s | × psql\\|gzip | peak RSS MB | peak heap used MB |"
+              + " outcome |\n");
       md.append("|---|---:|---:|---:|---:|---|---|---|\n");
       for (Run r : archive) {
         Double ratio = ratioToBaseline(r);
         md.append(
             String.format(
-                "| %s | %,d | %.1f | %s | %s | %s | %s | %s |%n", r.tool().label.replace("|", "\\|"),
-                Long.parseLong(r.size()), r.wallSeconds(),
+                "| %s | %,d | %.1f | %s | %s | %s | %s | %s |%n",
+                r.tool().label.replace("|", "\\|"),
+                Long.parseLong(r.size()),
+                r.wallSeconds(),
                 r.completed() ? String.format("%,.0f", r.perSecond()) : "–",
-                ratio == null ? "–" : String.format("%.2f", ratio), rolesOrDash(r.peakRssByRole()),
-                rolesOrDash(r.peakHeapByRole()), outcomeNote(r).replace("|", "\\|")));
+                ratio == null ? "–" : String.format("%.2f", ratio),
+                rolesOrDash(r.peakRssByRole()),
+                rolesOrDash(r.peakHeapByRole()),
+                outcomeNote(r).replace("|", "\\|")));
       }
       md.append('\n');
     }
@@ -470,16 +550,22 @@ final class Report {
                   + " frame.%n%n",
               settings.clips(), settings.clipSeconds(), settings.fps(), settings.detectors()));
       md.append(
-          "| tool | resolution | frames | wall s | frames/s | % of decode-only | peak RSS MB | outcome |\n");
+          "| tool | resolution | frames | wall s | frames/s | % of decode-only | peak RSS MB |"
+              + " outcome |\n");
       md.append("|---|---|---:|---:|---:|---:|---|---|\n");
       for (Run r : detect) {
         Double ratio = ratioToBaseline(r);
         md.append(
             String.format(
-                "| %s | %s | %,d | %.1f | %s | %s | %s | %s |%n", r.tool().label, r.size(), r.units(),
-                r.wallSeconds(), r.completed() ? String.format("%,.0f", r.perSecond()) : "–",
+                "| %s | %s | %,d | %.1f | %s | %s | %s | %s |%n",
+                r.tool().label,
+                r.size(),
+                r.units(),
+                r.wallSeconds(),
+                r.completed() ? String.format("%,.0f", r.perSecond()) : "–",
                 ratio == null ? "–" : String.format("%.0f%%", ratio * 100),
-                rolesOrDash(r.peakRssByRole()), r.outcome()));
+                rolesOrDash(r.peakRssByRole()),
+                r.outcome()));
       }
       md.append('\n');
     }
@@ -494,8 +580,13 @@ final class Report {
     for (Run r : runs) {
       s.append(
           String.format(
-              "%-7s %-48s %-14s %8.1f s %10.0f/s  peak RSS %-48s %s%n", r.tool().suite, r.tool().label,
-              displaySize(r), r.wallSeconds(), r.perSecond(), Benchmarks.rolesMb(r.peakRssByRole()),
+              "%-7s %-48s %-14s %8.1f s %10.0f/s  peak RSS %-48s %s%n",
+              r.tool().suite,
+              r.tool().label,
+              displaySize(r),
+              r.wallSeconds(),
+              r.perSecond(),
+              Benchmarks.rolesMb(r.peakRssByRole()),
               r.outcome()));
     }
     s.append("\ntargets:\n");
@@ -505,7 +596,8 @@ final class Report {
 
   private static String outcomeNote(Run r) {
     Object job = r.details().get("flinkJobSeconds");
-    return r.outcome() + (job == null ? "" : String.format("; the job ran %.1f s on the cluster", (Double) job));
+    return r.outcome()
+        + (job == null ? "" : String.format("; the job ran %.1f s on the cluster", (Double) job));
   }
 
   private String image(String file, String alt) {

@@ -155,7 +155,10 @@ record Settings(
   }
 
   private static List<String> list(String value, String fallback) {
-    return Stream.of(or(value, fallback).split(",")).map(String::strip).filter(v -> !v.isEmpty()).toList();
+    return Stream.of(or(value, fallback).split(","))
+        .map(String::strip)
+        .filter(v -> !v.isEmpty())
+        .toList();
   }
 
   private static String or(String value, String fallback) {

@@ -10,10 +10,10 @@ import org.apache.beam.sdk.io.jdbc.JdbcIO;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
- * The benchmark's stock-Beam baseline: {@code JdbcIO.readWithPartitions} (ranges of 25k rows on
- * the key) into {@code TextIO.write().withCompression(GZIP)}, on DirectRunner. The JSON is made by
- * the server ({@code row_to_json}), which only makes this baseline cheaper. Prints {@code rows
- * read N} every second, so a run that runs out of memory or time shows how far it got.
+ * The benchmark's stock-Beam baseline: {@code JdbcIO.readWithPartitions} (ranges of 25k rows on the
+ * key) into {@code TextIO.write().withCompression(GZIP)}, on DirectRunner. The JSON is made by the
+ * server ({@code row_to_json}), which only makes this baseline cheaper. Prints {@code rows read N}
+ * every second, so a run that runs out of memory or time shows how far it got.
  *
  * <p>Usage: {@code StockBeamArchive JDBC_URL USER PASSWORD_ENV TABLE ROWS OUTPUT_PREFIX}
  */
