@@ -3,7 +3,10 @@ package dev.hose.detect;
 import java.util.List;
 import org.bytedeco.opencv.opencv_core.Mat;
 
-/** Detects nothing: isolates decode and scaling cost in {@link DetectBenchmark}. */
+/**
+ * Detects nothing: isolates decode and scaling cost, e.g. {@code Benchmarks
+ * --detectors=dev.hose.detect.NoopDetector}.
+ */
 public final class NoopDetector implements Detector {
   @Override
   public String name() {

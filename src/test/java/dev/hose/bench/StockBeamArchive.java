@@ -1,6 +1,7 @@
-package dev.hose.archive;
+package dev.hose.bench;
 
 import java.sql.ResultSet;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.Compression;
@@ -9,17 +10,21 @@ import org.apache.beam.sdk.io.jdbc.JdbcIO;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
- * The benchmark's stock-Beam baseline: {@code JdbcIO.readWithPartitions} (ranges of 25k rows on
- * the key) into {@code TextIO.write().withCompression(GZIP)}, on DirectRunner. The JSON is made by
- * the server ({@code row_to_json}), which only makes this baseline cheaper.
+ * The benchmark's stock-Beam baseline: {@code JdbcIO.readWithPartitions} (ranges of 25k rows on the
+ * key) into {@code TextIO.write().withCompression(GZIP)}, on DirectRunner. The JSON is made by the
+ * server ({@code row_to_json}), which only makes this baseline cheaper. Prints {@code rows read N}
+ * every second, so a run that runs out of memory or time shows how far it got.
  *
  * <p>Usage: {@code StockBeamArchive JDBC_URL USER PASSWORD_ENV TABLE ROWS OUTPUT_PREFIX}
  */
 public final class StockBeamArchive {
+  private static final AtomicLong ROWS_READ = new AtomicLong();
+
   /** A named class: JdbcIO's display data fails on lambdas. */
   static final class JsonColumn implements JdbcIO.RowMapper<String> {
     @Override
     public String mapRow(ResultSet rs) throws Exception {
+      ROWS_READ.incrementAndGet();
       return rs.getString("json");
     }
   }
@@ -31,6 +36,21 @@ public final class StockBeamArchive {
     String table = args[3];
     long rows = Long.parseLong(args[4]);
     String output = args[5];
+    Thread progress =
+        new Thread(
+            () -> {
+              while (true) {
+                try {
+                  Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                System.out.println("rows read " + ROWS_READ.get());
+              }
+            },
+            "progress");
+    progress.setDaemon(true);
+    progress.start();
     Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
     p.apply(
             "ReadWithPartitions",
@@ -50,5 +70,6 @@ public final class StockBeamArchive {
             "WriteGzip",
             TextIO.write().to(output).withSuffix(".jsonl").withCompression(Compression.GZIP));
     p.run().waitUntilFinish();
+    System.out.println("rows read " + ROWS_READ.get());
   }
 }

@@ -1,0 +1,132 @@
+package dev.hose.bench;
+
+import dev.hose.support.HoseProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.stream.Stream;
+
+/**
+ * The benchmark command (not a test). Archive: seeds PostgreSQL tables of each size and archives
+ * them with hose on DirectRunner and on a local Flink session cluster, beside {@code psql \copy
+ * row_to_json | gzip} and stock Beam {@code JdbcIO.readWithPartitions → TextIO}. Detect: decodes
+ * generated clips with hose and with decode-only ffmpeg. Every process's RSS and every JVM's heap
+ * are sampled over time. Writes CSV, JSON, SVG charts and a README snippet under {@code --out}
+ * ({@link Report}).
+ *
+ * <pre>
+ * mvn -B -q package -DskipTests
+ * java -cp target/hose.jar:target/test-classes dev.hose.bench.Benchmarks                 # full
+ * java -cp target/hose.jar:target/test-classes dev.hose.bench.Benchmarks \
+ *     --rows=20000,50000 --clips=1 --clipSeconds=4 --stockTimeout=60                    # quick
+ * </pre>
+ */
+public final class Benchmarks {
+  private Benchmarks() {}
+
+  public static void main(String[] args) throws Exception {
+    if (List.of(args).contains("--help")) {
+      System.out.print(Settings.USAGE);
+      return;
+    }
+    Settings settings;
+    try {
+      settings = Settings.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("benchmarks: error: " + e.getMessage());
+      System.err.print(Settings.USAGE);
+      System.exit(2);
+      return;
+    }
+    System.exit(run(settings));
+  }
+
+  static int run(Settings settings) throws Exception {
+    DetectSuite.Ffmpeg ffmpeg = null;
+    try {
+      HoseProcess.jar();
+      if (settings.runs("archive") && !onPath("psql")) {
+        throw new IllegalStateException(
+            "psql is not installed: `sudo apt-get install postgresql-client`, or run"
+                + " --suites=detect");
+      }
+      if (settings.runs("detect")) {
+        Files.createDirectories(settings.work());
+        ffmpeg = DetectSuite.ffmpeg(settings);
+      }
+    } catch (IllegalStateException e) {
+      System.err.println("benchmarks: error: " + e.getMessage());
+      return 2;
+    }
+    // Interrupted (Ctrl-C): end what this run started (PostgreSQL, a tool's JVM), by pid.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy),
+                "stop-children"));
+    long start = System.nanoTime();
+    deleteTree(settings.out());
+    Files.createDirectories(settings.out());
+    Map<String, Object> machine = Report.machine();
+    System.out.println("machine: " + machine);
+    System.out.println("command: " + settings.command());
+    System.out.println("logs:    " + settings.out().resolve("logs"));
+    List<Run> runs = new ArrayList<>();
+    if (settings.runs("archive")) {
+      runs.addAll(ArchiveSuite.run(settings));
+    }
+    if (settings.runs("detect")) {
+      runs.addAll(DetectSuite.run(settings, ffmpeg));
+    }
+    deleteTree(settings.work());
+    Report report = new Report(settings, machine, runs, secondsSince(start));
+    report.write(settings.out());
+    boolean readme =
+        settings.publish() != null && report.publish(settings.out(), settings.publish());
+    System.out.println();
+    System.out.print(report.summary());
+    System.out.printf("%nwritten: %s (%.1f min)%n", settings.out(), secondsSince(start) / 60);
+    if (settings.publish() != null) {
+      System.out.println(
+          "published: "
+              + settings.publish().toAbsolutePath()
+              + (readme ? "; README.md updated between the bench markers" : ""));
+    }
+    return 0;
+  }
+
+  static double secondsSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  /** {@code role MB, role MB} for progress lines. */
+  static String rolesMb(Map<String, Double> byRole) {
+    StringJoiner j = new StringJoiner(", ");
+    byRole.forEach((role, mb) -> j.add(String.format("%s %.0f", role, mb)));
+    return j.toString();
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (Stream<Path> s = Files.walk(dir)) {
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  private static boolean onPath(String program) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!d.isEmpty() && Files.isExecutable(Path.of(d, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,84 @@
+package dev.hose.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A child process of the benchmark: output to a log file, sampled, stopped at a time limit. */
+final class Child {
+  /** How a child ended. */
+  record Exit(int code, boolean timedOut, double seconds, Path log) {
+    boolean ok() {
+      return code == 0 && !timedOut;
+    }
+
+    /** The log's last line that mentions {@code needle}, or "". */
+    String lastLine(String needle) throws IOException {
+      String found = "";
+      for (String line : Files.readAllLines(log)) {
+        if (line.contains(needle)) {
+          found = line;
+        }
+      }
+      return found.strip();
+    }
+  }
+
+  private Child() {}
+
+  /** {@code java -Xmx… -XX:+ExitOnOutOfMemoryError JVM_ARGS…}: the start of every forked JVM. */
+  static List<String> java(String heap, String... jvmArgs) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx" + heap);
+    cmd.add("-XX:+ExitOnOutOfMemoryError");
+    cmd.addAll(List.of(jvmArgs));
+    return cmd;
+  }
+
+  /** Starts {@code command}; its stdout and stderr go to {@code log}. */
+  static Process start(List<String> command, Map<String, String> env, Path log) throws IOException {
+    Files.createDirectories(log.getParent());
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    pb.environment().put("AWS_EC2_METADATA_DISABLED", "true");
+    return pb.start();
+  }
+
+  /** Runs {@code command} to its end or its time limit, sampled as {@code role}. */
+  static Exit run(
+      List<String> command,
+      Map<String, String> env,
+      Path log,
+      long timeoutSeconds,
+      ProcessSampler sampler,
+      String role,
+      boolean jvm)
+      throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    Process p = start(command, env, log);
+    sampler.watch(role, p.pid(), jvm);
+    boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+    if (!done) {
+      stop(p);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Exit(done ? p.exitValue() : -1, !done, seconds, log);
+  }
+
+  /** Kills {@code p} and its descendants (by pid, children first) and waits for them. */
+  static void stop(Process p) throws InterruptedException {
+    List<ProcessHandle> tree = new ArrayList<>(p.descendants().toList());
+    tree.forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
+    p.waitFor();
+    for (ProcessHandle h : tree) {
+      h.onExit().join();
+    }
+  }
+}

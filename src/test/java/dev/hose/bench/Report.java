@@ -1,0 +1,638 @@
+package dev.hose.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hose.support.FlinkSessionCluster;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * Everything a benchmark run writes:
+ *
+ * <ul>
+ *   <li>{@code results.json}: machine, command, settings, targets, and per tool and size the
+ *       figures, peaks by process and details;
+ *   <li>{@code results.csv}: the same figures, one line per tool and size;
+ *   <li>{@code memory.csv}: every memory sample (tool, size, process role, seconds, RSS, heap);
+ *   <li>SVG charts: archive rows/s, archive peak RSS, archive RSS and heap over time, detect
+ *       frames/s against decode-only, detect RSS over time;
+ *   <li>{@code README-table.md}: the README's figures section, ready to paste.
+ * </ul>
+ */
+final class Report {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  static final double WALL_TARGET = 1.5;
+  static final double RSS_GROWTH_TARGET = 0.15;
+  static final double DETECT_TARGET = 0.5;
+
+  static final List<String> FILES =
+      List.of(
+          "results.json",
+          "results.csv",
+          "memory.csv",
+          "README-table.md",
+          "archive-rows-per-second.svg",
+          "archive-peak-rss.svg",
+          "archive-memory-rss.svg",
+          "archive-memory-heap.svg",
+          "detect-frames-per-second.svg",
+          "detect-memory.svg");
+
+  private static final Path PROJECT = FlinkSessionCluster.projectDir();
+  static final String BEGIN = "<!-- bench:begin -->";
+  static final String END = "<!-- bench:end -->";
+
+  private final Settings settings;
+  private final Map<String, Object> machine;
+  private final List<Run> runs;
+  private final double totalSeconds;
+  private final String loadAtEnd;
+  private String linkPrefix = "";
+
+  Report(Settings settings, Map<String, Object> machine, List<Run> runs, double totalSeconds)
+      throws IOException {
+    this.settings = settings;
+    this.machine = machine;
+    this.runs = runs;
+    this.totalSeconds = totalSeconds;
+    this.loadAtEnd = Files.readString(Path.of("/proc/loadavg")).strip();
+  }
+
+  static Map<String, Object> machine() throws IOException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("date", Instant.now().toString());
+    m.put("cores", Runtime.getRuntime().availableProcessors());
+    m.put(
+        "cpu",
+        Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+            .filter(l -> l.startsWith("model name"))
+            .findFirst()
+            .map(l -> l.substring(l.indexOf(':') + 1).strip())
+            .orElse("?"));
+    long memKb =
+        Long.parseLong(
+            Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("[^0-9]", ""));
+    m.put("memoryGiB", Math.round(memKb / 1048576.0 * 10) / 10.0);
+    m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    m.put("loadAverageAtStart", Files.readString(Path.of("/proc/loadavg")).strip());
+    return m;
+  }
+
+  void write(Path dir) throws IOException {
+    linkPrefix =
+        settings.publish() == null
+            ? ""
+            : PROJECT
+                .relativize(settings.publish().toAbsolutePath())
+                .toString()
+                .replaceAll("/?$", "/");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("results.json"), JSON.writeValueAsString(json()));
+    Files.writeString(dir.resolve("results.csv"), resultsCsv());
+    try (Writer w = Files.newBufferedWriter(dir.resolve("memory.csv"))) {
+      w.write("suite,tool,size,role,seconds,rss_mb,rss_anon_mb,heap_used_mb,heap_committed_mb\n");
+      for (Run r : runs) {
+        for (ProcessSampler.Sample s : r.samples()) {
+          w.write(
+              String.format(
+                  Locale.ROOT,
+                  "%s,%s,%s,%s,%.2f,%.1f,%.1f,%s,%s%n",
+                  r.tool().suite,
+                  r.tool().key(),
+                  r.size(),
+                  s.role(),
+                  s.seconds(),
+                  s.rssMb(),
+                  s.rssAnonMb(),
+                  mb(s.heapUsedMb()),
+                  mb(s.heapCommittedMb())));
+        }
+      }
+    }
+    List<Run> archive = suite("archive");
+    List<Run> detect = suite("detect");
+    if (!archive.isEmpty()) {
+      Files.writeString(dir.resolve("archive-rows-per-second.svg"), rateBars(archive, "rows/s"));
+      Files.writeString(dir.resolve("archive-peak-rss.svg"), peakBars(archive));
+      Files.writeString(
+          dir.resolve("archive-memory-rss.svg"), memory(archive, false, "Archive: RSS over time"));
+      Files.writeString(
+          dir.resolve("archive-memory-heap.svg"),
+          memory(archive, true, "Archive: JVM heap used over time (committed: memory.csv)"));
+    }
+    if (!detect.isEmpty()) {
+      Files.writeString(dir.resolve("detect-frames-per-second.svg"), rateBars(detect, "frames/s"));
+      Files.writeString(
+          dir.resolve("detect-memory.svg"), memory(detect, false, "Detect: RSS over time"));
+    }
+    Files.writeString(dir.resolve("README-table.md"), markdown());
+  }
+
+  /**
+   * Copies the small outputs (not the logs) to {@code target}, e.g. docs/bench, and puts
+   * README-table.md into the README between {@link #BEGIN} and {@link #END}; returns whether the
+   * README had them.
+   */
+  boolean publish(Path from, Path target) throws IOException {
+    Files.createDirectories(target);
+    for (String f : FILES) {
+      Path p = from.resolve(f);
+      if (Files.exists(p)) {
+        Files.copy(p, target.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+      } else {
+        Files.deleteIfExists(target.resolve(f));
+      }
+    }
+    Path readme = PROJECT.resolve("README.md");
+    String text = Files.exists(readme) ? Files.readString(readme) : "";
+    int begin = text.indexOf(BEGIN);
+    int end = text.indexOf(END);
+    if (begin < 0 || end < begin) {
+      return false;
+    }
+    Files.writeString(
+        readme,
+        text.substring(0, begin + BEGIN.length()) + "\n" + markdown() + text.substring(end));
+    return true;
+  }
+
+  private List<Run> suite(String suite) {
+    return runs.stream().filter(r -> r.tool().suite.equals(suite)).toList();
+  }
+
+  private List<String> sizes(List<Run> runs) {
+    return runs.stream().map(Run::size).distinct().toList();
+  }
+
+  private List<Run.Tool> tools(List<Run> runs) {
+    return runs.stream().map(Run::tool).distinct().sorted().toList();
+  }
+
+  private Run find(Run.Tool tool, String size) {
+    return runs.stream()
+        .filter(r -> r.tool() == tool && r.size().equals(size))
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** The run's wall time over the baseline's (psql|gzip or ffmpeg) on the same size. */
+  private Double ratioToBaseline(Run r) {
+    Run.Tool base = r.tool().suite.equals("archive") ? Run.Tool.PSQL_GZIP : Run.Tool.FFMPEG;
+    Run b = find(base, r.size());
+    if (b == null || r.tool() == base || !r.completed() || !b.completed()) {
+      return null;
+    }
+    return r.tool().suite.equals("archive")
+        ? r.wallSeconds() / b.wallSeconds()
+        : r.perSecond() / b.perSecond();
+  }
+
+  private static String displaySize(Run r) {
+    return r.tool().suite.equals("archive")
+        ? String.format("%,d rows", Long.parseLong(r.size()))
+        : r.size();
+  }
+
+  // --- targets ---
+
+  /** One line per target, saying plainly whether it is met. */
+  List<String> targets() {
+    List<String> lines = new ArrayList<>();
+    for (Run.Tool tool : List.of(Run.Tool.HOSE_DIRECT, Run.Tool.HOSE_FLINK)) {
+      List<Run> rs = suite("archive").stream().filter(r -> r.tool() == tool).toList();
+      if (rs.isEmpty()) {
+        continue;
+      }
+      StringJoiner walls = new StringJoiner("; ");
+      boolean allMet = true;
+      for (Run r : rs) {
+        Double ratio = ratioToBaseline(r);
+        boolean met = ratio != null && ratio <= WALL_TARGET;
+        allMet &= met;
+        walls.add(
+            String.format(
+                "%s: %s",
+                displaySize(r),
+                ratio == null ? "no figure (" + r.outcome() + ")" : String.format("%.2f×", ratio)));
+      }
+      lines.add(
+          String.format(
+              "%s wall time ≤ %.1f× psql|gzip: **%s** (%s)",
+              tool.label, WALL_TARGET, allMet ? "met" : "NOT met", walls));
+      if (rs.size() >= 2) {
+        String role = tool == Run.Tool.HOSE_DIRECT ? "hose" : "taskmanager";
+        Run first = rs.get(0);
+        Run last = rs.get(rs.size() - 1);
+        double a = first.peakRss(role);
+        double b = last.peakRss(role);
+        double growth = b / a - 1;
+        lines.add(
+            String.format(
+                "%s peak RSS (%s) growth from %s to %s < %.0f%%: **%s** (%.0f → %.0f MB, %+.1f%%)",
+                tool.label,
+                tool == Run.Tool.HOSE_DIRECT ? "the hose JVM" : "largest TaskManager",
+                displaySize(first),
+                displaySize(last),
+                RSS_GROWTH_TARGET * 100,
+                growth < RSS_GROWTH_TARGET && first.completed() && last.completed()
+                    ? "met"
+                    : "NOT met",
+                a,
+                b,
+                growth * 100));
+      }
+    }
+    for (Run.Tool tool : List.of(Run.Tool.HOSE_DETECT, Run.Tool.HOSE_DETECT_CLI)) {
+      List<Run> rs = suite("detect").stream().filter(r -> r.tool() == tool).toList();
+      if (rs.isEmpty()) {
+        continue;
+      }
+      StringJoiner parts = new StringJoiner("; ");
+      boolean allMet = true;
+      for (Run r : rs) {
+        Double ratio = ratioToBaseline(r);
+        allMet &= ratio != null && ratio >= DETECT_TARGET;
+        parts.add(
+            r.size() + ": " + (ratio == null ? r.outcome() : String.format("%.0f%%", ratio * 100)));
+      }
+      lines.add(
+          tool == Run.Tool.HOSE_DETECT
+              ? String.format(
+                  "%s frames/s ≥ %.0f%% of decode-only ffmpeg: **%s** (%s)",
+                  tool.label, DETECT_TARGET * 100, allMet ? "met" : "NOT met", parts)
+              : String.format(
+                  "%s, for reference (JVM start-up, native loading and pipeline included, so it"
+                      + " depends on how many frames one run gets): %s of decode-only ffmpeg",
+                  tool.label, parts));
+    }
+    return lines;
+  }
+
+  // --- JSON and CSV ---
+
+  private Map<String, Object> json() {
+    Map<String, Object> j = new LinkedHashMap<>();
+    j.put("command", settings.command());
+    j.put("machine", machine);
+    j.put("loadAverageAtEnd", loadAtEnd);
+    j.put("totalMinutes", Math.round(totalSeconds / 6) / 10.0);
+    j.put("heapBudget", heapBudget());
+    j.put("targets", targets());
+    List<Map<String, Object>> results = new ArrayList<>();
+    for (Run r : runs) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("suite", r.tool().suite);
+      m.put("tool", r.tool().key());
+      m.put("label", r.tool().label);
+      m.put("size", r.size());
+      m.put(r.tool().suite.equals("archive") ? "rows" : "frames", r.units());
+      m.put("wallSeconds", round(r.wallSeconds()));
+      m.put(
+          r.tool().suite.equals("archive") ? "rowsPerSecond" : "framesPerSecond",
+          Math.round(r.perSecond()));
+      Double ratio = ratioToBaseline(r);
+      if (ratio != null) {
+        m.put(
+            r.tool().suite.equals("archive") ? "wallRatioToPsqlGzip" : "ratioToDecodeOnly",
+            round(ratio));
+      }
+      m.put("outcome", r.outcome());
+      m.put("peakRssMB", rounded(r.peakRssByRole()));
+      m.put("peakRssSumMB", Math.round(r.peakTotalRss()));
+      m.put("peakHeapUsedMB", rounded(r.peakHeapByRole()));
+      r.details().forEach((k, v) -> m.put(k, v instanceof Double d ? round(d) : v));
+      results.add(m);
+    }
+    j.put("results", results);
+    return j;
+  }
+
+  private String resultsCsv() {
+    StringBuilder csv =
+        new StringBuilder(
+            "suite,tool,size,units,wall_s,per_s,ratio_to_baseline,peak_rss_sum_mb,peak_rss_mb,"
+                + "peak_heap_used_mb,outcome\n");
+    for (Run r : runs) {
+      Double ratio = ratioToBaseline(r);
+      csv.append(
+          String.format(
+              Locale.ROOT,
+              "%s,%s,%s,%d,%.2f,%.0f,%s,%.0f,\"%s\",\"%s\",\"%s\"%n",
+              r.tool().suite,
+              r.tool().key(),
+              r.size(),
+              r.units(),
+              r.wallSeconds(),
+              r.perSecond(),
+              ratio == null ? "" : String.format(Locale.ROOT, "%.3f", ratio),
+              r.peakTotalRss(),
+              Benchmarks.rolesMb(r.peakRssByRole()),
+              Benchmarks.rolesMb(r.peakHeapByRole()),
+              r.outcome().replace("\"", "'")));
+    }
+    return csv.toString();
+  }
+
+  // --- charts ---
+
+  private String rateBars(List<Run> rs, String unit) {
+    List<String> sizes = sizes(rs);
+    List<Charts.Bars> series = new ArrayList<>();
+    for (Run.Tool tool : tools(rs)) {
+      double[] values = new double[sizes.size()];
+      String[] labels = new String[sizes.size()];
+      for (int i = 0; i < sizes.size(); i++) {
+        Run r = find(tool, sizes.get(i));
+        values[i] = r == null ? 0 : r.perSecond();
+        labels[i] =
+            r == null
+                ? ""
+                : r.completed() ? shortNumber(r.perSecond()) + ratioLabel(r) : shortOutcome(r);
+      }
+      series.add(new Charts.Bars(tool.label, tool.color, values, labels));
+    }
+    String title =
+        rs.get(0).tool().suite.equals("archive")
+            ? "Archive: rows/s (wall time, start-up included), ×: wall time over psql|gzip"
+            : "Detect: frames/s, %: of decode-only ffmpeg";
+    return Charts.bars(
+        title, unit, sizes.stream().map(s -> displaySize(find(rs, s))).toList(), series);
+  }
+
+  private static Run find(List<Run> rs, String size) {
+    return rs.stream().filter(r -> r.size().equals(size)).findFirst().orElseThrow();
+  }
+
+  private String ratioLabel(Run r) {
+    Double ratio = ratioToBaseline(r);
+    if (ratio == null) {
+      return "";
+    }
+    return r.tool().suite.equals("archive")
+        ? String.format(" (%.2f×)", ratio)
+        : String.format(" (%.0f%%)", ratio * 100);
+  }
+
+  private String peakBars(List<Run> rs) {
+    List<String> sizes = sizes(rs);
+    List<Charts.Bars> series = new ArrayList<>();
+    for (Run.Tool tool : tools(rs)) {
+      double[] values = new double[sizes.size()];
+      String[] labels = new String[sizes.size()];
+      for (int i = 0; i < sizes.size(); i++) {
+        Run r = find(tool, sizes.get(i));
+        values[i] = r == null ? 0 : r.peakTotalRss();
+        labels[i] =
+            r == null
+                ? ""
+                : String.format(
+                    "%.0f MB%s", values[i], r.completed() ? "" : " (" + shortOutcome(r) + ")");
+      }
+      series.add(new Charts.Bars(tool.label, tool.color, values, labels));
+    }
+    return Charts.bars(
+        "Archive: peak RSS, all of a tool's processes added up (Flink: client + JobManager +"
+            + " TaskManagers)",
+        "MB",
+        sizes.stream().map(s -> displaySize(find(rs, s))).toList(),
+        series);
+  }
+
+  private String memory(List<Run> rs, boolean heap, String title) {
+    List<Charts.Panel> panels = new ArrayList<>();
+    for (String size : sizes(rs)) {
+      List<Charts.Line> lines = new ArrayList<>();
+      for (Run r : rs) {
+        if (!r.size().equals(size)) {
+          continue;
+        }
+        Map<String, List<double[]>> byRole = new LinkedHashMap<>();
+        for (ProcessSampler.Sample s : r.samples()) {
+          double v = heap ? s.heapUsedMb() : s.rssMb();
+          if (!Double.isNaN(v)) {
+            byRole
+                .computeIfAbsent(s.role(), k -> new ArrayList<>())
+                .add(new double[] {s.seconds(), v});
+          }
+        }
+        int i = 0;
+        for (Map.Entry<String, List<double[]>> e : byRole.entrySet()) {
+          String name = r.tool().key() + (byRole.size() == 1 ? "" : " " + e.getKey());
+          lines.add(new Charts.Line(name, color(r.tool(), e.getKey(), i++), "", e.getValue()));
+        }
+      }
+      panels.add(new Charts.Panel(displaySize(find(rs, size)), lines));
+    }
+    return Charts.lines(
+        title, "seconds since the tool started", heap ? "heap used MB" : "RSS MB", panels);
+  }
+
+  /** The tool's colour for its first process; the Flink roles get colours of their own. */
+  private static String color(Run.Tool tool, String role, int i) {
+    Map<String, String> flink =
+        Map.of(
+            "client", "#8c564b",
+            "jobmanager", "#bcbd22",
+            "taskmanager-1", "#2ca02c",
+            "taskmanager-2", "#98df8a",
+            "taskmanager-3", "#006d2c",
+            "taskmanager-4", "#74c476");
+    if (tool == Run.Tool.HOSE_FLINK && flink.containsKey(role)) {
+      return flink.get(role);
+    }
+    double f = new double[] {1.0, 0.55, 1.45, 0.8, 1.25}[i % 5];
+    int rgb = Integer.parseInt(tool.color.substring(1), 16);
+    int r = (int) Math.min(255, ((rgb >> 16) & 255) * f);
+    int g = (int) Math.min(255, ((rgb >> 8) & 255) * f);
+    int b = (int) Math.min(255, (rgb & 255) * f);
+    return String.format("#%02x%02x%02x", r, g, b);
+  }
+
+  // --- markdown ---
+
+  private String heapBudget() {
+    String forked =
+        String.format(
+            "every JVM the benchmark forks runs with -Xmx%s (hose, stock Beam, the Flink client, the"
+                + " detect worker and job)",
+            settings.heap());
+    if (!settings.runs("archive") || !settings.runners().contains("flink")) {
+      return forked;
+    }
+    return forked
+        + String.format(
+            "; each Flink TaskManager JVM has the same -Xmx%dm (%d MiB framework heap + %d MiB"
+                + " task heap), one slot, %d TaskManagers, parallelism %d, plus Flink's fixed"
+                + " off-heap (256 MiB network, 128 MiB managed, 192 MiB framework and task"
+                + " off-heap); the JobManager has -Xmx384m (cluster.sh)",
+            settings.heapMb(),
+            Settings.FLINK_FRAMEWORK_HEAP_MB,
+            settings.flinkTaskHeapMb(),
+            settings.taskManagers(),
+            settings.taskManagers());
+  }
+
+  String markdown() {
+    StringBuilder md = new StringBuilder();
+    md.append(
+        "<!-- Written by dev.hose.bench.Benchmarks; --publish puts it in the README between the"
+            + " bench markers. -->\n");
+    if (settings.isSmokeRun()) {
+      md.append(
+          "**Smoke run**: smaller tables or shorter clips than the full benchmark (250,000,"
+              + " 1,000,000 and 4,000,000 rows; 3 clips of 20 s), so start-up dominates and these"
+              + " figures say nothing about the targets.\n\n");
+    }
+    md.append(
+        String.format(
+            "Figures from %s on %d cores (%s), %.1f GiB RAM, %s, %s; load average %s at the start"
+                + " and %s at the end; %.0f min in all. Raw figures: `%sresults.json`,"
+                + " `%sresults.csv`, `%smemory.csv`. Reproduce with:%n%n```bash%n%s%n```%n%n",
+            machine.get("date").toString().substring(0, 16).replace('T', ' ') + " UTC",
+            machine.get("cores"),
+            machine.get("cpu"),
+            machine.get("memoryGiB"),
+            machine.get("os"),
+            machine.get("java"),
+            loadFigure((String) machine.get("loadAverageAtStart")),
+            loadFigure(loadAtEnd),
+            totalSeconds / 60,
+            linkPrefix,
+            linkPrefix,
+            linkPrefix,
+            settings.command()));
+    md.append("Heap: ").append(heapBudget()).append(".\n\n");
+    List<Run> archive = suite("archive");
+    if (!archive.isEmpty()) {
+      md.append(image("archive-rows-per-second.svg", "archive rows/s"));
+      md.append(image("archive-peak-rss.svg", "archive peak RSS"));
+      md.append(image("archive-memory-rss.svg", "archive RSS over time"));
+      md.append(image("archive-memory-heap.svg", "archive heap over time"));
+      md.append(
+          "| tool | rows | wall s | rows/s | × psql\\|gzip | peak RSS MB | peak heap used MB |"
+              + " outcome |\n");
+      md.append("|---|---:|---:|---:|---:|---|---|---|\n");
+      for (Run r : archive) {
+        Double ratio = ratioToBaseline(r);
+        md.append(
+            String.format(
+                "| %s | %,d | %.1f | %s | %s | %s | %s | %s |%n",
+                r.tool().label.replace("|", "\\|"),
+                Long.parseLong(r.size()),
+                r.wallSeconds(),
+                r.completed() ? String.format("%,.0f", r.perSecond()) : "–",
+                ratio == null ? "–" : String.format("%.2f", ratio),
+                rolesOrDash(r.peakRssByRole()),
+                rolesOrDash(r.peakHeapByRole()),
+                outcomeNote(r).replace("|", "\\|")));
+      }
+      md.append('\n');
+    }
+    List<Run> detect = suite("detect");
+    if (!detect.isEmpty()) {
+      md.append(image("detect-frames-per-second.svg", "detect frames/s"));
+      md.append(image("detect-memory.svg", "detect RSS over time"));
+      md.append(
+          String.format(
+              "Per resolution %d clip(s) of %d s, %d fps H.264 (openh264); detectors `%s` on every"
+                  + " frame.%n%n",
+              settings.clips(), settings.clipSeconds(), settings.fps(), settings.detectors()));
+      md.append(
+          "| tool | resolution | frames | wall s | frames/s | % of decode-only | peak RSS MB |"
+              + " outcome |\n");
+      md.append("|---|---|---:|---:|---:|---:|---|---|\n");
+      for (Run r : detect) {
+        Double ratio = ratioToBaseline(r);
+        md.append(
+            String.format(
+                "| %s | %s | %,d | %.1f | %s | %s | %s | %s |%n",
+                r.tool().label,
+                r.size(),
+                r.units(),
+                r.wallSeconds(),
+                r.completed() ? String.format("%,.0f", r.perSecond()) : "–",
+                ratio == null ? "–" : String.format("%.0f%%", ratio * 100),
+                rolesOrDash(r.peakRssByRole()),
+                r.outcome()));
+      }
+      md.append('\n');
+    }
+    md.append("Targets:\n\n");
+    targets().forEach(t -> md.append("- ").append(t).append('\n'));
+    return md.toString();
+  }
+
+  /** The summary printed at the end of a run. */
+  String summary() {
+    StringBuilder s = new StringBuilder();
+    for (Run r : runs) {
+      s.append(
+          String.format(
+              "%-7s %-48s %-14s %8.1f s %10.0f/s  peak RSS %-48s %s%n",
+              r.tool().suite,
+              r.tool().label,
+              displaySize(r),
+              r.wallSeconds(),
+              r.perSecond(),
+              Benchmarks.rolesMb(r.peakRssByRole()),
+              r.outcome()));
+    }
+    s.append("\ntargets:\n");
+    targets().forEach(t -> s.append("  ").append(t.replace("**", "")).append('\n'));
+    return s.toString();
+  }
+
+  private static String outcomeNote(Run r) {
+    Object job = r.details().get("flinkJobSeconds");
+    return r.outcome()
+        + (job == null ? "" : String.format("; the job ran %.1f s on the cluster", (Double) job));
+  }
+
+  private String image(String file, String alt) {
+    return String.format("![%s](%s%s)%n%n", alt, linkPrefix, file);
+  }
+
+  private static String loadFigure(String loadavg) {
+    return loadavg.split(" ")[0];
+  }
+
+  private static String rolesOrDash(Map<String, Double> byRole) {
+    return byRole.isEmpty() ? "–" : Benchmarks.rolesMb(byRole).replace("|", "\\|");
+  }
+
+  private static String shortOutcome(Run r) {
+    String o = r.outcome();
+    int semi = o.indexOf(';');
+    return semi > 0 ? o.substring(0, semi) : o.length() > 40 ? o.substring(0, 40) + "…" : o;
+  }
+
+  private static String shortNumber(double v) {
+    return v >= 10_000 ? String.format("%.1fk", v / 1000) : String.format("%.0f", v);
+  }
+
+  private static Map<String, Long> rounded(Map<String, Double> byRole) {
+    Map<String, Long> m = new LinkedHashMap<>();
+    byRole.forEach((k, v) -> m.put(k, Math.round(v)));
+    return m;
+  }
+
+  private static String mb(double v) {
+    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+}
