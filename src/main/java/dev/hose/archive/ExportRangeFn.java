@@ -178,7 +178,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
         boolean tooLarge = sql != null && String.valueOf(sql.getMessage()).contains("maxResultBuffer");
         if (attempt >= MAX_ATTEMPTS || !(tooLarge || connectionLost(sql))) {
           throw sql == null
-              ? e
+              ? storageFailure(range, e)
               : SourceSession.explain(sql, range.table(), statementTimeoutSeconds, lockTimeoutSeconds);
         }
         oneRowFetches |= tooLarge;
@@ -193,6 +193,24 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
         Thread.sleep(RETRY_PAUSE_MS * attempt);
       }
     }
+  }
+
+  /**
+   * A failure to write the shard as one line that says where (the root cause alone reads e.g.
+   * "ConnectException: Connection refused"); the original stays attached as suppressed.
+   */
+  private IOException storageFailure(ExportRange range, Exception e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String why = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    IOException io =
+        new IOException(
+            range.table() + " " + range.shardName() + ": writing the shard under " + files.output()
+                + " failed: " + why.replaceAll("\\s*\\R\\s*", " "));
+    io.addSuppressed(e);
+    return io;
   }
 
   /** SQLState class 08 (connection exception) and 57P01-57P03 (server shutting down or starting). */
