@@ -105,6 +105,23 @@ public interface ArchiveOptions extends HoseOptions {
   void setStatementTimeoutSeconds(int value);
 
   @Description(
+      "Lock timeout in seconds for planning and each range query: a table locked by another"
+          + " session (e.g. ALTER TABLE, VACUUM FULL) fails the run after this wait (0: wait"
+          + " forever).")
+  @Default.Integer(60)
+  int getLockTimeoutSeconds();
+
+  void setLockTimeoutSeconds(int value);
+
+  @Description(
+      "Bytes of rows per round trip from the server-side cursor: the fetch size shrinks below"
+          + " --fetchSize so that this many bytes of the largest row seen so far fit.")
+  @Default.Long(16L << 20)
+  long getFetchBufferBytes();
+
+  void setFetchBufferBytes(long value);
+
+  @Description(
       "Ranges each worker exports at once (each holds a cursor, a gzip stream and an upload"
           + " buffer).")
   @Default.Integer(2)

@@ -96,7 +96,12 @@ public final class ArchivePipeline {
       List<ExportRange> ranges = new ArrayList<>();
       TablePlanner planner = new TablePlanner(snapshot.connection(), options);
       for (TableRef table : tables) {
-        TablePlanner.Planned planned = planner.plan(table);
+        TablePlanner.Planned planned;
+        try {
+          planned = planner.plan(table);
+        } catch (SQLException e) {
+          throw SourceSession.explain(e, table, 0, options.getLockTimeoutSeconds());
+        }
         plans.put(table, planned.plan());
         ranges.addAll(planned.ranges());
         LOG.info(
@@ -136,7 +141,7 @@ public final class ArchivePipeline {
 
   private static SourceSession connect(DataSource dataSource, ArchiveOptions options) {
     try {
-      return SourceSession.begin(dataSource, null, 0);
+      return SourceSession.begin(dataSource, null, 0, options.getLockTimeoutSeconds());
     } catch (SQLException e) {
       throw new UserError(
           "cannot connect to "
@@ -215,23 +220,43 @@ public final class ArchivePipeline {
     return summaries;
   }
 
-  /** After a failure: no shard without a manifest of this run, no temp object, no upload. */
+  /**
+   * After a failure: no shard without a manifest of this run, no temp object, no upload. Retried
+   * for about half a minute, since the failure may be the storage itself being briefly away.
+   */
   private static void removeUncommitted(
       ArchiveFiles files, List<TableRef> tables, String runId, S3Options s3) {
-    try {
-      for (TableRef table : tables) {
-        ResourceId manifest = files.manifest(table);
-        boolean ours =
-            ArchiveFiles.exists(manifest)
-                && runId.equals(JSON.readTree(ArchiveFiles.readString(manifest)).path("runId").asText());
-        if (!ours && !ArchiveFiles.exists(manifest)) {
-          ArchiveFiles.delete(files.shardsIn(table));
+    for (int attempt = 1; ; attempt++) {
+      try {
+        removeUncommittedOnce(files, tables, runId, s3);
+        return;
+      } catch (IOException | RuntimeException e) {
+        if (attempt >= 6) {
+          LOG.warn("cleanup after the failure was incomplete ({}); run with --cleanup", e.toString());
+          return;
+        }
+        try {
+          Thread.sleep(2_000L * attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
         }
       }
-      files.removeTemp(null, s3);
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("cleanup after the failure was incomplete ({}); run with --cleanup", e.toString());
     }
+  }
+
+  private static void removeUncommittedOnce(
+      ArchiveFiles files, List<TableRef> tables, String runId, S3Options s3) throws IOException {
+    for (TableRef table : tables) {
+      ResourceId manifest = files.manifest(table);
+      boolean ours =
+          ArchiveFiles.exists(manifest)
+              && runId.equals(JSON.readTree(ArchiveFiles.readString(manifest)).path("runId").asText());
+      if (!ours && !ArchiveFiles.exists(manifest)) {
+        ArchiveFiles.delete(files.shardsIn(table));
+      }
+    }
+    files.removeTemp(null, s3);
   }
 
   private static void cleanup(ArchiveFiles files, List<TableRef> tables, S3Options s3)

@@ -62,8 +62,10 @@ public final class ArchiveTables extends PTransform<PCollection<ExportRange>, PC
                     files,
                     run.snapshotId(),
                     settings.getFetchSize(),
+                    settings.getFetchBufferBytes(),
                     settings.getGzipLevel(),
                     settings.getStatementTimeoutSeconds(),
+                    settings.getLockTimeoutSeconds(),
                     settings.getExportThreads())))
         .setCoder(SerializableCoder.of(ShardResult.class))
         .apply(

@@ -3,8 +3,10 @@ package dev.hose.archive;
 import dev.hose.common.S3Uploads;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
+import java.io.UncheckedIOException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +34,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Streams one range from a server-side cursor, through the serializer and gzip, into a temp shard,
- * and outputs only the shard's figures. At most {@code fetchSize} rows per range are in memory. A
+ * and outputs only the shard's figures. At most {@code fetchSize} rows, and about {@code
+ * fetchBufferBytes} of them, per range are in memory. A
  * failure removes the partial temp object (aborting its multipart upload) before it propagates, so
  * the runner's retry starts clean.
  *
@@ -43,14 +46,19 @@ import org.slf4j.LoggerFactory;
 final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private static final Logger LOG = LoggerFactory.getLogger(ExportRangeFn.class);
   private static final int PROGRESS_EVERY_ROWS = 10_000;
+  private static final int MAX_ATTEMPTS = 3;
+  private static final int DISCARD_ATTEMPTS = 8;
+  private static final long RETRY_PAUSE_MS = 1_000;
 
   private final JdbcIO.DataSourceConfiguration source;
   private final Map<TableRef, TablePlan> plans;
   private final ArchiveFiles files;
   private final String snapshotId;
   private final int fetchSize;
+  private final long fetchBufferBytes;
   private final int gzipLevel;
   private final int statementTimeoutSeconds;
+  private final int lockTimeoutSeconds;
   private final int exportThreads;
 
   private final Counter rowsCounter = Metrics.counter(ExportRangeFn.class, "rows");
@@ -69,16 +77,20 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       ArchiveFiles files,
       String snapshotId,
       int fetchSize,
+      long fetchBufferBytes,
       int gzipLevel,
       int statementTimeoutSeconds,
+      int lockTimeoutSeconds,
       int exportThreads) {
     this.source = source;
     this.plans = plans;
     this.files = files;
     this.snapshotId = snapshotId;
     this.fetchSize = fetchSize;
+    this.fetchBufferBytes = fetchBufferBytes;
     this.gzipLevel = gzipLevel;
     this.statementTimeoutSeconds = statementTimeoutSeconds;
+    this.lockTimeoutSeconds = lockTimeoutSeconds;
     this.exportThreads = exportThreads;
   }
 
@@ -151,7 +163,78 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     }
   }
 
+  /**
+   * Exports a range, retrying it from the start on a new connection when the connection was lost
+   * (killed backend, network, database restart) or a fetch outgrew {@code maxResultBuffer}. Every
+   * attempt re-imports the run's snapshot, so a retry reads the same rows or fails.
+   */
   private ShardResult export(ExportRange range, PipelineOptions options) throws Exception {
+    boolean oneRowFetches = false;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return exportOnce(range, options, oneRowFetches);
+      } catch (SQLException | UncheckedIOException | IOException e) {
+        SQLException sql = findSql(e);
+        boolean tooLarge = sql != null && String.valueOf(sql.getMessage()).contains("maxResultBuffer");
+        if (attempt >= MAX_ATTEMPTS || !(tooLarge || connectionLost(sql))) {
+          throw sql == null
+              ? storageFailure(range, e)
+              : SourceSession.explain(sql, range.table(), statementTimeoutSeconds, lockTimeoutSeconds);
+        }
+        oneRowFetches |= tooLarge;
+        LOG.warn(
+            "{} {}: attempt {} of {} failed ({}); retrying on a new connection{}",
+            range.table(),
+            range.shardName(),
+            attempt,
+            MAX_ATTEMPTS,
+            String.valueOf(sql.getMessage()).lines().findFirst().orElse(""),
+            tooLarge ? ", one row per round trip" : "");
+        Thread.sleep(RETRY_PAUSE_MS * attempt);
+      }
+    }
+  }
+
+  /**
+   * A failure to write the shard as one line that says where (the root cause alone reads e.g.
+   * "ConnectException: Connection refused"); the original stays attached as suppressed.
+   */
+  private IOException storageFailure(ExportRange range, Exception e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String why = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    IOException io =
+        new IOException(
+            range.table() + " " + range.shardName() + ": writing the shard under " + files.output()
+                + " failed: " + why.replaceAll("\\s*\\R\\s*", " "));
+    io.addSuppressed(e);
+    return io;
+  }
+
+  /** SQLState class 08 (connection exception) and 57P01-57P03 (server shutting down or starting). */
+  static boolean connectionLost(SQLException e) {
+    if (e == null || e instanceof SourceSession.SnapshotGoneException) {
+      return false;
+    }
+    String state = e.getSQLState();
+    return state != null
+        && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+            || state.equals("57P03"));
+  }
+
+  private static SQLException findSql(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof SQLException sql) {
+        return sql;
+      }
+    }
+    return null;
+  }
+
+  private ShardResult exportOnce(ExportRange range, PipelineOptions options, boolean oneRowFetches)
+      throws Exception {
     TablePlan plan = plans.get(range.table());
     ArchiveProgress progress = ArchiveProgress.of(files.runId(), plan);
     RowJsonWriter json = new RowJsonWriter(plan.columns());
@@ -159,37 +242,48 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     long start = System.nanoTime();
     ShardWriter shard = null;
     boolean committed = false;
+    long rows = 0;
+    long reportedRows = 0;
+    long reportedBytes = 0;
     try (SourceSession session =
-            SourceSession.begin(dataSource, snapshotId, statementTimeoutSeconds);
+            SourceSession.begin(dataSource, snapshotId, statementTimeoutSeconds, lockTimeoutSeconds);
         PreparedStatement ps =
             session
                 .connection()
                 .prepareStatement(
                     plan.selectSql(range), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
-      if (snapshotId != null && !session.snapshotImported()) {
-        LOG.warn(
-            "{} {}: the launcher's snapshot {} is gone; this range reads its own snapshot",
-            range.table(),
-            range.shardName(),
-            snapshotId);
-      }
       List<String> params = plan.selectParameters(range);
       for (int i = 0; i < params.size(); i++) {
         ps.setString(i + 1, params.get(i));
       }
-      ps.setFetchSize(fetchSize);
+      // The first round trip fetches one row; later ones as many rows as fetchBufferBytes holds
+      // of the largest row seen so far (at most fetchSize), so huge values are never fetched in
+      // thousands.
+      ps.setFetchSize(1);
       WritableByteChannel channel =
           FileSystems.create(
               temp, StandardCreateOptions.builder().setMimeType("application/gzip").build());
       shard = new ShardWriter(channel, gzipLevel, range.table() + " " + range.shardName());
       JsonSink sink = shard.sink();
-      long rows = 0;
-      long reportedRows = 0;
-      long reportedBytes = 0;
+      long largestRow = 1;
+      int currentFetch = 1;
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
+          long before = sink.written();
           json.write(rs, sink);
           sink.maybeFlush();
+          long rowBytes = sink.written() - before;
+          if (rowBytes > largestRow || rows == 0) {
+            largestRow = Math.max(largestRow, rowBytes);
+            int fetch =
+                oneRowFetches
+                    ? 1
+                    : (int) Math.max(1, Math.min(fetchSize, fetchBufferBytes / largestRow));
+            if (fetch != currentFetch) {
+              rs.setFetchSize(fetch);
+              currentFetch = fetch;
+            }
+          }
           if (++rows % PROGRESS_EVERY_ROWS == 0) {
             progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
             reportedRows = rows;
@@ -210,9 +304,13 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
               shard.jsonBytes(),
               shard.compressedBytes(),
               shard.sha256Hex(),
-              snapshotId != null && session.snapshotImported(),
+              session.snapshotImported(),
               (System.nanoTime() - start) / 1_000_000);
     } catch (Throwable t) {
+      if (!committed) {
+        // A failed attempt's rows are counted again by the retry.
+        progress.addRows(-reportedRows, -reportedBytes);
+      }
       if (shard != null && !committed) {
         shard.discard();
       }
@@ -221,16 +319,32 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     }
   }
 
-  /** Removes a partial temp shard: the object if it got committed, the upload if it did not. */
+  /**
+   * Removes a partial temp shard: the object if it got committed, the upload if it did not. Tries
+   * for about half a minute, so an S3 endpoint that comes back soon gets its upload aborted; the
+   * launcher's cleanup after a failed run (and the next run) catch what is left.
+   */
   private void discardTemp(ResourceId temp, PipelineOptions options) {
-    try {
-      ArchiveFiles.delete(List.of(temp));
-      if (files.isS3()) {
-        String[] bk = S3Uploads.bucketAndKey(temp.toString());
-        S3Uploads.abortUnder(options.as(S3Options.class), bk[0], bk[1]);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        ArchiveFiles.delete(List.of(temp));
+        if (files.isS3()) {
+          String[] bk = S3Uploads.bucketAndKey(temp.toString());
+          S3Uploads.abortUnder(options.as(S3Options.class), bk[0], bk[1]);
+        }
+        return;
+      } catch (IOException | RuntimeException e) {
+        if (attempt >= DISCARD_ATTEMPTS) {
+          LOG.warn("could not remove temp shard {}: {}", temp, e.toString());
+          return;
+        }
+        try {
+          Thread.sleep(RETRY_PAUSE_MS * attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("could not remove temp shard {}: {}", temp, e.toString());
     }
   }
 }

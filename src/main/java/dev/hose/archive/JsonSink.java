@@ -2,10 +2,13 @@ package dev.hose.archive;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 
 /**
  * A small reusable byte buffer in front of an output stream, for writing JSON as UTF-8 bytes
- * without going through {@code String}s. Counts every byte written.
+ * without going through {@code String}s. Counts every byte written. With a stream, a value larger
+ * than the buffer is passed on in pieces as it is written (so a 30 MB text value never sits here
+ * whole); without one, the buffer grows.
  */
 final class JsonSink {
   private static final int FLUSH_AT = 1 << 16;
@@ -20,7 +23,7 @@ final class JsonSink {
 
   void write(byte b) {
     if (pos == buf.length) {
-      grow(1);
+      makeRoom(1);
     }
     buf[pos++] = b;
   }
@@ -30,8 +33,14 @@ final class JsonSink {
   }
 
   void write(byte[] b, int off, int len) {
+    if (out != null && len > FLUSH_AT) {
+      for (int done = 0; done < len; done += FLUSH_AT) {
+        write(b, off + done, Math.min(FLUSH_AT, len - done));
+      }
+      return;
+    }
     if (pos + len > buf.length) {
-      grow(len);
+      makeRoom(len);
     }
     System.arraycopy(b, off, buf, pos, len);
     pos += len;
@@ -40,7 +49,7 @@ final class JsonSink {
   void writeAscii(String s) {
     int n = s.length();
     if (pos + n > buf.length) {
-      grow(n);
+      makeRoom(n);
     }
     for (int i = 0; i < n; i++) {
       buf[pos++] = (byte) s.charAt(i);
@@ -72,6 +81,19 @@ final class JsonSink {
 
   long written() {
     return written + pos;
+  }
+
+  /** Passes the buffer on when there is a stream (and {@code more} then fits), else grows it. */
+  private void makeRoom(int more) {
+    if (out != null && more <= buf.length) {
+      try {
+        flush();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return;
+    }
+    grow(more);
   }
 
   private void grow(int more) {

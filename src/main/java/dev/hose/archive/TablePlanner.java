@@ -56,15 +56,70 @@ final class TablePlanner {
     this.serverVersion = connection.getMetaData().getDatabaseMajorVersion();
   }
 
-  /** Rejects a --where that would end the statement; it also runs in a read-only transaction. */
-  private static String checkWhere(String where) {
+  /**
+   * Rejects a --where that would end the statement, comment out the rest of it, or close the
+   * parentheses it is wrapped in (e.g. {@code true) OR (true}, which would make every range read
+   * every row). Quoted strings, quoted identifiers and dollar-quoted strings are skipped as
+   * PostgreSQL reads them. The condition also runs in a read-only transaction, so it cannot write.
+   */
+  static String checkWhere(String where) {
     if (where == null || where.isBlank()) {
       return null;
     }
-    if (where.contains(";")) {
-      throw new UserError("--where must be one SQL condition (no ';')");
+    int depth = 0;
+    int n = where.length();
+    for (int i = 0; i < n; i++) {
+      char c = where.charAt(i);
+      if (c == '\'' || c == '"') {
+        boolean backslashes =
+            c == '\'' && i > 0 && (where.charAt(i - 1) == 'E' || where.charAt(i - 1) == 'e')
+                && (i < 2 || !Character.isLetterOrDigit(where.charAt(i - 2)));
+        i = closingQuote(where, i, c, backslashes);
+      } else if (c == '$' && (i == 0 || !isIdentifierChar(where.charAt(i - 1)))) {
+        int tagEnd = where.indexOf('$', i + 1);
+        String tag = tagEnd < 0 ? null : where.substring(i, tagEnd + 1);
+        if (tag != null && tag.substring(1, tag.length() - 1).chars().allMatch(ch -> isIdentifierChar((char) ch))
+            && (tag.length() == 2 || !Character.isDigit(tag.charAt(1)))) {
+          int close = where.indexOf(tag, tagEnd + 1);
+          if (close < 0) {
+            throw new UserError("--where has an unterminated " + tag + " string");
+          }
+          i = close + tag.length() - 1;
+        }
+      } else if (c == ';') {
+        throw new UserError("--where must be one SQL condition (no ';')");
+      } else if ((c == '-' || c == '/') && i + 1 < n && where.charAt(i + 1) == (c == '-' ? '-' : '*')) {
+        throw new UserError("--where must not hold SQL comments ('--' or '/*')");
+      } else if (c == '(') {
+        depth++;
+      } else if (c == ')' && --depth < 0) {
+        throw new UserError("--where closes a parenthesis it did not open");
+      }
+    }
+    if (depth != 0) {
+      throw new UserError("--where leaves a parenthesis open");
     }
     return where;
+  }
+
+  private static int closingQuote(String s, int open, char quote, boolean backslashes) {
+    for (int i = open + 1; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (backslashes && c == '\\') {
+        i++;
+      } else if (c == quote) {
+        if (i + 1 < s.length() && s.charAt(i + 1) == quote) {
+          i++;
+        } else {
+          return i;
+        }
+      }
+    }
+    throw new UserError("--where has an unterminated " + quote + " quote");
+  }
+
+  private static boolean isIdentifierChar(char c) {
+    return Character.isLetterOrDigit(c) || c == '_' || c == '$';
   }
 
   Planned plan(TableRef table) throws SQLException {

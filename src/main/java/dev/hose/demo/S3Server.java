@@ -15,15 +15,17 @@ import org.jclouds.blobstore.BlobStoreContext;
  * objects as files under a directory, with signed-request authentication.
  */
 public final class S3Server implements AutoCloseable {
-  private final S3Proxy proxy;
+  private S3Proxy proxy;
   private final BlobStoreContext context;
   private final Path directory;
   private final String accessKey;
   private final String secretKey;
+  private final int port;
 
   private S3Server(
       S3Proxy proxy, BlobStoreContext context, Path directory, String accessKey, String secretKey) {
     this.proxy = proxy;
+    this.port = proxy.getPort();
     this.context = context;
     this.directory = directory;
     this.accessKey = accessKey;
@@ -41,6 +43,12 @@ public final class S3Server implements AutoCloseable {
             .credentials("hose", "hose")
             .overrides(props)
             .build(BlobStoreContext.class);
+    S3Proxy proxy = serve(context, port, accessKey, secretKey);
+    return new S3Server(proxy, context, directory, accessKey, secretKey);
+  }
+
+  private static S3Proxy serve(BlobStoreContext context, int port, String accessKey, String secretKey)
+      throws Exception {
     S3Proxy proxy =
         S3Proxy.builder()
             .blobStore(context.getBlobStore())
@@ -53,15 +61,28 @@ public final class S3Server implements AutoCloseable {
     while (!"STARTED".equals(proxy.getState())) {
       Thread.sleep(20);
     }
-    return new S3Server(proxy, context, directory, accessKey, secretKey);
+    return proxy;
+  }
+
+  /**
+   * Stops answering (the port closes; stored objects and pending uploads stay on disk) until
+   * {@link #resume()}, as an S3 endpoint that goes away for a while.
+   */
+  public synchronized void pause() throws Exception {
+    proxy.stop();
+  }
+
+  /** Serves again on the same port and data after {@link #pause()}. */
+  public synchronized void resume() throws Exception {
+    proxy = serve(context, port, accessKey, secretKey);
   }
 
   public URI endpoint() {
-    return URI.create("http://127.0.0.1:" + proxy.getPort());
+    return URI.create("http://127.0.0.1:" + port);
   }
 
   public int port() {
-    return proxy.getPort();
+    return port;
   }
 
   public String accessKey() {
@@ -86,7 +107,7 @@ public final class S3Server implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public synchronized void close() throws Exception {
     try {
       proxy.stop();
     } finally {
