@@ -94,7 +94,7 @@ public final class ScratchSpace implements Closeable {
           FileChannel.open(
               dir.resolve(LOCK), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       FileLock lock = channel.lock();
-      Files.writeString(dir.resolve(OWNER), ownerRecord(), StandardCharsets.UTF_8);
+      writeOwner(dir);
       Budget budget = BUDGETS.computeIfAbsent(realRoot, r -> new Budget(budgetBytes));
       ScratchSpace space = new ScratchSpace(realRoot, dir, channel, lock, budget);
       int swept = sweep(realRoot);
@@ -229,6 +229,61 @@ public final class ScratchSpace implements Closeable {
   private static boolean isYoung(Path dir) throws IOException {
     Instant modified = Files.getLastModifiedTime(dir, LinkOption.NOFOLLOW_LINKS).toInstant();
     return modified.isAfter(Instant.now().minus(GRACE));
+  }
+
+  /**
+   * Records the owner. The lock alone protects a live instance, so a full disk (the record needs a
+   * block, the empty lock file does not) must not stop the worker: without the record, a dead
+   * instance's directory is swept once it is older than {@link #GRACE}.
+   */
+  private static void writeOwner(Path dir) throws IOException {
+    Path owner = dir.resolve(OWNER);
+    try {
+      Files.writeString(owner, ownerRecord(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      if (!isOutOfSpace(e)) {
+        throw e;
+      }
+      deleteQuietly(owner);
+      LOG.warn("Scratch disk full: {} has no owner record (its lock still guards it)", dir);
+    }
+  }
+
+  /** Whether {@code e} says the disk or the quota is full (ENOSPC, EDQUOT). */
+  static boolean isOutOfSpace(IOException e) {
+    return spaceProblem(e) != null;
+  }
+
+  /** "No space left on device" or "Disk quota exceeded" if {@code e} says so, else null. */
+  static String spaceProblem(IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String m = t instanceof java.nio.file.FileSystemException f ? f.getReason() : t.getMessage();
+      if (m == null) {
+        m = t.getMessage();
+      }
+      if (m != null) {
+        for (String known : new String[] {"No space left on device", "Disk quota exceeded"}) {
+          if (m.contains(known)) {
+            return known;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Fails with {@link Reason#SCRATCH_FULL} when {@code bytes} cannot fit on the scratch disk even
+   * after every download of this JVM on it has finished: its free space plus what they reserved.
+   */
+  public void checkRoom(long bytes) throws VideoFailure, IOException {
+    long usable = Files.getFileStore(directory).getUsableSpace();
+    long reclaimable = budget.total - budget.available();
+    if (bytes > usable + reclaimable) {
+      throw new VideoFailure(
+          Reason.SCRATCH_FULL,
+          bytes + " bytes do not fit on the scratch disk (" + usable + " bytes free)");
+    }
   }
 
   static String ownerRecord() {

@@ -153,6 +153,19 @@ class ScratchSpaceTest {
   }
 
   @Test
+  void recognisesAFullDiskOrQuota() {
+    assertEquals(
+        "No space left on device",
+        ScratchSpace.spaceProblem(
+            new java.nio.file.FileSystemException("/s/x", null, "No space left on device")));
+    assertEquals(
+        "Disk quota exceeded",
+        ScratchSpace.spaceProblem(
+            new IOException("write failed", new IOException("Disk quota exceeded"))));
+    assertEquals(null, ScratchSpace.spaceProblem(new IOException("Input/output error")));
+  }
+
+  @Test
   void refusesToDeleteOutsideTheRoot() {
     assertThrows(
         IOException.class, () -> ScratchSpace.deleteTree(root, root.resolve("../elsewhere")));
