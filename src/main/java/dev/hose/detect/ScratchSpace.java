@@ -124,7 +124,20 @@ public final class ScratchSpace implements Closeable {
    */
   public <T, E extends Exception> T use(String key, long reserveBytes, Work<T, E> work)
       throws E, IOException, InterruptedException {
-    long reserved = budget.acquire(reserveBytes);
+    return useReserved(key, budget.acquire(reserveBytes), work);
+  }
+
+  /**
+   * As {@link #use(String, long, Work)}, waiting for the budget at most until {@code deadline}
+   * (then {@link Reason#TIMEOUT}); null waits as long as it takes.
+   */
+  <T, E extends Exception> T use(String key, long reserveBytes, Deadline deadline, Work<T, E> work)
+      throws E, VideoFailure, IOException, InterruptedException {
+    return useReserved(key, budget.acquire(reserveBytes, deadline), work);
+  }
+
+  private <T, E extends Exception> T useReserved(String key, long reserved, Work<T, E> work)
+      throws E, IOException, InterruptedException {
     try {
       Path file =
           directory.resolve(
@@ -377,6 +390,7 @@ public final class ScratchSpace implements Closeable {
   static final class Budget {
     private final long total;
     private long available;
+    private final java.util.ArrayDeque<Object> queue = new java.util.ArrayDeque<>();
 
     Budget(long total) {
       this.total = total;
@@ -385,12 +399,43 @@ public final class ScratchSpace implements Closeable {
 
     /** Reserves {@code bytes}, capped at the whole budget; returns what was reserved. */
     synchronized long acquire(long bytes) throws InterruptedException {
-      long want = Math.max(0, Math.min(bytes, total));
-      while (available < want) {
-        wait();
+      try {
+        return acquire(bytes, null);
+      } catch (VideoFailure e) {
+        throw new IllegalStateException("no deadline, no timeout", e);
       }
-      available -= want;
-      return want;
+    }
+
+    /**
+     * Reserves {@code bytes}, capped at the whole budget, first come first served: a large
+     * reservation is not starved by a stream of small ones, and waits behind earlier ones. Fails
+     * with {@link Reason#TIMEOUT} once {@code deadline} (if any) has passed.
+     */
+    synchronized long acquire(long bytes, Deadline deadline)
+        throws InterruptedException, VideoFailure {
+      long want = Math.max(0, Math.min(bytes, total));
+      Object ticket = new Object();
+      queue.addLast(ticket);
+      try {
+        while (queue.peekFirst() != ticket || available < want) {
+          if (deadline == null) {
+            wait();
+          } else {
+            deadline.check();
+            wait(Math.max(1, deadline.remainingMillis()));
+          }
+        }
+        available -= want;
+        return want;
+      } finally {
+        queue.remove(ticket);
+        notifyAll();
+      }
+    }
+
+    /** Reservations waiting their turn. */
+    synchronized int waiting() {
+      return queue.size();
     }
 
     synchronized void release(long bytes) {

@@ -71,6 +71,7 @@ public final class VideoProcessor implements AutoCloseable {
           scratch.use(
               ref.url(),
               reserve,
+              deadline,
               file -> {
                 Fetcher.copy(source, file, cap, deadline);
                 return analyze(file, ref, deadline);
