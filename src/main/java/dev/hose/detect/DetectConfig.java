@@ -18,8 +18,35 @@ public record DetectConfig(
     Duration timeoutPerVideo,
     int connectTimeoutMillis,
     int readTimeoutMillis,
-    boolean allowLocalFiles)
+    boolean allowLocalFiles,
+    List<String> allowedHosts)
     implements Serializable {
+
+  /** A config that allows every host. */
+  public DetectConfig(
+      String scratchDir,
+      List<String> detectors,
+      double sampleFps,
+      int workingWidth,
+      long maxVideoBytes,
+      long scratchBudgetBytes,
+      Duration timeoutPerVideo,
+      int connectTimeoutMillis,
+      int readTimeoutMillis,
+      boolean allowLocalFiles) {
+    this(
+        scratchDir,
+        detectors,
+        sampleFps,
+        workingWidth,
+        maxVideoBytes,
+        scratchBudgetBytes,
+        timeoutPerVideo,
+        connectTimeoutMillis,
+        readTimeoutMillis,
+        allowLocalFiles,
+        List.of());
+  }
 
   /** Checks the options; throws {@link UserError} with one clear line. */
   public static DetectConfig from(DetectOptions o) {
@@ -48,7 +75,24 @@ public record DetectConfig(
         parseDuration(o.getTimeoutPerVideo()),
         o.getConnectTimeoutSeconds() * 1000,
         o.getReadTimeoutSeconds() * 1000,
-        o.getAllowLocalFiles());
+        o.getAllowLocalFiles(),
+        parseHosts(o.getAllowedHosts()));
+  }
+
+  /** {@code --allowedHosts}: comma-separated host names, addresses or {@code *.domain}. */
+  static List<String> parseHosts(String text) {
+    List<String> hosts = new java.util.ArrayList<>();
+    for (String h : (text == null ? "" : text).split(",")) {
+      String host = h.strip().toLowerCase(Locale.ROOT);
+      if (host.isEmpty()) {
+        continue;
+      }
+      if (host.contains("/") || host.contains(":") && !host.startsWith("[") || host.equals("*.")) {
+        throw new UserError("--allowedHosts: '" + h.strip() + "' is not a host name or *.domain");
+      }
+      hosts.add(host);
+    }
+    return List.copyOf(hosts);
   }
 
   /** {@code 90s}, {@code 10m}, {@code 1h}, {@code 250ms}, a number of seconds, or ISO-8601. */

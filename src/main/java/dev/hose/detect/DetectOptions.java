@@ -82,4 +82,12 @@ public interface DetectOptions extends HoseOptions {
   boolean getAllowLocalFiles();
 
   void setAllowLocalFiles(boolean value);
+
+  @Description(
+      "Comma-separated hosts that http(s) URLs and their redirects may reach: names, addresses or"
+          + " *.domain. Empty allows any host.")
+  @Default.String("")
+  String getAllowedHosts();
+
+  void setAllowedHosts(String value);
 }

@@ -199,6 +199,7 @@ public final class DetectPipeline {
     s.put("workingWidth", String.valueOf(config.workingWidth()));
     s.put("maxVideoBytes", String.valueOf(config.maxVideoBytes()));
     s.put("timeoutPerVideo", config.timeoutPerVideo().toString());
+    s.put("allowedHosts", String.join(",", config.allowedHosts()));
     s.put("input", options.getInput());
     return s;
   }

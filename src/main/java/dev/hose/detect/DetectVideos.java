@@ -37,7 +37,7 @@ public final class DetectVideos extends PTransform<PCollection<String>, PCollect
     PCollectionTuple parsed =
         lines.apply(
             "ParseVideoRefs",
-            ParDo.of(new ParseVideoRefsFn(config.allowLocalFiles()))
+            ParDo.of(new ParseVideoRefsFn(config.allowLocalFiles(), config.allowedHosts()))
                 .withOutputTags(ParseVideoRefsFn.REFS, TupleTagList.of(ParseVideoRefsFn.FAILURES)));
     PCollection<VideoRef> refs =
         parsed.get(ParseVideoRefsFn.REFS).setCoder(SerializableCoder.of(VideoRef.class));

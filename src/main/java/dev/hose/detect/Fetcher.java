@@ -14,6 +14,7 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.MatchResult;
 
@@ -37,16 +38,26 @@ final class Fetcher {
   private final int connectTimeoutMillis;
   private final int readTimeoutMillis;
   private final boolean allowLocalFiles;
+  private final List<String> allowedHosts;
 
   Fetcher(int connectTimeoutMillis, int readTimeoutMillis, boolean allowLocalFiles) {
+    this(connectTimeoutMillis, readTimeoutMillis, allowLocalFiles, List.of());
+  }
+
+  Fetcher(
+      int connectTimeoutMillis,
+      int readTimeoutMillis,
+      boolean allowLocalFiles,
+      List<String> allowedHosts) {
     this.connectTimeoutMillis = connectTimeoutMillis;
     this.readTimeoutMillis = readTimeoutMillis;
     this.allowLocalFiles = allowLocalFiles;
+    this.allowedHosts = List.copyOf(allowedHosts);
   }
 
   /** Opens {@code url}; for http(s) this follows up to {@value #MAX_REDIRECTS} redirects. */
   Source open(String url, Deadline deadline) throws VideoFailure {
-    URI uri = UrlPolicy.check(url, allowLocalFiles);
+    URI uri = UrlPolicy.check(url, allowLocalFiles, allowedHosts);
     try {
       return switch (uri.getScheme().toLowerCase(java.util.Locale.ROOT)) {
         case "http", "https" -> openHttp(uri, deadline);
@@ -65,7 +76,8 @@ final class Fetcher {
 
   /**
    * Copies {@code source} into {@code file}, failing with {@link Reason#TOO_LARGE} as soon as more
-   * than {@code maxBytes} arrive. Returns the bytes copied.
+   * than {@code maxBytes} arrive, and with {@link Reason#SCRATCH_FULL} when the scratch disk has no
+   * room. Returns the bytes copied.
    */
   static long copy(Source source, Path file, long maxBytes, Deadline deadline)
       throws VideoFailure, InterruptedIOException {
@@ -80,7 +92,13 @@ final class Fetcher {
           throw new VideoFailure(
               Reason.TOO_LARGE, "more than --maxVideoBytes=" + maxBytes + " bytes");
         }
-        out.write(buffer, 0, n);
+        try {
+          out.write(buffer, 0, n);
+        } catch (InterruptedIOException | ClosedByInterruptException e) {
+          throw e;
+        } catch (IOException e) {
+          throw writeFailure(e, total - n);
+        }
         deadline.check();
         if (Thread.currentThread().isInterrupted()) {
           throw new InterruptedIOException("interrupted while downloading");
@@ -102,6 +120,20 @@ final class Fetcher {
           Reason.DOWNLOAD_FAILED, "got " + total + " of " + source.length() + " bytes");
     }
     return total;
+  }
+
+  /** A failed write to the scratch file: no room is {@link Reason#SCRATCH_FULL}. */
+  static VideoFailure writeFailure(IOException e, long written) {
+    if (ScratchSpace.isOutOfSpace(e)) {
+      return new VideoFailure(
+          Reason.SCRATCH_FULL,
+          "scratch disk full after " + written + " bytes: " + ScratchSpace.spaceProblem(e),
+          e);
+    }
+    return new VideoFailure(
+        Reason.DOWNLOAD_FAILED,
+        "writing the scratch file failed after " + written + " bytes: " + describe(e),
+        e);
   }
 
   private Source openHttp(URI start, Deadline deadline) throws IOException, VideoFailure {
@@ -128,7 +160,7 @@ final class Fetcher {
         if (location == null) {
           throw new VideoFailure(Reason.DOWNLOAD_FAILED, "HTTP " + code + " without Location");
         }
-        current = UrlPolicy.checkRedirect(current, location);
+        current = UrlPolicy.checkRedirect(current, location, allowedHosts);
         continue;
       }
       if (code != 200) {

@@ -1,5 +1,6 @@
 package dev.hose.detect;
 
+import java.util.List;
 import java.util.Optional;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -18,10 +19,12 @@ final class ParseVideoRefsFn extends DoFn<String, VideoRef> {
   static final int MAX_LINE_IN_RECORD = 2_000;
 
   private final boolean allowLocalFiles;
+  private final List<String> allowedHosts;
   private final Counter badLines = Metrics.counter(ParseVideoRefsFn.class, "bad_lines");
 
-  ParseVideoRefsFn(boolean allowLocalFiles) {
+  ParseVideoRefsFn(boolean allowLocalFiles, List<String> allowedHosts) {
     this.allowLocalFiles = allowLocalFiles;
+    this.allowedHosts = List.copyOf(allowedHosts);
   }
 
   @ProcessElement
@@ -33,7 +36,7 @@ final class ParseVideoRefsFn extends DoFn<String, VideoRef> {
         return;
       }
       ref = parsed.get();
-      UrlPolicy.check(ref.url(), allowLocalFiles);
+      UrlPolicy.check(ref.url(), allowLocalFiles, allowedHosts);
       out.get(REFS).output(ref);
     } catch (VideoFailure e) {
       badLines.inc();

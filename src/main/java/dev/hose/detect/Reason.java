@@ -11,7 +11,9 @@ public enum Reason {
   /** A line of the URL list that is neither a URL nor a JSON object with a url. */
   INVALID_INPUT,
   /** A scheme that is not allowed, file:// without --allowLocalFiles, or such a redirect. */
-  URL_NOT_ALLOWED;
+  URL_NOT_ALLOWED,
+  /** The scratch disk had no room for the video (full, or over a quota). */
+  SCRATCH_FULL;
 
   public String code() {
     return name().toLowerCase(java.util.Locale.ROOT);

@@ -94,7 +94,7 @@ public final class ScratchSpace implements Closeable {
           FileChannel.open(
               dir.resolve(LOCK), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       FileLock lock = channel.lock();
-      Files.writeString(dir.resolve(OWNER), ownerRecord(), StandardCharsets.UTF_8);
+      writeOwner(dir);
       Budget budget = BUDGETS.computeIfAbsent(realRoot, r -> new Budget(budgetBytes));
       ScratchSpace space = new ScratchSpace(realRoot, dir, channel, lock, budget);
       int swept = sweep(realRoot);
@@ -124,7 +124,20 @@ public final class ScratchSpace implements Closeable {
    */
   public <T, E extends Exception> T use(String key, long reserveBytes, Work<T, E> work)
       throws E, IOException, InterruptedException {
-    long reserved = budget.acquire(reserveBytes);
+    return useReserved(key, budget.acquire(reserveBytes), work);
+  }
+
+  /**
+   * As {@link #use(String, long, Work)}, waiting for the budget at most until {@code deadline}
+   * (then {@link Reason#TIMEOUT}); null waits as long as it takes.
+   */
+  <T, E extends Exception> T use(String key, long reserveBytes, Deadline deadline, Work<T, E> work)
+      throws E, VideoFailure, IOException, InterruptedException {
+    return useReserved(key, budget.acquire(reserveBytes, deadline), work);
+  }
+
+  private <T, E extends Exception> T useReserved(String key, long reserved, Work<T, E> work)
+      throws E, IOException, InterruptedException {
     try {
       Path file =
           directory.resolve(
@@ -231,6 +244,61 @@ public final class ScratchSpace implements Closeable {
     return modified.isAfter(Instant.now().minus(GRACE));
   }
 
+  /**
+   * Records the owner. The lock alone protects a live instance, so a full disk (the record needs a
+   * block, the empty lock file does not) must not stop the worker: without the record, a dead
+   * instance's directory is swept once it is older than {@link #GRACE}.
+   */
+  private static void writeOwner(Path dir) throws IOException {
+    Path owner = dir.resolve(OWNER);
+    try {
+      Files.writeString(owner, ownerRecord(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      if (!isOutOfSpace(e)) {
+        throw e;
+      }
+      deleteQuietly(owner);
+      LOG.warn("Scratch disk full: {} has no owner record (its lock still guards it)", dir);
+    }
+  }
+
+  /** Whether {@code e} says the disk or the quota is full (ENOSPC, EDQUOT). */
+  static boolean isOutOfSpace(IOException e) {
+    return spaceProblem(e) != null;
+  }
+
+  /** "No space left on device" or "Disk quota exceeded" if {@code e} says so, else null. */
+  static String spaceProblem(IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String m = t instanceof java.nio.file.FileSystemException f ? f.getReason() : t.getMessage();
+      if (m == null) {
+        m = t.getMessage();
+      }
+      if (m != null) {
+        for (String known : new String[] {"No space left on device", "Disk quota exceeded"}) {
+          if (m.contains(known)) {
+            return known;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Fails with {@link Reason#SCRATCH_FULL} when {@code bytes} cannot fit on the scratch disk even
+   * after every download of this JVM on it has finished: its free space plus what they reserved.
+   */
+  public void checkRoom(long bytes) throws VideoFailure, IOException {
+    long usable = Files.getFileStore(directory).getUsableSpace();
+    long reclaimable = budget.total - budget.available();
+    if (bytes > usable + reclaimable) {
+      throw new VideoFailure(
+          Reason.SCRATCH_FULL,
+          bytes + " bytes do not fit on the scratch disk (" + usable + " bytes free)");
+    }
+  }
+
   static String ownerRecord() {
     ProcessHandle self = ProcessHandle.current();
     return "pid="
@@ -322,6 +390,7 @@ public final class ScratchSpace implements Closeable {
   static final class Budget {
     private final long total;
     private long available;
+    private final java.util.ArrayDeque<Object> queue = new java.util.ArrayDeque<>();
 
     Budget(long total) {
       this.total = total;
@@ -330,12 +399,43 @@ public final class ScratchSpace implements Closeable {
 
     /** Reserves {@code bytes}, capped at the whole budget; returns what was reserved. */
     synchronized long acquire(long bytes) throws InterruptedException {
-      long want = Math.max(0, Math.min(bytes, total));
-      while (available < want) {
-        wait();
+      try {
+        return acquire(bytes, null);
+      } catch (VideoFailure e) {
+        throw new IllegalStateException("no deadline, no timeout", e);
       }
-      available -= want;
-      return want;
+    }
+
+    /**
+     * Reserves {@code bytes}, capped at the whole budget, first come first served: a large
+     * reservation is not starved by a stream of small ones, and waits behind earlier ones. Fails
+     * with {@link Reason#TIMEOUT} once {@code deadline} (if any) has passed.
+     */
+    synchronized long acquire(long bytes, Deadline deadline)
+        throws InterruptedException, VideoFailure {
+      long want = Math.max(0, Math.min(bytes, total));
+      Object ticket = new Object();
+      queue.addLast(ticket);
+      try {
+        while (queue.peekFirst() != ticket || available < want) {
+          if (deadline == null) {
+            wait();
+          } else {
+            deadline.check();
+            wait(Math.max(1, deadline.remainingMillis()));
+          }
+        }
+        available -= want;
+        return want;
+      } finally {
+        queue.remove(ticket);
+        notifyAll();
+      }
+    }
+
+    /** Reservations waiting their turn. */
+    synchronized int waiting() {
+      return queue.size();
     }
 
     synchronized void release(long bytes) {

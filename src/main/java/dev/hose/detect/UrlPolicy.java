@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -47,6 +48,15 @@ public final class UrlPolicy {
 
   /** The URI of {@code url} if its scheme may be fetched; a {@link VideoFailure} otherwise. */
   public static URI check(String url, boolean allowLocalFiles) throws VideoFailure {
+    return check(url, allowLocalFiles, List.of());
+  }
+
+  /**
+   * The URI of {@code url} if its scheme may be fetched and, for http(s), its host is one of {@code
+   * allowedHosts} (any host when empty); a {@link VideoFailure} otherwise.
+   */
+  public static URI check(String url, boolean allowLocalFiles, List<String> allowedHosts)
+      throws VideoFailure {
     URI uri;
     try {
       uri = new URI(url);
@@ -59,6 +69,7 @@ public final class UrlPolicy {
         if (uri.getHost() == null) {
           throw new VideoFailure(Reason.INVALID_INPUT, "URL has no host");
         }
+        checkHost(uri, allowedHosts, "host");
       }
       case "s3" -> {
         if (uri.getHost() == null || uri.getPath() == null || uri.getPath().length() <= 1) {
@@ -79,6 +90,12 @@ public final class UrlPolicy {
 
   /** Where an HTTP redirect may lead: http and https only. */
   public static URI checkRedirect(URI from, String location) throws VideoFailure {
+    return checkRedirect(from, location, List.of());
+  }
+
+  /** Where an HTTP redirect may lead: http and https only, to one of {@code allowedHosts}. */
+  public static URI checkRedirect(URI from, String location, List<String> allowedHosts)
+      throws VideoFailure {
     URI to;
     try {
       to = from.resolve(new URI(location.strip()));
@@ -90,7 +107,37 @@ public final class UrlPolicy {
       throw new VideoFailure(
           Reason.URL_NOT_ALLOWED, "redirect to scheme '" + scheme + "' is not allowed");
     }
+    if (to.getHost() == null) {
+      throw new VideoFailure(Reason.DOWNLOAD_FAILED, "redirect to a URL without a host");
+    }
+    checkHost(to, allowedHosts, "redirect to host");
     return to;
+  }
+
+  /**
+   * Whether {@code host} matches one of {@code patterns}: a host name or address, or {@code
+   * *.example.com} for its subdomains. No patterns allow every host.
+   */
+  public static boolean hostAllowed(String host, List<String> patterns) {
+    if (patterns.isEmpty()) {
+      return true;
+    }
+    String h = host.toLowerCase(Locale.ROOT);
+    for (String p : patterns) {
+      String pattern = p.toLowerCase(Locale.ROOT);
+      if (pattern.startsWith("*.") ? h.endsWith(pattern.substring(1)) : h.equals(pattern)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void checkHost(URI uri, List<String> allowedHosts, String what)
+      throws VideoFailure {
+    if (!hostAllowed(uri.getHost(), allowedHosts)) {
+      throw new VideoFailure(
+          Reason.URL_NOT_ALLOWED, what + " '" + uri.getHost() + "' is not in --allowedHosts");
+    }
   }
 
   /** A stable id for a URL without one: the first 16 hex digits of its SHA-256. */

@@ -45,7 +45,10 @@ public final class VideoProcessor implements AutoCloseable {
     this.scratch = scratch;
     this.fetcher =
         new Fetcher(
-            config.connectTimeoutMillis(), config.readTimeoutMillis(), config.allowLocalFiles());
+            config.connectTimeoutMillis(),
+            config.readTimeoutMillis(),
+            config.allowLocalFiles(),
+            config.allowedHosts());
     this.detectors = Detectors.create(config.detectors());
   }
 
@@ -59,12 +62,16 @@ public final class VideoProcessor implements AutoCloseable {
             Reason.TOO_LARGE,
             length + " bytes is more than --maxVideoBytes=" + config.maxVideoBytes());
       }
+      if (length >= 0) {
+        scratch.checkRoom(length);
+      }
       long cap = Math.min(config.maxVideoBytes(), scratch.budgetBytes());
       long reserve = length >= 0 ? length : cap;
       VideoResult result =
           scratch.use(
               ref.url(),
               reserve,
+              deadline,
               file -> {
                 Fetcher.copy(source, file, cap, deadline);
                 return analyze(file, ref, deadline);
@@ -79,8 +86,12 @@ public final class VideoProcessor implements AutoCloseable {
       throw new InterruptedException("interrupted while processing " + ref.id());
     } catch (IOException e) {
       Progress.failed();
-      return new Outcome(
-          null, Failure.of(ref, new VideoFailure(Reason.DOWNLOAD_FAILED, "scratch file: " + e, e)));
+      VideoFailure failure =
+          ScratchSpace.isOutOfSpace(e)
+              ? new VideoFailure(
+                  Reason.SCRATCH_FULL, "scratch disk full: " + ScratchSpace.spaceProblem(e), e)
+              : new VideoFailure(Reason.DOWNLOAD_FAILED, "scratch file: " + e, e);
+      return new Outcome(null, Failure.of(ref, failure));
     }
   }
 

@@ -11,8 +11,13 @@ import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -125,6 +130,43 @@ class ScratchSpaceTest {
   }
 
   @Test
+  void aLargeReservationIsServedInTurnAndWaitsNoLongerThanItsDeadline() throws Exception {
+    ScratchSpace.Budget budget = new ScratchSpace.Budget(100);
+    assertEquals(10, budget.acquire(10));
+    VideoFailure late =
+        assertThrows(
+            VideoFailure.class, () -> budget.acquire(100, Deadline.in(Duration.ofMillis(100))));
+    assertEquals(Reason.TIMEOUT, late.reason());
+    assertEquals(90, budget.available());
+
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      Future<Long> big = threads.submit(() -> budget.acquire(100));
+      awaitWaiting(budget, 1);
+      Future<Long> small = threads.submit(() -> budget.acquire(5));
+      awaitWaiting(budget, 2);
+      assertFalse(small.isDone(), "a later small reservation overtook the waiting large one");
+      budget.release(10);
+      assertEquals(100, big.get(10, TimeUnit.SECONDS));
+      assertEquals(1, budget.waiting());
+      budget.release(100);
+      assertEquals(5, small.get(10, TimeUnit.SECONDS));
+      budget.release(5);
+      assertEquals(100, budget.available());
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  private static void awaitWaiting(ScratchSpace.Budget budget, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (budget.waiting() < n && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(n, budget.waiting());
+  }
+
+  @Test
   void setupSweepsDeadInstancesOnly() throws Exception {
     Path outside = Files.writeString(root.resolveSibling(root.getFileName() + "-keep.txt"), "keep");
     try {
@@ -150,6 +192,19 @@ class ScratchSpaceTest {
     } finally {
       Files.deleteIfExists(outside);
     }
+  }
+
+  @Test
+  void recognisesAFullDiskOrQuota() {
+    assertEquals(
+        "No space left on device",
+        ScratchSpace.spaceProblem(
+            new java.nio.file.FileSystemException("/s/x", null, "No space left on device")));
+    assertEquals(
+        "Disk quota exceeded",
+        ScratchSpace.spaceProblem(
+            new IOException("write failed", new IOException("Disk quota exceeded"))));
+    assertEquals(null, ScratchSpace.spaceProblem(new IOException("Input/output error")));
   }
 
   @Test

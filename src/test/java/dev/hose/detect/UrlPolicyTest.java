@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hose.common.UserError;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +55,33 @@ class UrlPolicyTest {
     assertEquals(
         Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.checkRedirect(from, "file:///etc/passwd")));
     assertEquals(Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.checkRedirect(from, "s3://b/k")));
+  }
+
+  @Test
+  void allowedHostsApplyToUrlsAndRedirects() throws Exception {
+    List<String> hosts = DetectConfig.parseHosts(" Media.Example.com, *.cdn.example.net,127.0.0.1 ");
+    assertEquals(List.of("media.example.com", "*.cdn.example.net", "127.0.0.1"), hosts);
+    assertEquals("http", UrlPolicy.check("http://MEDIA.example.com/x", false, hosts).getScheme());
+    UrlPolicy.check("https://a.b.cdn.example.net/x", false, hosts);
+    UrlPolicy.check("http://127.0.0.1:8080/x", false, hosts);
+    assertEquals(
+        Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("http://localhost/x", false, hosts)));
+    assertEquals(
+        Reason.URL_NOT_ALLOWED,
+        reason(() -> UrlPolicy.check("http://cdn.example.net.evil.org/x", false, hosts)));
+    assertEquals(
+        Reason.URL_NOT_ALLOWED,
+        reason(() -> UrlPolicy.check("http://169.254.169.254/latest/meta-data/", false, hosts)));
+    URI from = URI.create("http://127.0.0.1/a.mp4");
+    assertEquals(
+        URI.create("http://media.example.com/b"),
+        UrlPolicy.checkRedirect(from, "http://media.example.com/b", hosts));
+    assertEquals(
+        Reason.URL_NOT_ALLOWED,
+        reason(() -> UrlPolicy.checkRedirect(from, "http://169.254.169.254/", hosts)));
+    UrlPolicy.check("http://anything.example.org/x", false, DetectConfig.parseHosts(""));
+    assertThrows(UserError.class, () -> DetectConfig.parseHosts("http://h/"));
+    assertThrows(UserError.class, () -> DetectConfig.parseHosts("h:80"));
   }
 
   @Test
