@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -26,7 +27,7 @@ import java.util.zip.GZIPInputStream;
 /**
  * Archive: for each table size, seeds a ~1 KB/row table in an embedded PostgreSQL 16 and runs, on
  * that table and in this order, {@code psql \copy (select row_to_json(t) …) | gzip -6}, hose on
- * DirectRunner, hose on a local Flink session cluster (started once, stopped at the end), and stock
+ * DirectRunner, hose on a local Flink session cluster (a fresh one per size, stopped by pid), and stock
  * Beam {@code JdbcIO.readWithPartitions → TextIO} gzip with the same heap and a time limit. Every
  * tool writes gzipped JSON lines to a local directory, which is counted and removed after it.
  */
@@ -56,28 +57,9 @@ final class ArchiveSuite {
     try (EmbeddedPostgresServer server =
         EmbeddedPostgresServer.start(work.resolve("pg"), password)) {
       pg = server;
-      if (settings.runners().contains("flink")) {
-        long start = System.nanoTime();
-        cluster =
-            FlinkSessionCluster.builder(work.resolve("flink"))
-                .taskManagers(settings.taskManagers())
-                .slotsPerTaskManager(1)
-                .taskHeapMb(settings.flinkTaskHeapMb())
-                .env(PASSWORD_ENV, password)
-                .env("AWS_EC2_METADATA_DISABLED", "true")
-                .start();
-        System.out.printf(
-            "Flink session cluster up in %.0f s: %s, pids %s (JobManager first), logs %s%n",
-            Benchmarks.secondsSince(start),
-            cluster.flinkMaster(),
-            cluster.pids(),
-            cluster.logDir());
-      }
       // Interrupted (Ctrl-C): the cluster's JVMs are not this JVM's children, so stop them here.
-      Thread stopCluster = new Thread(this::stopClusterQuietly, "stop-flink-cluster");
-      if (cluster != null) {
-        Runtime.getRuntime().addShutdownHook(stopCluster);
-      }
+      Thread onInterrupt = new Thread(this::stopClusterQuietly, "stop-flink-cluster");
+      Runtime.getRuntime().addShutdownHook(onInterrupt);
       try {
         int i = 0;
         for (long rows : settings.rows()) {
@@ -95,8 +77,16 @@ final class ArchiveSuite {
           if (settings.runners().contains("direct")) {
             runs.add(report(hose(Run.Tool.HOSE_DIRECT, table, rows)));
           }
-          if (cluster != null) {
-            runs.add(report(hose(Run.Tool.HOSE_FLINK, table, rows)));
+          if (settings.runners().contains("flink")) {
+            // A fresh cluster per size, as DirectRunner gets a fresh JVM: one long-lived
+            // TaskManager that ran the three sizes in turn grew by about 180, 90 and 76 MB of
+            // RSS, one step per job (class loading, JIT, buffers), which says nothing of rows.
+            startCluster();
+            try {
+              runs.add(report(hose(Run.Tool.HOSE_FLINK, table, rows)));
+            } finally {
+              stopCluster(rows);
+            }
           }
           runs.add(report(stockBeam(table, rows)));
           try (Connection c = pg.connect("postgres");
@@ -105,27 +95,52 @@ final class ArchiveSuite {
           }
         }
       } finally {
-        if (cluster != null) {
-          cluster.close();
-          Runtime.getRuntime().removeShutdownHook(stopCluster);
-          Path logs = settings.out().resolve("logs").resolve("flink");
-          Files.createDirectories(logs);
-          try (Stream<Path> files = Files.list(cluster.logDir())) {
-            for (Path f : files.toList()) {
-              Files.copy(f, logs.resolve(f.getFileName()));
-            }
-          }
-          System.out.println("Flink session cluster stopped; its logs are in " + logs);
-        }
+        stopClusterQuietly();
+        Runtime.getRuntime().removeShutdownHook(onInterrupt);
       }
     }
     Benchmarks.deleteTree(work);
     return runs;
   }
 
+  private void startCluster() throws Exception {
+    long start = System.nanoTime();
+    cluster =
+        FlinkSessionCluster.builder(work.resolve("flink"))
+            .taskManagers(settings.taskManagers())
+            .slotsPerTaskManager(1)
+            .taskHeapMb(settings.flinkTaskHeapMb())
+            .env(PASSWORD_ENV, password)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .start();
+    System.out.printf(
+        "  Flink session cluster up in %.0f s: %s, pids %s (JobManager first)%n",
+        Benchmarks.secondsSince(start), cluster.flinkMaster(), cluster.pids());
+  }
+
+  /** Stops this size's cluster by pid and keeps its logs under logs/flink/ROWS/. */
+  private void stopCluster(long rows) throws Exception {
+    FlinkSessionCluster c = cluster;
+    cluster = null;
+    c.close();
+    Path logs = Files.createDirectories(settings.out().resolve("logs/flink/" + rows));
+    try (Stream<Path> files = Files.list(c.logDir())) {
+      for (Path f : files.toList()) {
+        Files.copy(f, logs.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Benchmarks.deleteTree(work.resolve("flink"));
+    System.out.println("  Flink session cluster stopped; its logs are in " + logs);
+  }
+
   private void stopClusterQuietly() {
+    FlinkSessionCluster c = cluster;
+    cluster = null;
+    if (c == null) {
+      return;
+    }
     try {
-      cluster.close();
+      c.close();
     } catch (Exception e) {
       System.err.println("could not stop the Flink cluster: " + e.getMessage());
     }

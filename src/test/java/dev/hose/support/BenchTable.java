@@ -34,6 +34,8 @@ public final class BenchTable {
               + rows
               + ") g");
       s.execute("VACUUM (FREEZE, ANALYZE) " + table); // every tool then reads settled pages
+      // ... and no tool shares the machine with the checkpointer writing the seed out.
+      s.execute("CHECKPOINT");
     }
   }
 }
