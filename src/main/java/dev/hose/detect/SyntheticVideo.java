@@ -22,6 +22,11 @@ import org.bytedeco.opencv.opencv_core.Scalar;
  * #moving(boolean) moving(false)}).
  */
 public final class SyntheticVideo {
+  static {
+    // The muxer's banner ("Output #0, mp4, to …") is FFmpeg INFO: keep errors only.
+    org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR);
+  }
+
   private final int width;
   private final int height;
   private final double fps;
