@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.support.ArchiveRun;
 import dev.hose.support.BenchTable;
-import dev.hose.support.HoseProcess;
 import dev.hose.support.TestServers;
+import dev.hose.support.faults.Forked;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
@@ -31,8 +31,8 @@ class ArchiveMemoryIT {
       try (Connection c = servers.connect()) {
         BenchTable.create(c, "big", ROWS);
       }
-      HoseProcess.Result r =
-          HoseProcess.run(
+      Forked.Ended r =
+          Forked.run(
               List.of("-Xmx" + HEAP_MB + "m"),
               List.of(
                   "archive",

@@ -782,15 +782,9 @@ class DetectFaultsIT {
       for (String o : extra) {
         options.put(o.substring(0, o.indexOf('=')), o);
       }
-      List<String> cmd =
-          new ArrayList<>(
-              List.of(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-Xmx512m",
-                  "-jar",
-                  HoseProcess.jar().toAbsolutePath().toString(),
-                  "detect"));
-      cmd.addAll(options.values());
+      List<String> args = new ArrayList<>(List.of("detect"));
+      args.addAll(options.values());
+      List<String> cmd = HoseProcess.command(List.of("-Xmx512m"), args);
       Path stderr = dir.resolve(name + ".stderr");
       Process p =
           new ProcessBuilder(cmd)

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.support.HoseProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -53,15 +53,7 @@ class DetectSmokeIT {
   record Result(int code, String stderr) {}
 
   private Result hose(String... args) throws Exception {
-    String jar = System.getProperty("hose.jar", "target/hose.jar");
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-jar",
-                jar));
-    cmd.addAll(List.of(args));
+    List<String> cmd = HoseProcess.command(List.of("-Xmx512m"), List.of(args));
     Path err = dir.resolve("stderr-" + System.nanoTime() + ".txt");
     Process p =
         new ProcessBuilder(cmd)

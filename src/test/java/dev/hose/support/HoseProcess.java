@@ -5,16 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Runs {@code java -jar target/hose.jar ...} as its own process, as users and schedulers do, and
- * samples its peak RSS from /proc while it runs.
+ * The hose jar as users and schedulers run it: its command line and the RSS of a live process from
+ * /proc. {@link dev.hose.support.faults.Forked} runs it.
  */
 public final class HoseProcess {
-  public record Result(int exit, String stdout, String stderr, long peakRssKb) {}
-
   private HoseProcess() {}
 
   public static Path jar() {
@@ -25,32 +21,15 @@ public final class HoseProcess {
     return jar;
   }
 
-  public static Result run(
-      List<String> jvmArgs, List<String> args, Map<String, String> env, Path workDir, long timeoutSeconds)
-      throws IOException, InterruptedException {
+  /** {@code java JVM_ARGS -jar target/hose.jar ARGS}, with this JVM's java. */
+  public static List<String> command(List<String> jvmArgs, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
     command.add("-jar");
     command.add(jar().toAbsolutePath().toString());
     command.addAll(args);
-    Files.createDirectories(workDir);
-    Path out = workDir.resolve("stdout.txt");
-    Path err = workDir.resolve("stderr.txt");
-    ProcessBuilder pb =
-        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    long peak = 0;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-    while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
-      peak = Math.max(peak, rssKb(p.pid()));
-      if (System.nanoTime() > deadline) {
-        p.destroyForcibly().waitFor();
-        throw new IllegalStateException("hose did not finish in " + timeoutSeconds + " s");
-      }
-    }
-    return new Result(p.exitValue(), Files.readString(out), Files.readString(err), peak);
+    return command;
   }
 
   /**

@@ -4,7 +4,6 @@ import dev.hose.support.HoseProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +12,7 @@ import java.util.function.BooleanSupplier;
 /**
  * {@code java -jar target/hose.jar ...} started in the background, so that a fault test can wait
  * for a point in the run, inject the fault there (or SIGKILL the process), and then collect what
- * the process printed and how it ended. Samples peak RSS like {@link HoseProcess}.
+ * the process printed and how it ended; {@link #run} runs it to its end. Samples peak RSS.
  */
 public final class Forked implements AutoCloseable {
   /** How a forked run ended. */
@@ -56,17 +55,13 @@ public final class Forked implements AutoCloseable {
   public static Forked start(
       List<String> jvmArgs, List<String> args, Map<String, String> env, Path workDir)
       throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmArgs);
-    command.add("-jar");
-    command.add(HoseProcess.jar().toAbsolutePath().toString());
-    command.addAll(args);
     Files.createDirectories(workDir);
     Path out = workDir.resolve("stdout.txt");
     Path err = workDir.resolve("stderr.txt");
     ProcessBuilder pb =
-        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        new ProcessBuilder(HoseProcess.command(jvmArgs, args))
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile());
     pb.environment().putAll(env);
     return new Forked(pb.start(), out, err);
   }
