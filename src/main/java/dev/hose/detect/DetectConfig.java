@@ -22,32 +22,6 @@ public record DetectConfig(
     List<String> allowedHosts)
     implements Serializable {
 
-  /** A config that allows every host. */
-  public DetectConfig(
-      String scratchDir,
-      List<String> detectors,
-      double sampleFps,
-      int workingWidth,
-      long maxVideoBytes,
-      long scratchBudgetBytes,
-      Duration timeoutPerVideo,
-      int connectTimeoutMillis,
-      int readTimeoutMillis,
-      boolean allowLocalFiles) {
-    this(
-        scratchDir,
-        detectors,
-        sampleFps,
-        workingWidth,
-        maxVideoBytes,
-        scratchBudgetBytes,
-        timeoutPerVideo,
-        connectTimeoutMillis,
-        readTimeoutMillis,
-        allowLocalFiles,
-        List.of());
-  }
-
   /** Checks the options; throws {@link UserError} with one clear line. */
   public static DetectConfig from(DetectOptions o) {
     if (!(o.getSampleFps() > 0)) {

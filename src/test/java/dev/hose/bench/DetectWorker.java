@@ -35,7 +35,8 @@ public final class DetectWorker {
             Duration.ofHours(1),
             10_000,
             30_000,
-            true);
+            true,
+            List.of()); // any host
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     try (ScratchSpace space = ScratchSpace.open(Path.of(args[0]), config.scratchBudgetBytes());

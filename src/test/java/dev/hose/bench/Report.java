@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Everything a benchmark run writes:
@@ -349,26 +351,35 @@ final class Report {
 
   private String rateBars(List<Run> rs, String unit) {
     List<String> sizes = sizes(rs);
-    List<Charts.Bars> series = new ArrayList<>();
-    for (Run.Tool tool : tools(rs)) {
-      double[] values = new double[sizes.size()];
-      String[] labels = new String[sizes.size()];
-      for (int i = 0; i < sizes.size(); i++) {
-        Run r = find(tool, sizes.get(i));
-        values[i] = r == null ? 0 : r.perSecond();
-        labels[i] =
-            r == null
-                ? ""
-                : r.completed() ? shortNumber(r.perSecond()) + ratioLabel(r) : shortOutcome(r);
-      }
-      series.add(new Charts.Bars(tool.label, tool.color, values, labels));
-    }
+    List<Charts.Bars> series =
+        barsPerTool(
+            rs,
+            sizes,
+            Run::perSecond,
+            r -> r.completed() ? shortNumber(r.perSecond()) + ratioLabel(r) : shortOutcome(r));
     String title =
         rs.get(0).tool().suite.equals("archive")
             ? "Archive: rows/s (wall time, start-up included), ×: wall time over psql|gzip"
             : "Detect: frames/s, %: of decode-only ffmpeg";
     return Charts.bars(
         title, unit, sizes.stream().map(s -> displaySize(find(rs, s))).toList(), series);
+  }
+
+  /** A bar series per tool with a bar per size (none where the tool did not run that size). */
+  private List<Charts.Bars> barsPerTool(
+      List<Run> rs, List<String> sizes, ToDoubleFunction<Run> value, Function<Run, String> label) {
+    List<Charts.Bars> series = new ArrayList<>();
+    for (Run.Tool tool : tools(rs)) {
+      double[] values = new double[sizes.size()];
+      String[] labels = new String[sizes.size()];
+      for (int i = 0; i < sizes.size(); i++) {
+        Run r = find(tool, sizes.get(i));
+        values[i] = r == null ? 0 : value.applyAsDouble(r);
+        labels[i] = r == null ? "" : label.apply(r);
+      }
+      series.add(new Charts.Bars(tool.label, tool.color, values, labels));
+    }
+    return series;
   }
 
   private static Run find(List<Run> rs, String size) {
@@ -387,21 +398,16 @@ final class Report {
 
   private String peakBars(List<Run> rs) {
     List<String> sizes = sizes(rs);
-    List<Charts.Bars> series = new ArrayList<>();
-    for (Run.Tool tool : tools(rs)) {
-      double[] values = new double[sizes.size()];
-      String[] labels = new String[sizes.size()];
-      for (int i = 0; i < sizes.size(); i++) {
-        Run r = find(tool, sizes.get(i));
-        values[i] = r == null ? 0 : r.peakTotalRss();
-        labels[i] =
-            r == null
-                ? ""
-                : String.format(
-                    "%.0f MB%s", values[i], r.completed() ? "" : " (" + shortOutcome(r) + ")");
-      }
-      series.add(new Charts.Bars(tool.label, tool.color, values, labels));
-    }
+    List<Charts.Bars> series =
+        barsPerTool(
+            rs,
+            sizes,
+            Run::peakTotalRss,
+            r ->
+                String.format(
+                    "%.0f MB%s",
+                    r.peakTotalRss(),
+                    r.completed() ? "" : " (" + shortOutcome(r) + ")"));
     return Charts.bars(
         "Archive: peak RSS, all of a tool's processes added up (Flink: client + JobManager +"
             + " TaskManagers)",

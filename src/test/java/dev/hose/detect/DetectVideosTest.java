@@ -167,6 +167,7 @@ class DetectVideosTest {
         Duration.ofSeconds(30),
         2_000,
         2_000,
-        false);
+        false,
+        List.of()); // any host
   }
 }

@@ -73,7 +73,8 @@ class MotionDetectorTest {
             Duration.ofMinutes(1),
             1000,
             1000,
-            true);
+            true,
+            List.of()); // any host
     try (VideoProcessor p = new VideoProcessor(config, null)) {
       VideoRef ref = new VideoRef("x", file.toUri().toString());
       return p.analyze(file, ref, Deadline.in(Duration.ofMinutes(1)));

@@ -27,7 +27,8 @@ public final class RssProbeMain {
             Duration.ofMinutes(1),
             5_000,
             5_000,
-            true);
+            true,
+            List.of()); // any host
     try (ScratchSpace space = ScratchSpace.open(scratch, config.scratchBudgetBytes());
         VideoProcessor processor = new VideoProcessor(config, space)) {
       for (int i = 0; i < count; i++) {

@@ -81,6 +81,7 @@ class VideoProcessorTest {
         timeout,
         1000,
         1000,
-        true);
+        true,
+        List.of()); // any host
   }
 }
