@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -41,6 +42,36 @@ public final class ArchivePipeline {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ArchivePipeline() {}
+
+  /**
+   * Logs what heap these options need, and warns when this JVM has less: a JVM short of heap runs
+   * out of it some way into a large table, which is better known at the start. On DirectRunner the
+   * writers run in this JVM; on Flink each task slot runs --exportThreads of them.
+   */
+  private static void logHeapEstimate(ArchiveOptions options, boolean s3, long rowBytes) {
+    long upload = s3 ? options.as(S3Options.class).getS3UploadBufferSizeBytes() : 0;
+    boolean direct = options.getRunner().getSimpleName().equals("DirectRunner");
+    int writers =
+        direct
+            ? options.as(DirectOptions.class).getTargetParallelism() * options.getExportThreads()
+            : options.getExportThreads();
+    HeapEstimate estimate =
+        HeapEstimate.of(
+            writers, options.getFetchSize(), options.getFetchBufferBytes(), rowBytes, upload);
+    if (!direct) {
+      LOG.info(
+          "memory: each task slot needs ~{} MB of task heap for its {} writers",
+          (writers * estimate.perWriterBytes() + (1 << 20) - 1) >> 20,
+          writers);
+      return;
+    }
+    long maxHeap = Runtime.getRuntime().maxMemory();
+    if (estimate.fitsIn(maxHeap)) {
+      LOG.info(estimate.describe(maxHeap));
+    } else {
+      LOG.warn(estimate.describe(maxHeap));
+    }
+  }
 
   /** One committed table, as its manifest tells. */
   public record TableSummary(String table, long rows, int shards, long jsonBytes, long gzipBytes, String manifest) {}
@@ -95,6 +126,7 @@ public final class ArchivePipeline {
       Map<TableRef, TablePlan> plans = new LinkedHashMap<>();
       List<ExportRange> ranges = new ArrayList<>();
       TablePlanner planner = new TablePlanner(snapshot.connection(), options);
+      long rowBytes = 0;
       for (TableRef table : tables) {
         TablePlanner.Planned planned;
         try {
@@ -104,6 +136,7 @@ public final class ArchivePipeline {
         }
         plans.put(table, planned.plan());
         ranges.addAll(planned.ranges());
+        rowBytes = Math.max(rowBytes, planned.rowBytes());
         LOG.info(
             "{}: ~{} rows, {} ranges by {}{}",
             table,
@@ -112,6 +145,8 @@ public final class ArchivePipeline {
             planned.plan().strategy(),
             planned.plan().partitionColumn() == null ? "" : " " + planned.plan().partitionColumn());
       }
+
+      logHeapEstimate(options, files.isS3(), rowBytes);
 
       CommitTableFn.RunInfo run =
           new CommitTableFn.RunInfo(

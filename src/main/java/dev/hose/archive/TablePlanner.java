@@ -22,7 +22,13 @@ final class TablePlanner {
       Set.of(20L, 21L, 23L, 1700L, 1082L, 1114L, 1184L, 25L, 1043L, 2950L);
 
   /** One table's plan and its ranges. */
-  record Planned(TablePlan plan, List<ExportRange> ranges) {}
+  /**
+   * @param rowBytes the table's average row size on disk from its statistics (0 when unknown: a
+   *     view, or never analyzed), for the heap estimate
+   */
+  record Planned(TablePlan plan, List<ExportRange> ranges, long rowBytes) {}
+
+  private static final long BLOCK_BYTES = 8192;
 
   private final Connection connection;
   private final long maxRowsPerBundle;
@@ -175,7 +181,8 @@ final class TablePlanner {
             filterParams,
             estimatedRows,
             numbered.size());
-    return new Planned(plan, numbered);
+    long rowBytes = rel.reltuples > 0 ? rel.pages * BLOCK_BYTES / rel.reltuples : 0;
+    return new Planned(plan, numbered, rowBytes);
   }
 
   private record Relation(long oid, char kind, long reltuples, long relpages, long pages) {}

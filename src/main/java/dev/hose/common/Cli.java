@@ -68,6 +68,14 @@ public final class Cli {
     if (userError != null) {
       return oneLine(userError.getMessage());
     }
+    OutOfMemoryError oom = find(t, OutOfMemoryError.class);
+    if (oom != null) {
+      return "out of memory ("
+          + oneLine(oom.getMessage())
+          + ", this JVM's maximum heap is "
+          + (Runtime.getRuntime().maxMemory() >> 20)
+          + " MB): give it more with -Xmx, or run less at once";
+    }
     SQLException sql = find(t, SQLException.class);
     if (sql != null) {
       return "database: " + oneLine(sql.getMessage());

@@ -1,0 +1,73 @@
+package dev.hose.archive;
+
+/**
+ * The heap an archive worker needs, by the formula in the README: a fixed part (JVM, Beam, the
+ * JDBC and S3 clients) plus, per open writer, its fetched rows about three times over (the
+ * driver's bytes, their decoding, the JSON on its way out), its S3 upload buffer and gzip's queued
+ * chunks. It is an estimate to warn by, on the safe side: the tests measure the live heap well
+ * below it.
+ *
+ * @param writers ranges exported at once in one JVM
+ * @param fetchBytes bytes of rows one round trip fetches
+ * @param uploadBufferBytes the S3 upload buffer per writer (0 for a local output)
+ */
+record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes) {
+  static final long FIXED_BYTES = 60L << 20;
+  static final long CHUNK_BYTES = 512L << 10;
+  /** Assumed when the table's statistics give no row size (a view, or never analyzed). */
+  static final long DEFAULT_ROW_BYTES = 1024;
+
+  /**
+   * @param rowBytes the largest average row size of the tables (0: unknown)
+   */
+  static HeapEstimate of(
+      int writers, int fetchSize, long fetchBufferBytes, long rowBytes, long uploadBufferBytes) {
+    long row = rowBytes > 0 ? rowBytes : DEFAULT_ROW_BYTES;
+    long fetch = Math.min((long) fetchSize * row, Math.max(fetchBufferBytes, row));
+    return new HeapEstimate(writers, fetch, uploadBufferBytes);
+  }
+
+  long perWriterBytes() {
+    return 3 * fetchBytes + uploadBufferBytes + CHUNK_BYTES;
+  }
+
+  long totalBytes() {
+    return FIXED_BYTES + writers * perWriterBytes();
+  }
+
+  /** One line for the log, against this JVM's maximum heap. */
+  String describe(long maxHeapBytes) {
+    String parts =
+        String.format(
+            "%d MB fixed + %d writers x %.1f MB (%.1f MB of rows per fetch x 3, %.1f MB upload"
+                + " buffer)",
+            FIXED_BYTES >> 20,
+            writers,
+            mb(perWriterBytes()),
+            mb(fetchBytes),
+            mb(uploadBufferBytes));
+    if (fitsIn(maxHeapBytes)) {
+      return String.format(
+          "memory: ~%d MB of heap estimated (%s); this JVM has %d MB",
+          neededMb(), parts, maxHeapBytes >> 20);
+    }
+    return String.format(
+        "memory: this JVM's heap (%d MB) is below the ~%d MB estimated for these options (%s):"
+            + " raise -Xmx, or lower --exportThreads, --fetchSize, --fetchBufferBytes or"
+            + " --s3UploadBufferSizeBytes",
+        maxHeapBytes >> 20, neededMb(), parts);
+  }
+
+  /** The estimate in whole MB, rounded up. */
+  long neededMb() {
+    return (totalBytes() + (1 << 20) - 1) >> 20;
+  }
+
+  boolean fitsIn(long maxHeapBytes) {
+    return maxHeapBytes >= totalBytes();
+  }
+
+  private static double mb(long bytes) {
+    return bytes / (double) (1 << 20);
+  }
+}
