@@ -314,6 +314,8 @@ final class TablePlanner {
         throw new UserError("--incrementalColumn " + incrementalColumn + " is not a column of " + table);
       }
       String col = TableRef.quote(incrementalColumn);
+      checkBound("--since", since, type, table);
+      checkBound("--until", until, type, table);
       if (since != null) {
         parts.add(col + " >= CAST(? AS " + type.name + ")");
         params.add(since);
@@ -324,6 +326,29 @@ final class TablePlanner {
       }
     }
     return parts.isEmpty() ? null : String.join(" AND ", parts);
+  }
+
+  /**
+   * A --since/--until value the column's type cannot read is bad input: one line and exit 2, not
+   * a database error in the middle of planning. (The value is a bound parameter either way.)
+   */
+  private void checkBound(String option, String value, ColumnType type, TableRef table)
+      throws SQLException {
+    if (value == null) {
+      return;
+    }
+    try (PreparedStatement ps = connection.prepareStatement("SELECT CAST(? AS " + type.name + ")")) {
+      ps.setString(1, value);
+      ps.executeQuery().close();
+    } catch (SQLException e) {
+      if (e.getSQLState() == null || !e.getSQLState().startsWith("22")) {
+        throw e;
+      }
+      String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+      throw new UserError(
+          option + " is not a valid " + type.name + " for " + table + "." + incrementalColumn
+              + " (" + reason.replaceFirst("^ERROR: ", "") + ")");
+    }
   }
 
   /** Exact quantile boundaries on {@code key}; returns the row count. */

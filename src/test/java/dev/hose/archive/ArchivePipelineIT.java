@@ -261,7 +261,12 @@ class ArchivePipelineIT {
     assertBad(cli("--tables=orders; drop table x", s3), "not a plain identifier");
     assertBad(cli("--tables=events", "--partitionColumn=id; drop table events", s3), "not a plain identifier");
     assertBad(cli("--tables=events", "--partitionColumn=kind2", s3), "not a column");
-    assertBad(cli("--tables=events", "--incrementalColumn=at", "--since=not a date", s3), "not a date");
+    Run badSince = cli("--tables=events", "--incrementalColumn=at", "--since=not a date", s3);
+    assertBad(badSince, "--since is not a valid timestamp with time zone for public.events.at");
+    assertEquals(2, badSince.exit(), "bad input exits 2: " + badSince.err());
+    Run badUntil = cli("--tables=events", "--incrementalColumn=id", "--until=0 OR 1=1", s3);
+    assertBad(badUntil, "--until is not a valid bigint for public.events.id");
+    assertEquals(2, badUntil.exit(), "bad input exits 2: " + badUntil.err());
     assertBad(cli("--tables=events", "--where=1=1; drop table events", s3), "no ';'");
     // --where is SQL by design; it runs in a read-only transaction, so it cannot write.
     assertBad(cli("--tables=events", "--where=nextval('hose_seq') > 0", s3), "read-only transaction");
