@@ -1,5 +1,6 @@
 package dev.hose.detect;
 
+import dev.hose.common.OwnedDirectory;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -124,10 +125,10 @@ final class Fetcher {
 
   /** A failed write to the scratch file: no room is {@link Reason#SCRATCH_FULL}. */
   static VideoFailure writeFailure(IOException e, long written) {
-    if (ScratchSpace.isOutOfSpace(e)) {
+    if (OwnedDirectory.isOutOfSpace(e)) {
       return new VideoFailure(
           Reason.SCRATCH_FULL,
-          "scratch disk full after " + written + " bytes: " + ScratchSpace.spaceProblem(e),
+          "scratch disk full after " + written + " bytes: " + OwnedDirectory.spaceProblem(e),
           e);
     }
     return new VideoFailure(

@@ -9,6 +9,8 @@ import dev.hose.support.TestServers;
 import dev.hose.support.faults.Fault;
 import dev.hose.support.faults.FaultLog;
 import dev.hose.support.faults.Forked;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -204,33 +207,84 @@ class ArchiveFaultsIT {
     }
   }
 
-  @Fault(job = "archive", value = "launcher JVM SIGKILLed mid-run, same command run again")
+  @Fault(
+      job = "archive",
+      value = "launcher JVM SIGKILLed mid-run (DirectRunner, flink-local), same command run again")
   void launcherKilled(FaultLog fault) throws Exception {
-    String prefix = "sigkill/";
-    try (Forked hose = start(BIG, prefix)) {
+    killThenRerun(fault, "sigkill/", List.of("-Xmx256m"));
+    killThenRerun(
+        fault,
+        "sigkill-flink/",
+        List.of("-Xmx512m"),
+        "--runnerConfig=runner-configs/flink-local.properties");
+  }
+
+  /**
+   * SIGKILLs a run while a shard uploads, then runs the same command again: the rerun must
+   * complete and remove both the killed run's uploads and the temp files its JVM unpacked (each
+   * run gets a java.io.tmpdir of the test's, so this sees only hose's own).
+   */
+  private void killThenRerun(FaultLog fault, String prefix, List<String> heap, String... extra)
+      throws Exception {
+    Path tmp = Files.createDirectories(dir.resolve("tmp-" + prefix.replace("/", "")));
+    List<String> jvm = new ArrayList<>(heap);
+    jvm.add("-Djava.io.tmpdir=" + tmp);
+    try (Forked hose = start(jvm, BIG, prefix, extra)) {
       hose.awaitWhileRunning(
           "a temp shard being uploaded", () -> ArchiveOutput.shardUploads(servers, prefix) > 0, 180);
       hose.kill();
     }
+    List<String> killedTemp = tempFiles(tmp);
     boolean manifest = ArchiveOutput.anyManifest(servers, prefix);
     List<String> debris = ArchiveOutput.leftovers(servers, prefix);
-    Forked.Ended again = run(BIG, prefix);
+    Forked.Ended again;
+    try (Forked rerun = start(jvm, BIG, prefix, extra)) {
+      again = rerun.await(300);
+    }
     ArchiveOutput.Committed out = committedBig(prefix);
     List<String> left = leftoversAndSecrets(prefix, again);
     if (manifest) {
       left.add("manifest of the killed run");
     }
+    List<String> tempLeft = tempFiles(tmp);
+    for (String f : tempLeft) {
+      left.add("temp file " + f);
+    }
     fault.run(
         out.rowsLost(BIG_ROWS),
         out.bytesBad(),
         left,
-        "killed: no manifest, left " + (debris.isEmpty() ? "nothing" : String.join(", ", debris))
-            + "; the same command then completed (exit " + again.exit() + ") and removed them");
+        (extra.length == 0 ? "DirectRunner" : "flink-local") + " killed: no manifest, left "
+            + (debris.isEmpty() ? "nothing" : String.join(", ", debris)) + " and "
+            + killedTemp.size() + " temp files (" + String.join(", ", kinds(killedTemp))
+            + "); the same command then completed (exit " + again.exit() + ") and removed them");
     assertFalse(manifest, "no manifest after SIGKILL");
     assertEquals(0, again.exit(), again.stderr());
     assertEquals(BIG_ROWS, out.lines());
     assertEquals(0, out.rowsLost(BIG_ROWS));
+    assertFalse(killedTemp.isEmpty(), "the killed JVM had unpacked nothing under " + tmp);
     assertEquals(List.of(), left);
+  }
+
+  /** Files and directories under {@code tmp}, relative to it. */
+  private static List<String> tempFiles(Path tmp) throws IOException {
+    try (Stream<Path> all = Files.walk(tmp)) {
+      return all.filter(p -> !p.equals(tmp)).map(p -> tmp.relativize(p).toString()).sorted().toList();
+    }
+  }
+
+  /**
+   * What libraries unpacked into the JVM's temp directory, with random parts as {@code *}
+   * (snappy-*.so, minicluster_*), leaving out the directory's own lock and owner record.
+   */
+  private static List<String> kinds(List<String> files) {
+    return files.stream()
+        .filter(f -> f.indexOf('/') > 0 && f.indexOf('/') == f.lastIndexOf('/'))
+        .map(f -> f.substring(f.indexOf('/') + 1))
+        .filter(f -> !f.equals(".lock") && !f.equals("owner"))
+        .map(f -> f.replaceAll("[0-9a-f]{8}(-?[0-9a-f]{4}){3}-?[0-9a-f]{12}|[0-9a-f]{16,}", "*"))
+        .distinct()
+        .toList();
   }
 
   @Fault(job = "archive", value = "rows inserted, updated and deleted during the run")
@@ -391,8 +445,13 @@ class ArchiveFaultsIT {
   }
 
   private static Forked start(String tables, String prefix, String... extra) throws Exception {
+    return start(List.of("-Xmx256m"), tables, prefix, extra);
+  }
+
+  private static Forked start(List<String> jvm, String tables, String prefix, String... extra)
+      throws Exception {
     return Forked.start(
-        List.of("-Xmx256m"),
+        jvm,
         args(tables, prefix, extra),
         servers.environment(),
         dir.resolve("run-" + RUNS.incrementAndGet()));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.common.OwnedDirectory;
 import dev.hose.support.HoseProcess;
 import dev.hose.support.faults.Fault;
 import dev.hose.support.faults.FaultLog;
@@ -496,7 +497,7 @@ class DetectFaultsIT {
         n += block.length;
       }
     } catch (IOException e) {
-      if (!ScratchSpace.isOutOfSpace(e)) {
+      if (!OwnedDirectory.isOutOfSpace(e)) {
         throw e;
       }
     }
@@ -508,7 +509,7 @@ class DetectFaultsIT {
     try {
       for (Path dir : dirs(root)) {
         Properties owner = new Properties();
-        try (BufferedReader r = Files.newBufferedReader(dir.resolve(ScratchSpace.OWNER))) {
+        try (BufferedReader r = Files.newBufferedReader(dir.resolve(OwnedDirectory.OWNER))) {
           owner.load(r);
         } catch (IOException e) {
           continue;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hose.common.OwnedDirectory;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
@@ -198,27 +199,27 @@ class ScratchSpaceTest {
   void recognisesAFullDiskOrQuota() {
     assertEquals(
         "No space left on device",
-        ScratchSpace.spaceProblem(
+        OwnedDirectory.spaceProblem(
             new java.nio.file.FileSystemException("/s/x", null, "No space left on device")));
     assertEquals(
         "Disk quota exceeded",
-        ScratchSpace.spaceProblem(
+        OwnedDirectory.spaceProblem(
             new IOException("write failed", new IOException("Disk quota exceeded"))));
-    assertEquals(null, ScratchSpace.spaceProblem(new IOException("Input/output error")));
+    assertEquals(null, OwnedDirectory.spaceProblem(new IOException("Input/output error")));
   }
 
   @Test
   void refusesToDeleteOutsideTheRoot() {
     assertThrows(
-        IOException.class, () -> ScratchSpace.deleteTree(root, root.resolve("../elsewhere")));
-    assertThrows(IOException.class, () -> ScratchSpace.deleteTree(root, root));
+        IOException.class, () -> OwnedDirectory.deleteTree(root, root.resolve("../elsewhere")));
+    assertThrows(IOException.class, () -> OwnedDirectory.deleteTree(root, root));
   }
 
   private Path fakeInstance(String name, long pid, String start) throws IOException {
     Path dir = Files.createDirectory(root.resolve(name));
-    Files.createFile(dir.resolve(ScratchSpace.LOCK));
+    Files.createFile(dir.resolve(OwnedDirectory.LOCK));
     Files.writeString(
-        dir.resolve(ScratchSpace.OWNER),
+        dir.resolve(OwnedDirectory.OWNER),
         "pid=" + pid + "\nstart=" + start + "\n",
         StandardCharsets.UTF_8);
     return dir;
