@@ -176,6 +176,7 @@ launch() {
   local name="$1" main="$2"
   shift 2
   FLINK_PLUGINS_DIR="$DIR/plugins" "$JAVA" "${JAVA17_OPTS[@]}" "$@" \
+    -Djava.io.tmpdir="$DIR/tmp" \
     -Dlog.file="$LOGS/$name.log" \
     -Dlog4j.configurationFile="file:$CONF/log4j.properties" \
     -Dlog4j2.formatMsgNoLookups=true \
@@ -272,7 +273,9 @@ stop() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   done
   rm -f "$PIDS_DIR"/*.pid "$DIR/cluster.env"
-  rm -rf "$DIR/javacpp-cache"
+  # What the processes unpacked and stored: gone with them, even those SIGKILLed (conf/ and log/
+  # stay for a look after the fact).
+  rm -rf "$DIR/javacpp-cache" "$DIR/tmp" "$DIR/web" "$DIR/blob"
   echo "Flink session cluster in $DIR stopped (${#pids[@]} process(es))"
 }
 
