@@ -61,6 +61,7 @@ class DetectMemoryIT {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms128m",
                 "-Xmx128m",
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
                 "-XX:+AlwaysPreTouch",
                 "-cp",
                 System.getProperty("java.class.path"),

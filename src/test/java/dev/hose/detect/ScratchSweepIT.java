@@ -33,6 +33,7 @@ class ScratchSweepIT {
           new ProcessBuilder(
                   Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                   "-Xmx128m",
+                  "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
                   "-cp",
                   System.getProperty("java.class.path"),
                   ScratchHolderMain.class.getName(),

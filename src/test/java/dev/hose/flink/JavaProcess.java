@@ -46,6 +46,8 @@ final class JavaProcess {
   private JavaProcess(List<String> jvmAndMain) {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx512m");
+    // Children unpack into the test's temp directory (under target/ in a Maven build), not /tmp.
+    command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
     command.addAll(jvmAndMain);
   }
 

@@ -4,6 +4,7 @@ import dev.hose.common.Cli;
 import dev.hose.common.Command;
 import dev.hose.common.CommandLine;
 import dev.hose.common.HoseOptions;
+import dev.hose.common.JvmTemp;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -54,6 +55,7 @@ public final class ProbePipeline implements Command {
   }
 
   public static void main(String[] args) {
+    JvmTemp.claim();
     System.exit(new Cli(List.of(new ProbePipeline()), System.err).execute(args));
   }
 

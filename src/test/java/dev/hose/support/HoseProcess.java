@@ -21,10 +21,14 @@ public final class HoseProcess {
     return jar;
   }
 
-  /** {@code java JVM_ARGS -jar target/hose.jar ARGS}, with this JVM's java. */
+  /**
+   * {@code java JVM_ARGS -jar target/hose.jar ARGS}, with this JVM's java and its java.io.tmpdir
+   * (under target/ in a Maven build; a -Djava.io.tmpdir in JVM_ARGS wins).
+   */
   public static List<String> command(List<String> jvmArgs, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
     command.addAll(jvmArgs);
     command.add("-jar");
     command.add(jar().toAbsolutePath().toString());
