@@ -2,6 +2,7 @@ package dev.hose.archive;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hose.common.WorkerResources;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,6 +14,7 @@ import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
 import org.slf4j.Logger;
@@ -32,6 +34,7 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
   private final ArchiveFiles files;
   private final RunInfo run;
   private final Counter tablesCounter = Metrics.counter(CommitTableFn.class, "tables");
+  private transient WorkerResources resources;
 
   /** Facts about the run that every manifest records. */
   record RunInfo(
@@ -47,6 +50,18 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
     this.plans = plans;
     this.files = files;
     this.run = run;
+  }
+
+  @Setup
+  public void setup(PipelineOptions options) {
+    resources = WorkerResources.open(options);
+  }
+
+  @Teardown
+  public void teardown() {
+    if (resources != null) {
+      resources.close();
+    }
   }
 
   @ProcessElement

@@ -1,6 +1,7 @@
 package dev.hose.archive;
 
 import dev.hose.common.S3Uploads;
+import dev.hose.common.WorkerResources;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
 import java.io.UncheckedIOException;
@@ -66,6 +67,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private final Counter gzipBytesCounter = Metrics.counter(ExportRangeFn.class, "gzipBytes");
   private final Counter rangesCounter = Metrics.counter(ExportRangeFn.class, "ranges");
 
+  private transient WorkerResources resources;
   private transient DataSource dataSource;
   private transient ExecutorService pool;
   private transient Semaphore slots;
@@ -95,8 +97,18 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   }
 
   @Setup
-  public void setup() {
-    dataSource = JdbcIO.DataSourceProviderFromDataSourceConfiguration.of(source).apply(null);
+  public void setup(PipelineOptions options) {
+    resources = WorkerResources.open(options);
+    try {
+      // One pool per worker JVM for the job's ranges, as JdbcIO's cache had it, but closed with
+      // the last of them (JdbcIO's is never closed, and its connections outlive the job).
+      dataSource =
+          resources.shared("archive source", () -> new Pool(source.buildDatasource())).dataSource();
+    } catch (RuntimeException | Error e) {
+      // A runner does not tear down a DoFn whose setup failed.
+      resources.close();
+      throw e;
+    }
     AtomicInteger n = new AtomicInteger();
     pool =
         Executors.newFixedThreadPool(
@@ -160,6 +172,19 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   public void teardown() {
     if (pool != null) {
       pool.shutdownNow();
+    }
+    if (resources != null) {
+      resources.close();
+    }
+  }
+
+  /** A worker JVM's connection pool; closing it closes its connections. */
+  private record Pool(DataSource dataSource) implements AutoCloseable {
+    @Override
+    public void close() throws Exception {
+      if (dataSource instanceof AutoCloseable closeable) {
+        closeable.close();
+      }
     }
   }
 

@@ -236,6 +236,65 @@ class FlinkArchiveIT {
         + ")";
   }
 
+  /**
+   * A session cluster runs a nightly job for months: each job's classes (a classloader of its own
+   * on every TaskManager) must be unloadable once it ends. Before hose released what its libraries
+   * leave behind, every archive job pinned its classloader, and the seventh ran a 256 MB
+   * metaspace out, so after this test's four jobs at least four would be alive. Now, after
+   * pgjdbc's 30 s cleaner-thread linger and a few GCs, at most two may be alive per TaskManager. One is held by Java 17's one-entry cache of the last
+   * record type whose equals ran (ObjectMethods' OBJECT_EQ.asTypeCache, replaced by the next
+   * job's); in a heap dump the other was reachable only through the JDK's ResourceBundle cache's
+   * weak references, yet outlived five full GCs.
+   */
+  @Test
+  void successiveJobsLeaveNoClassesBehindInTheTaskManagers() throws Exception {
+    int jobs = 4;
+    for (int i = 1; i <= jobs; i++) {
+      JavaProcess.Result r =
+          archiveOnCluster(SMALL_TABLES, "nightly/").arg("--overwrite").run();
+      assertEquals(0, r.exitCode(), "job " + i + ": " + r);
+    }
+    Thread.sleep(35_000);
+    for (long tm : cluster.taskManagerPids()) {
+      // Each histogram is a full GC. The AWS connection manager has a finalizer, so a job's
+      // classes go only after a GC finalizes it and a later one collects them: a few GCs.
+      long loaders = Long.MAX_VALUE;
+      for (int gc = 1; gc <= 5 && loaders > 2; gc++) {
+        Thread.sleep(gc == 1 ? 0 : 2_000);
+        loaders =
+            jcmd(tm, "GC.class_histogram")
+                .lines()
+                .filter(l -> l.endsWith(" org.apache.flink.util.ChildFirstClassLoader"))
+                .mapToLong(l -> Long.parseLong(l.trim().split("\\s+")[1]))
+                .sum();
+      }
+      String metaspace =
+          jcmd(tm, "VM.metaspace").lines().filter(l -> l.startsWith("Total Usage")).findFirst().orElse("");
+      System.out.printf(
+          "TaskManager %d after %d more jobs: %d job classloaders alive; metaspace %s%n",
+          tm, jobs, loaders, metaspace.strip());
+      if (loaders > 2) {
+        Path dump = work.resolve("taskmanager-" + tm + ".hprof");
+        jcmd(tm, "GC.heap_dump " + dump);
+        System.out.println("heap dump for the GC roots that keep them: " + dump);
+      }
+      assertTrue(loaders <= 2, "TaskManager " + tm + " keeps " + loaders + " job classloaders");
+    }
+  }
+
+  private static String jcmd(long pid, String command) throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(pid),
+                command)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    return out;
+  }
+
   private JavaProcess archiveOnCluster(String tables, String prefix) {
     return archive("flink-cluster", tables, prefix).timeout(java.time.Duration.ofMinutes(15));
   }
