@@ -258,10 +258,11 @@ class FlinkArchiveIT {
     Thread.sleep(35_000);
     for (long tm : cluster.taskManagerPids()) {
       // Each histogram is a full GC. The AWS connection manager has a finalizer, so a job's
-      // classes go only after a GC finalizes it and a later one collects them: a few GCs.
+      // classes go only after a GC finalizes it and a later one collects them: a few GCs. (A
+      // pinned classloader stays however many there are.)
       long loaders = Long.MAX_VALUE;
-      for (int gc = 1; gc <= 5 && loaders >= jobs; gc++) {
-        Thread.sleep(gc == 1 ? 0 : 2_000);
+      for (int gc = 1; gc <= 10 && loaders >= jobs; gc++) {
+        Thread.sleep(gc == 1 ? 0 : 3_000);
         loaders =
             jcmd(tm, "GC.class_histogram")
                 .lines()
