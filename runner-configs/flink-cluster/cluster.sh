@@ -105,16 +105,21 @@ CONF="$DIR/conf"
 PIDS_DIR="$DIR/pid"
 LOGS="$DIR/log"
 
-# A port nothing listens on; ports already chosen by this run are skipped.
+# Sets PORT to a port nothing listens on, below the kernel's ephemeral range (an outgoing
+# connection can take an ephemeral port between this check and the JVM's bind: a CI run's
+# JobManager once failed to bind 41540); ports already chosen by this run are skipped.
 CHOSEN_PORTS=" "
-free_port() {
-  local port
+EPHEMERAL_LOW="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+pick_port() {
+  local port low=10000 span
+  span=$((EPHEMERAL_LOW - low))
+  ((span >= 2000)) || { low=20000; span=40000; }
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((low + RANDOM % span))
     [[ "$CHOSEN_PORTS" == *" $port "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       CHOSEN_PORTS+="$port "
-      echo "$port"
+      PORT="$port"
       return 0
     fi
   done
@@ -144,10 +149,13 @@ resolve_classpath() {
 
 write_config() {
   local jm_rpc_port blob_port
-  jm_rpc_port="$(free_port)"
-  blob_port="$(free_port)"
+  pick_port
+  jm_rpc_port="$PORT"
+  pick_port
+  blob_port="$PORT"
   if [[ "$REST_PORT" == 0 ]]; then
-    REST_PORT="$(free_port)"
+    pick_port
+    REST_PORT="$PORT"
   elif (exec 3<>"/dev/tcp/127.0.0.1/$REST_PORT") 2>/dev/null; then
     die "port $REST_PORT is in use; pass --rest-port (0 picks a free one)"
   fi
