@@ -3,6 +3,7 @@ package dev.hose.detect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hose.support.HoseProcess;
 import dev.hose.support.video.BadFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -55,20 +56,15 @@ class DetectMemoryIT {
     urls.add(BadFiles.truncated(dir.resolve("bad-truncated.mp4")).toUri().toString());
 
     Path scratch = dir.resolve("scratch");
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms128m",
-                "-Xmx128m",
-                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
-                "-XX:+AlwaysPreTouch",
-                "-cp",
-                System.getProperty("java.class.path"),
-                RssProbeMain.class.getName(),
-                scratch.toString(),
-                "motion,faces",
-                String.valueOf(VIDEOS)));
+    List<String> command = HoseProcess.java(List.of("-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch"));
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            RssProbeMain.class.getName(),
+            scratch.toString(),
+            "motion,faces",
+            String.valueOf(VIDEOS)));
     command.addAll(urls);
     ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().put("MALLOC_ARENA_MAX", "2");

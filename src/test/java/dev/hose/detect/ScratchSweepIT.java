@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hose.support.HoseProcess;
 import dev.hose.support.video.VideoHttpServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -29,18 +30,16 @@ class ScratchSweepIT {
     Path video = SyntheticVideo.create().frames(60).write(dir.resolve("v.mp4"));
     try (VideoHttpServer http = VideoHttpServer.start()) {
       http.add("v.mp4", video);
+      List<String> command = HoseProcess.java(List.of("-Xmx128m"));
+      command.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              ScratchHolderMain.class.getName(),
+              root.toString(),
+              http.url("/stall/v.mp4")));
       Process child =
-          new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-Xmx128m",
-                  "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  ScratchHolderMain.class.getName(),
-                  root.toString(),
-                  http.url("/stall/v.mp4"))
-              .redirectError(ProcessBuilder.Redirect.DISCARD)
-              .start();
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
       try {
         BufferedReader out =
             new BufferedReader(

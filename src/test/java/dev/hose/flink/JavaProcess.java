@@ -1,5 +1,6 @@
 package dev.hose.flink;
 
+import dev.hose.support.HoseProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,10 +45,7 @@ final class JavaProcess {
   private Duration timeout = Duration.ofMinutes(10);
 
   private JavaProcess(List<String> jvmAndMain) {
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx512m");
-    // Children unpack into the test's temp directory (under target/ in a Maven build), not /tmp.
-    command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+    command.addAll(HoseProcess.java(List.of("-Xmx512m")));
     command.addAll(jvmAndMain);
   }
 

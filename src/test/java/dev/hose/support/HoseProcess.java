@@ -22,14 +22,21 @@ public final class HoseProcess {
   }
 
   /**
-   * {@code java JVM_ARGS -jar target/hose.jar ARGS}, with this JVM's java and its java.io.tmpdir
-   * (under target/ in a Maven build; a -Djava.io.tmpdir in JVM_ARGS wins).
+   * {@code java -Djava.io.tmpdir=… JVM_ARGS}: the start of every JVM a test forks, with this JVM's
+   * java and its temp directory (under target/ in a Maven build, not /tmp; a -Djava.io.tmpdir in
+   * JVM_ARGS wins). The list is the caller's to extend.
    */
-  public static List<String> command(List<String> jvmArgs, List<String> args) {
+  public static List<String> java(List<String> jvmArgs) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
     command.addAll(jvmArgs);
+    return command;
+  }
+
+  /** {@code java JVM_ARGS -jar target/hose.jar ARGS}, started as {@link #java} does. */
+  public static List<String> command(List<String> jvmArgs, List<String> args) {
+    List<String> command = java(jvmArgs);
     command.add("-jar");
     command.add(jar().toAbsolutePath().toString());
     command.addAll(args);
