@@ -43,36 +43,6 @@ public final class ArchivePipeline {
 
   private ArchivePipeline() {}
 
-  /**
-   * Logs what heap these options need, and warns when this JVM has less: a JVM short of heap runs
-   * out of it some way into a large table, which is better known at the start. On DirectRunner the
-   * writers run in this JVM; on Flink each task slot runs --exportThreads of them.
-   */
-  private static void logHeapEstimate(ArchiveOptions options, boolean s3, long rowBytes) {
-    long upload = s3 ? options.as(S3Options.class).getS3UploadBufferSizeBytes() : 0;
-    boolean direct = options.getRunner().getSimpleName().equals("DirectRunner");
-    int writers =
-        direct
-            ? options.as(DirectOptions.class).getTargetParallelism() * options.getExportThreads()
-            : options.getExportThreads();
-    HeapEstimate estimate =
-        HeapEstimate.of(
-            writers, options.getFetchSize(), options.getFetchBufferBytes(), rowBytes, upload);
-    if (!direct) {
-      LOG.info(
-          "memory: each task slot needs ~{} MB of task heap for its {} writers",
-          (writers * estimate.perWriterBytes() + (1 << 20) - 1) >> 20,
-          writers);
-      return;
-    }
-    long maxHeap = Runtime.getRuntime().maxMemory();
-    if (estimate.fitsIn(maxHeap)) {
-      LOG.info(estimate.describe(maxHeap));
-    } else {
-      LOG.warn(estimate.describe(maxHeap));
-    }
-  }
-
   /** One committed table, as its manifest tells. */
   public record TableSummary(String table, long rows, int shards, long jsonBytes, long gzipBytes, String manifest) {}
 
@@ -171,6 +141,36 @@ public final class ArchivePipeline {
       if (launcherSource instanceof AutoCloseable closeable) {
         closeable.close();
       }
+    }
+  }
+
+  /**
+   * Logs what heap these options need, and warns when this JVM has less: a JVM short of heap runs
+   * out of it some way into a large table, which is better known at the start. On DirectRunner the
+   * writers run in this JVM; on Flink each task slot runs --exportThreads of them.
+   */
+  private static void logHeapEstimate(ArchiveOptions options, boolean s3, long rowBytes) {
+    long upload = s3 ? options.as(S3Options.class).getS3UploadBufferSizeBytes() : 0;
+    boolean direct = options.getRunner().getSimpleName().equals("DirectRunner");
+    int writers =
+        direct
+            ? options.as(DirectOptions.class).getTargetParallelism() * options.getExportThreads()
+            : options.getExportThreads();
+    HeapEstimate estimate =
+        HeapEstimate.of(
+            writers, options.getFetchSize(), options.getFetchBufferBytes(), rowBytes, upload);
+    if (!direct) {
+      LOG.info(
+          "memory: each task slot needs ~{} MB of task heap for its {} writers",
+          estimate.writersMb(),
+          writers);
+      return;
+    }
+    long maxHeap = Runtime.getRuntime().maxMemory();
+    if (estimate.fitsIn(maxHeap)) {
+      LOG.info(estimate.describe(maxHeap));
+    } else {
+      LOG.warn(estimate.describe(maxHeap));
     }
   }
 

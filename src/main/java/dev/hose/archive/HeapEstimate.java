@@ -60,7 +60,16 @@ record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes) {
 
   /** The estimate in whole MB, rounded up. */
   long neededMb() {
-    return (totalBytes() + (1 << 20) - 1) >> 20;
+    return mbRoundedUp(totalBytes());
+  }
+
+  /** What the writers alone need, in whole MB rounded up (a Flink task slot's share). */
+  long writersMb() {
+    return mbRoundedUp(writers * perWriterBytes());
+  }
+
+  private static long mbRoundedUp(long bytes) {
+    return (bytes + (1 << 20) - 1) >> 20;
   }
 
   boolean fitsIn(long maxHeapBytes) {
