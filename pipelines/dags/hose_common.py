@@ -3,10 +3,12 @@
 It lives next to the DAG files, so the folder can be dropped into Airflow's dags/ as it is.
 
 Where things are (read when a DAG file is parsed, from the environment):
-  HOSE_HOME       holds runner-configs/ and target/hose.jar (default: this repository)
+  HOSE_HOME       holds runner-configs/ and the jars under target/ (default: this repository)
   HOSE_SPECS_DIR  the job specs (default: ./specs next to this file if present, else ../specs)
 Chosen per run (Airflow Variables, read when a task runs):
-  hose_jar             path of the hose jar (default $HOSE_HOME/target/hose.jar)
+  hose_jar             one jar for every task (default: the command's job jar,
+                       $HOSE_HOME/target/hose-archive.jar or hose-detect.jar; on Flink runners
+                       $HOSE_HOME/target/hose.jar, the client that stages the job jar)
   hose_runner_config   a runner-configs/ name (direct, flink-local, flink-cluster) or a path;
                        the DAG param `runner_config` overrides it for one run (default direct)
 """
@@ -42,7 +44,16 @@ SOURCE_PASSWORD_ENV = "HOSE_SOURCE_PASSWORD"
 _RUNNER_CONFIG_NAME = "params.runner_config or var.value.get('hose_runner_config', 'direct')"
 RUNNER_CONFIG_TEMPLATE = "{{ hose_runner_config(" + _RUNNER_CONFIG_NAME + ") }}"
 RUNNER_TEMPLATE = "{{ hose_runner_of(hose_runner_config(" + _RUNNER_CONFIG_NAME + ")) }}"
-JAR_TEMPLATE = "{{ var.value.get('hose_jar', '" + str(HOSE_HOME / "target" / "hose.jar") + "') }}"
+
+
+
+def jar_template(command: str) -> str:
+    """The jar a task runs: Variable hose_jar if set, else what `jar_for` picks."""
+    return (
+        "{{ var.value.get('hose_jar', '') or hose_jar_for('" + command + "', hose_runner_config("
+        + _RUNNER_CONFIG_NAME + ")) }}"
+    )
+
 SINCE_TEMPLATE = "{{ hose_instant(data_interval_start) }}"
 UNTIL_TEMPLATE = "{{ hose_instant(data_interval_end) }}"
 
@@ -127,12 +138,26 @@ def runner_of(config_path: str) -> str:
     return "DirectRunner"
 
 
+def jar_for(command: str, config_path: str) -> str:
+    """The command's job jar on DirectRunner; hose.jar, which carries Flink's client and stages
+    the job jar (`filesToStage=${hose.jobJar}`), on Flink runners."""
+    target = HOSE_HOME / "target"
+    if runner_of(config_path) == "FlinkRunner":
+        return str(target / "hose.jar")
+    return str(target / f"hose-{command}.jar")
+
+
 def utc_instant(moment: dt.datetime) -> str:
     """2026-11-23T00:00:00Z: the form hose's --since/--until take."""
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-MACROS = {"hose_runner_config": runner_config_path, "hose_runner_of": runner_of, "hose_instant": utc_instant}
+MACROS = {
+    "hose_runner_config": runner_config_path,
+    "hose_runner_of": runner_of,
+    "hose_jar_for": jar_for,
+    "hose_instant": utc_instant,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,7 +238,7 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
         jvm_options: str | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("jar", JAR_TEMPLATE)
+        kwargs.setdefault("jar", jar_template(command))
         kwargs.setdefault("runner", RUNNER_TEMPLATE)
         kwargs.setdefault("deferrable", False)  # the triggerer would not get the secrets' environment
         super().__init__(job_class="@" + str(HERE / "launch" / f"{command}.args"), **kwargs)

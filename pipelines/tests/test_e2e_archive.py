@@ -14,7 +14,7 @@ import json
 import uuid
 
 import pytest
-from conftest import ROOT, airflow_dags_test, connect, connection_env, dag_run_states, hose_jar
+from conftest import ROOT, airflow_dags_test, connect, connection_env, dag_run_states
 
 DATABASE = "hose_airflow_e2e"
 LOGICAL_DATE = "2026-11-24T00:00:00+00:00"  # a manual run at this time archives the day before it
@@ -86,7 +86,6 @@ def test_archive_dag_archives_the_data_interval_and_a_retry_rewrites_it(sandbox,
     root = f"s3://{sandbox['bucket']}/airflow-e2e-{uuid.uuid4().hex[:8]}"
     env = connection_env(sandbox, DATABASE) | {
         "AIRFLOW_VAR_HOSE_ARCHIVE_ROOT": root,
-        "AIRFLOW_VAR_HOSE_JAR": str(hose_jar()),
         "AIRFLOW_VAR_HOSE_RUNNER_CONFIG": "direct",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
     }

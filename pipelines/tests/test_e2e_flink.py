@@ -8,7 +8,7 @@ import json
 import uuid
 
 import pytest
-from conftest import ROOT, airflow, connect, connection_env, hose_jar
+from conftest import ROOT, airflow, connect, connection_env
 
 DATABASE = "hose_airflow_flink"
 # A date no other test runs, so `tasks test` finds no earlier DagRun (and its conf) to reuse.
@@ -32,7 +32,6 @@ def test_archive_task_on_flink_local_via_the_runner_config_param(sandbox, monkey
     root = f"s3://{sandbox['bucket']}/airflow-e2e-flink-{uuid.uuid4().hex[:8]}"
     env = connection_env(sandbox, DATABASE) | {
         "AIRFLOW_VAR_HOSE_ARCHIVE_ROOT": root,
-        "AIRFLOW_VAR_HOSE_JAR": str(hose_jar()),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
     }
     log = airflow(

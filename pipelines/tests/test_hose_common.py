@@ -19,6 +19,15 @@ def test_runner_config_names_resolve_under_runner_configs_and_give_the_runner():
         hose_common.runner_config_path("no-such-runner")
 
 
+def test_each_command_runs_from_its_job_jar_and_flink_from_the_client_jar():
+    direct = hose_common.runner_config_path("direct")
+    flink = hose_common.runner_config_path("flink-cluster")
+    target = hose_common.HOSE_HOME / "target"
+    assert hose_common.jar_for("archive", direct) == str(target / "hose-archive.jar")
+    assert hose_common.jar_for("detect", direct) == str(target / "hose-detect.jar")
+    assert hose_common.jar_for("archive", flink) == str(target / "hose.jar")
+
+
 def test_instants_are_utc_with_a_z():
     eastern = dt.timezone(dt.timedelta(hours=-5))
     assert hose_common.utc_instant(dt.datetime(2026, 11, 23, 19, 0, tzinfo=eastern)) == "2026-11-24T00:00:00Z"

@@ -2,6 +2,7 @@ package dev.hose.archive;
 
 import dev.hose.common.Command;
 import dev.hose.common.CommandLine;
+import dev.hose.common.JobJar;
 
 /** {@code hose archive}: PostgreSQL tables to gzipped JSON-lines shards with a manifest. */
 public final class ArchiveCommand implements Command {
@@ -16,8 +17,13 @@ public final class ArchiveCommand implements Command {
   }
 
   @Override
+  public Class<ArchiveOptions> options() {
+    return ArchiveOptions.class;
+  }
+
+  @Override
   public int run(String[] args) throws Exception {
-    ArchiveOptions options = CommandLine.parse(args, ArchiveOptions.class);
+    ArchiveOptions options = CommandLine.parse(args, ArchiveOptions.class, JobJar.ARCHIVE);
     ArchivePipeline.run(options);
     return 0;
   }

@@ -29,7 +29,9 @@ public interface ArchiveOptions extends HoseOptions {
 
   void setPasswordFile(String value);
 
-  @Description("Comma-separated tables, schema.table (schema defaults to public).")
+  @Description(
+      "Comma-separated tables: schema.table as the catalog spells it, or quoted as in psql"
+          + " (sales.\"Order Items\"); the schema defaults to public.")
   @Validation.Required
   String getTables();
 
@@ -42,8 +44,8 @@ public interface ArchiveOptions extends HoseOptions {
   void setOutput(String value);
 
   @Description(
-      "Column to split tables on (integer, numeric, date or timestamp). Default: the primary key,"
-          + " else physical block (ctid) ranges.")
+      "Column to split tables on (integer, numeric, date, timestamp, text, varchar or uuid)."
+          + " Default: the primary key, else physical block (ctid) ranges.")
   String getPartitionColumn();
 
   void setPartitionColumn(String value);

@@ -2,9 +2,11 @@ package dev.hose.archive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hose.common.Errors;
 import dev.hose.common.Secrets;
 import dev.hose.common.UserError;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,6 +31,10 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.io.jdbc.JdbcIO;
+import org.apache.beam.sdk.metrics.DistributionResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.transforms.Create;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -133,6 +139,7 @@ public final class ArchivePipeline {
       }
       List<TableSummary> summaries = verifyCommitted(files, tables, runId);
       files.removeTemp(null, s3);
+      logFixedCosts(result);
       return summaries;
     } catch (Exception | Error e) {
       removeUncommitted(files, tables, runId, s3);
@@ -142,6 +149,50 @@ public final class ArchivePipeline {
         closeable.close();
       }
     }
+  }
+
+  /**
+   * Logs the run's fixed costs: from this JVM's start to the first range query (start-up,
+   * options, planning, the runner's start), and from the last shard written to the commit being
+   * checked (commit, cleanup). With wall-clock times, so that a benchmark can add the exit.
+   */
+  private static void logFixedCosts(PipelineResult result) {
+    long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+    long firstQuery = metric(result, ExportRangeFn.QUERY_STARTED_MILLIS, true);
+    long lastShard = metric(result, ExportRangeFn.SHARD_WRITTEN_MILLIS, false);
+    if (firstQuery <= 0 || lastShard <= 0) {
+      return; // no range (an empty selection) or a runner without these metrics
+    }
+    long now = System.currentTimeMillis();
+    LOG.info(
+        "fixed cost: {} s from start to the first range query, {} s from the last shard to the"
+            + " commit check (jvmStartMillis={} firstRangeQueryMillis={} lastShardMillis={}"
+            + " checkedMillis={})",
+        String.format("%.2f", (firstQuery - jvmStart) / 1000.0),
+        String.format("%.2f", (now - lastShard) / 1000.0),
+        jvmStart,
+        firstQuery,
+        lastShard,
+        now);
+  }
+
+  private static long metric(PipelineResult result, String name, boolean min) {
+    try {
+      for (MetricResult<DistributionResult> d :
+          result
+              .metrics()
+              .queryMetrics(
+                  MetricsFilter.builder()
+                      .addNameFilter(MetricNameFilter.named(ExportRangeFn.class, name))
+                      .build())
+              .getDistributions()) {
+        DistributionResult value = d.getAttempted();
+        return value.getCount() == 0 ? 0 : min ? value.getMin() : value.getMax();
+      }
+    } catch (UnsupportedOperationException | IllegalStateException e) {
+      // a runner that does not report metrics
+    }
+    return 0;
   }
 
   /**
@@ -213,7 +264,7 @@ public final class ArchivePipeline {
       ArchiveFiles.writeString(probe, "hose", "text/plain");
       ArchiveFiles.delete(List.of(probe));
     } catch (IOException | RuntimeException e) {
-      throw new UserError("cannot write to " + files.output() + ": " + rootMessage(e), e);
+      throw new UserError("cannot write to " + files.output() + ": " + Errors.rootMessage(e), e);
     }
     for (TableRef table : tables) {
       ResourceId manifest = files.manifest(table);
@@ -222,15 +273,6 @@ public final class ArchivePipeline {
             manifest + " already exists (a committed archive); pass --overwrite to replace it");
       }
     }
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable root = t;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String m = root.getMessage();
-    return (m == null ? root.getClass().getSimpleName() : m).replaceAll("\\s*\\R\\s*", " ");
   }
 
   /** Reads back every manifest, checking that this run committed it. */

@@ -1,5 +1,6 @@
 package dev.hose.archive;
 
+import dev.hose.common.Errors;
 import dev.hose.common.S3Uploads;
 import dev.hose.common.WorkerResources;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import org.apache.beam.sdk.io.fs.CreateOptions.StandardCreateOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.io.jdbc.JdbcIO;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -66,6 +68,16 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private final Counter jsonBytesCounter = Metrics.counter(ExportRangeFn.class, "jsonBytes");
   private final Counter gzipBytesCounter = Metrics.counter(ExportRangeFn.class, "gzipBytes");
   private final Counter rangesCounter = Metrics.counter(ExportRangeFn.class, "ranges");
+
+  /** Wall-clock milliseconds when range queries start and shards end: the run's fixed costs. */
+  static final String QUERY_STARTED_MILLIS = "rangeQueryStartedMillis";
+
+  static final String SHARD_WRITTEN_MILLIS = "shardWrittenMillis";
+
+  private final Distribution queryStarted =
+      Metrics.distribution(ExportRangeFn.class, QUERY_STARTED_MILLIS);
+  private final Distribution shardWritten =
+      Metrics.distribution(ExportRangeFn.class, SHARD_WRITTEN_MILLIS);
 
   private transient WorkerResources resources;
   private transient DataSource dataSource;
@@ -199,7 +211,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       try {
         return exportOnce(range, options, oneRowFetches);
       } catch (SQLException | UncheckedIOException | IOException e) {
-        SQLException sql = findSql(e);
+        SQLException sql = Errors.find(e, SQLException.class);
         boolean tooLarge = sql != null && String.valueOf(sql.getMessage()).contains("maxResultBuffer");
         if (attempt >= MAX_ATTEMPTS || !(tooLarge || connectionLost(sql))) {
           throw sql == null
@@ -225,15 +237,10 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
    * "ConnectException: Connection refused"); the original stays attached as suppressed.
    */
   private IOException storageFailure(ExportRange range, Exception e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String why = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     IOException io =
         new IOException(
             range.table() + " " + range.shardName() + ": writing the shard under " + files.output()
-                + " failed: " + why.replaceAll("\\s*\\R\\s*", " "));
+                + " failed: " + Errors.rootMessage(e));
     io.addSuppressed(e);
     return io;
   }
@@ -247,15 +254,6 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     return state != null
         && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
             || state.equals("57P03"));
-  }
-
-  private static SQLException findSql(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof SQLException sql) {
-        return sql;
-      }
-    }
-    return null;
   }
 
   private ShardResult exportOnce(ExportRange range, PipelineOptions options, boolean oneRowFetches)
@@ -292,6 +290,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       JsonSink sink = shard.sink();
       long largestRow = 1;
       int currentFetch = 1;
+      queryStarted.update(System.currentTimeMillis());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           long before = sink.written();
@@ -317,6 +316,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
         }
       }
       shard.finish();
+      shardWritten.update(System.currentTimeMillis());
       committed = true;
       progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
       progress.rangeDone();

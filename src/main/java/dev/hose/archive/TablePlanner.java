@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.postgresql.core.Oid;
 
 /**
  * Splits each table into ranges of at most {@code maxRowsPerBundle} rows, inside the launcher's
@@ -19,7 +20,11 @@ import java.util.Set;
 final class TablePlanner {
   /** Base types a key range can be computed on: integers, numeric, dates, timestamps, text, uuid. */
   private static final Set<Long> KEY_TYPES =
-      Set.of(20L, 21L, 23L, 1700L, 1082L, 1114L, 1184L, 25L, 1043L, 2950L);
+      Set.of(Oid.INT8, Oid.INT2, Oid.INT4, Oid.NUMERIC, Oid.DATE, Oid.TIMESTAMP, Oid.TIMESTAMPTZ,
+              Oid.TEXT, Oid.VARCHAR, Oid.UUID)
+          .stream()
+          .map(Integer::longValue)
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   /** One table's plan and its ranges. */
   /**
@@ -148,7 +153,7 @@ final class TablePlanner {
                 + table
                 + " has type "
                 + type.name
-                + "; use an integer, numeric, date or timestamp column");
+                + "; use an integer, numeric, date, timestamp, text, varchar or uuid column");
       }
     } else {
       key = primaryKeyColumn(rel.oid);

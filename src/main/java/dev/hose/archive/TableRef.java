@@ -20,23 +20,29 @@ public record TableRef(String schema, String table) implements Serializable {
     identifier(table, "table");
   }
 
-  /** Parses {@code schema.table} or {@code table} (schema public). */
+  /**
+   * Parses {@code schema.table} or {@code table} (schema public). A part is taken as the catalog
+   * spells it, or double-quoted as psql and {@code pg_dump -t} take it ({@code sales."Order
+   * Items"}, {@code "MixedCase".orders}, {@code ""} inside quotes for a quote).
+   */
   public static TableRef parse(String spec) {
-    String s = spec.strip();
-    int dot = s.indexOf('.');
-    if (dot < 0) {
-      return new TableRef("public", s);
-    }
-    if (s.indexOf('.', dot + 1) >= 0) {
+    List<String> parts = split(spec.strip(), '.');
+    if (parts.size() > 2) {
       throw new UserError("table '" + spec + "' is not schema.table (one dot at most)");
     }
-    return new TableRef(s.substring(0, dot), s.substring(dot + 1));
+    List<String> names = new ArrayList<>();
+    for (String part : parts) {
+      names.add(unquote(part, spec));
+    }
+    return names.size() == 1
+        ? new TableRef("public", names.get(0))
+        : new TableRef(names.get(0), names.get(1));
   }
 
   /** Parses a comma-separated list; duplicates are an error. */
   public static List<TableRef> parseList(String specs) {
     List<TableRef> tables = new ArrayList<>();
-    for (String spec : specs.split(",")) {
+    for (String spec : split(specs, ',')) {
       if (spec.isBlank()) {
         continue;
       }
@@ -50,6 +56,45 @@ public record TableRef(String schema, String table) implements Serializable {
       throw new UserError("--tables names no table");
     }
     return tables;
+  }
+
+  /** {@code s} split at {@code separator} outside double quotes; quotes are kept. */
+  private static List<String> split(String s, char separator) {
+    List<String> parts = new ArrayList<>();
+    StringBuilder part = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"') {
+        quoted = !quoted; // a doubled quote inside quotes toggles twice
+      }
+      if (c == separator && !quoted) {
+        parts.add(part.toString());
+        part.setLength(0);
+      } else {
+        part.append(c);
+      }
+    }
+    if (quoted) {
+      throw new UserError("table '" + s + "' has an unterminated double quote");
+    }
+    parts.add(part.toString());
+    return parts;
+  }
+
+  /** A name part as written: {@code "Order Items"} unquoted, anything else unchanged. */
+  private static String unquote(String part, String spec) {
+    if (!part.startsWith("\"")) {
+      return part;
+    }
+    if (part.length() < 2 || !part.endsWith("\"")) {
+      throw new UserError("table '" + spec + "' mixes quoted and unquoted text in one name");
+    }
+    String inner = part.substring(1, part.length() - 1);
+    if (inner.replace("\"\"", "").contains("\"")) {
+      throw new UserError("table '" + spec + "' mixes quoted and unquoted text in one name");
+    }
+    return inner.replace("\"\"", "\"");
   }
 
   /** Validates a schema, table or column name; returns it unchanged. */

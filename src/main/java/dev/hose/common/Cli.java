@@ -1,11 +1,6 @@
 package dev.hose.common;
 
-import dev.hose.archive.ArchiveCommand;
-import dev.hose.demo.DemoCommand;
-import dev.hose.demo.SandboxCommand;
-import dev.hose.detect.DetectCommand;
 import java.io.PrintStream;
-import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +13,18 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  * traces.
  */
 public final class Cli {
+  /** Every command hose has, and the jar that ships it; a job jar holds only its own. */
+  private record Known(String name, String className, JobJar jar) {}
+
+  private static final List<Known> KNOWN =
+      List.of(
+          new Known("archive", "dev.hose.archive.ArchiveCommand", JobJar.ARCHIVE),
+          new Known("detect", "dev.hose.detect.DetectCommand", JobJar.DETECT),
+          new Known("demo", "dev.hose.demo.DemoCommand", JobJar.ALL),
+          new Known("sandbox", "dev.hose.demo.SandboxCommand", JobJar.ALL));
+
   private final Map<String, Command> commands = new LinkedHashMap<>();
+  private final Map<String, JobJar> elsewhere = new LinkedHashMap<>();
   private final PrintStream err;
 
   public Cli(List<Command> commands, PrintStream err) {
@@ -30,10 +36,26 @@ public final class Cli {
 
   /** The commands this jar ships. */
   public static Cli standard() {
-    return new Cli(
-        List.of(
-            new ArchiveCommand(), new DetectCommand(), new DemoCommand(), new SandboxCommand()),
-        System.err);
+    Cli cli = new Cli(List.of(), System.err);
+    for (Known known : KNOWN) {
+      Command command = load(known.className());
+      if (command != null) {
+        cli.commands.put(known.name(), command);
+      } else {
+        cli.elsewhere.put(known.name(), known.jar());
+      }
+    }
+    return cli;
+  }
+
+  private static Command load(String className) {
+    try {
+      return (Command) Class.forName(className).getDeclaredConstructor().newInstance();
+    } catch (ClassNotFoundException e) {
+      return null; // left out of this jar
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public int execute(String[] args) {
@@ -43,72 +65,46 @@ public final class Cli {
     }
     Command command = commands.get(args[0]);
     if (command == null) {
-      err.println("hose: unknown command '" + args[0] + "'");
-      usage();
+      JobJar jar = elsewhere.get(args[0]);
+      if (jar != null) {
+        err.println(
+            "hose: "
+                + args[0]
+                + " is not in "
+                + JobJar.running().getFileName()
+                + ": run it from "
+                + jar.fileName()
+                + " (or hose.jar, which has every command)");
+      } else {
+        err.println("hose: unknown command '" + args[0] + "'");
+        usage();
+      }
       return 2;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    if (command.options() != null && OptionsHelp.asked(rest)) {
+      System.out.print(OptionsHelp.text(command.name(), command.summary(), command.options()));
+      return 0;
     }
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
     try {
       return command.run(rest);
     } catch (Throwable t) {
       if (System.getenv("HOSE_DEBUG") != null) {
         t.printStackTrace(err);
       }
-      UserError userError = find(t, UserError.class);
-      err.println("hose " + command.name() + ": error: " + describe(t));
-      return userError != null ? 2 : 1;
+      err.println("hose " + command.name() + ": error: " + Errors.describe(t));
+      return Errors.find(t, UserError.class) != null ? 2 : 1;
     }
-  }
-
-  /** The most useful single line about why {@code t} happened. */
-  public static String describe(Throwable t) {
-    UserError userError = find(t, UserError.class);
-    if (userError != null) {
-      return oneLine(userError.getMessage());
-    }
-    OutOfMemoryError oom = find(t, OutOfMemoryError.class);
-    if (oom != null) {
-      return "out of memory ("
-          + oneLine(oom.getMessage())
-          + ", this JVM's maximum heap is "
-          + (Runtime.getRuntime().maxMemory() >> 20)
-          + " MB): give it more with -Xmx, or run less at once";
-    }
-    SQLException sql = find(t, SQLException.class);
-    if (sql != null) {
-      return "database: " + oneLine(sql.getMessage());
-    }
-    Throwable root = t;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String message = root.getMessage();
-    return root.getClass().getSimpleName() + (message == null ? "" : ": " + oneLine(message));
-  }
-
-  static <T extends Throwable> T find(Throwable t, Class<T> type) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (type.isInstance(c)) {
-        return type.cast(c);
-      }
-    }
-    return null;
-  }
-
-  private static String oneLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    return s.replaceAll("\\s*\\R\\s*", " ").strip();
   }
 
   private void usage() {
-    err.println("usage: java -jar hose.jar COMMAND [--option=value ...]");
+    err.println("usage: java -jar " + JobJar.running().getFileName() + " COMMAND [--option=value ...]");
     for (Command c : commands.values()) {
       err.printf("  %-10s %s%n", c.name(), c.summary());
     }
+    elsewhere.forEach((name, jar) -> err.printf("  %-10s (in %s)%n", name, jar.fileName()));
     err.println("Add --help after a command for its options.");
   }
 }

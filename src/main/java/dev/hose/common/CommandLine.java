@@ -1,14 +1,16 @@
 package dev.hose.common;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
@@ -18,25 +20,113 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  * validate. Runner choices live in runner-configs/, never in code.
  */
 public final class CommandLine {
-  /** Beam's 64 MiB per open S3 file is far too much when several writers are open. */
-  static final String DEFAULT_S3_UPLOAD_BUFFER_BYTES = String.valueOf(8 << 20);
+  /**
+   * Where hose's defaults differ from Beam's. Beam's 64 MiB per open S3 file is far too much when
+   * several writers are open.
+   */
+  static final Map<String, String> HOSE_DEFAULTS =
+      Map.of("s3UploadBufferSizeBytes", String.valueOf(8 << 20));
 
   /** Replaced in runner-config values by the path of the running hose jar. */
   static final String JAR_PLACEHOLDER = "${hose.jar}";
+
+  /**
+   * Replaced in runner-config values by the job jar of the command being run: what a Flink
+   * submission stages, so that the cluster receives the job without the Flink it already has.
+   */
+  static final String JOB_JAR_PLACEHOLDER = "${hose.jobJar}";
+
+  private static final Pattern MISSING_PROPERTY =
+      Pattern.compile("missing a property named '([^']*)'");
 
   static final String DEFAULT_CONFIG = "runner-configs/direct.properties";
 
   private CommandLine() {}
 
-  /** Parses {@code args} into options of type {@code type}, validating required options. */
-  public static <T extends PipelineOptions> T parse(String[] args, Class<T> type) {
-    PipelineOptionsFactory.register(type);
-    String[] merged = withDefaults(args);
+  /**
+   * Parses {@code args} into options of type {@code type}, validating required options. {@code
+   * jobJar} is the jar that a cluster submission stages for this command.
+   */
+  public static <T extends PipelineOptions> T parse(String[] args, Class<T> type, JobJar jobJar) {
+    String[] merged = withDefaults(args, jobJar);
     checkS3Region(merged);
+    checkFlinkPresent(merged);
+    PipelineOptionsFactory.register(type);
     try {
       return PipelineOptionsFactory.fromArgs(merged).withValidation().as(type);
     } catch (IllegalArgumentException e) {
-      throw new UserError(firstLine(e.getMessage()), e);
+      throw new UserError(unknownOption(e.getMessage(), type), e);
+    }
+  }
+
+  /**
+   * Beam's message for a bad argument as one line; for an unknown option, the closest option name
+   * of {@code type}.
+   */
+  static String unknownOption(String message, Class<? extends PipelineOptions> type) {
+    Matcher m = MISSING_PROPERTY.matcher(message == null ? "" : message);
+    if (!m.find()) {
+      return firstLine(message);
+    }
+    String unknown = m.group(1);
+    String closest = null;
+    int best = Integer.MAX_VALUE;
+    for (OptionsHelp.Option o : OptionsHelp.options(type)) {
+      int d = distance(unknown.toLowerCase(Locale.ROOT), o.name().toLowerCase(Locale.ROOT));
+      if (d < best) {
+        best = d;
+        closest = o.name();
+      }
+    }
+    String line = "unknown option --" + unknown;
+    if (closest != null && best <= Math.max(2, unknown.length() / 2)) {
+      line += " (did you mean --" + closest + "?)";
+    }
+    return line + "; --help lists the options";
+  }
+
+  /** Levenshtein distance. */
+  private static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j], cur[j - 1]) + 1);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /**
+   * The job jars leave Flink to the cluster; without it on the classpath the Flink runner cannot
+   * even be named, so say where it is instead of failing inside Beam.
+   */
+  static void checkFlinkPresent(String[] args) {
+    boolean flink = false;
+    for (String arg : args) {
+      flink |= arg.equals("--runner=FlinkRunner") || arg.endsWith(".FlinkRunner");
+    }
+    if (!flink) {
+      return;
+    }
+    try {
+      Class.forName("org.apache.flink.api.common.JobID", false, CommandLine.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new UserError(
+          "--runner=FlinkRunner needs Flink's classes, which "
+              + JobJar.running().getFileName()
+              + " leaves to the cluster: submit with hose.jar (it stages this job jar), or put"
+              + " Flink's lib/ on the classpath: java -cp "
+              + JobJar.running().getFileName()
+              + ":$FLINK_HOME/lib/'*' dev.hose.Hose ...");
     }
   }
 
@@ -60,7 +150,7 @@ public final class CommandLine {
   }
 
   /** The arguments with the runner config's options and hose's defaults merged in. */
-  static String[] withDefaults(String[] args) {
+  static String[] withDefaults(String[] args, JobJar jobJar) {
     Map<String, String> given = new LinkedHashMap<>();
     List<String> result = new ArrayList<>();
     for (String arg : args) {
@@ -69,7 +159,7 @@ public final class CommandLine {
     }
     String config = valueOf(given.get("runnerConfig"));
     Map<String, String> configured =
-        config != null ? readConfig(Path.of(config)) : defaultConfig();
+        config != null ? readConfig(Path.of(config), jobJar) : defaultConfig(jobJar);
     for (Map.Entry<String, String> e : configured.entrySet()) {
       if (!given.containsKey(e.getKey())) {
         result.add("--" + e.getKey() + "=" + e.getValue());
@@ -78,35 +168,37 @@ public final class CommandLine {
     }
     addDefault(
         given, result, "s3ClientFactoryClass", PathStyleS3ClientBuilderFactory.class.getName());
-    addDefault(given, result, "s3UploadBufferSizeBytes", DEFAULT_S3_UPLOAD_BUFFER_BYTES);
+    HOSE_DEFAULTS.forEach((name, value) -> addDefault(given, result, name, value));
     return result.toArray(new String[0]);
   }
 
   /** The jar's copy of runner-configs/direct.properties, used when no --runnerConfig is given. */
-  static Map<String, String> defaultConfig() {
+  static Map<String, String> defaultConfig(JobJar jobJar) {
     try (var in = CommandLine.class.getResourceAsStream("/" + DEFAULT_CONFIG)) {
       if (in == null) {
         return Map.of();
       }
       return parseConfig(
-          DEFAULT_CONFIG, new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
+          DEFAULT_CONFIG,
+          new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList(),
+          jobJar);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }
 
   /** Reads {@code key=value} lines; {@code #} starts a comment. */
-  static Map<String, String> readConfig(Path file) {
+  static Map<String, String> readConfig(Path file, JobJar jobJar) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UserError("cannot read --runnerConfig " + file + ": " + e);
     }
-    return parseConfig(file.toString(), lines);
+    return parseConfig(file.toString(), lines, jobJar);
   }
 
-  private static Map<String, String> parseConfig(String file, List<String> lines) {
+  private static Map<String, String> parseConfig(String file, List<String> lines, JobJar jobJar) {
     Map<String, String> options = new LinkedHashMap<>();
     for (String raw : lines) {
       String line = raw.strip();
@@ -119,19 +211,13 @@ public final class CommandLine {
       }
       String key = line.substring(0, eq).strip();
       String value = line.substring(eq + 1).strip();
-      options.put(key, value.replace(JAR_PLACEHOLDER, runningJar()));
+      options.put(
+          key,
+          value
+              .replace(JAR_PLACEHOLDER, JobJar.running().toString())
+              .replace(JOB_JAR_PLACEHOLDER, jobJar.stagedPath()));
     }
     return options;
-  }
-
-  /** The jar (or classes directory) that hose runs from. */
-  public static String runningJar() {
-    try {
-      return Path.of(CommandLine.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-          .toString();
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** Whether the user gave option {@code name} (in any spelling Beam accepts). */

@@ -4,6 +4,7 @@ import dev.hose.archive.ArchiveOptions;
 import dev.hose.archive.ArchivePipeline;
 import dev.hose.common.Command;
 import dev.hose.common.CommandLine;
+import dev.hose.common.JobJar;
 import dev.hose.common.UserError;
 import dev.hose.detect.DetectDemo;
 import java.io.BufferedReader;
@@ -87,7 +88,8 @@ public final class DemoCommand implements Command {
       long start = System.nanoTime();
       List<ArchivePipeline.TableSummary> summaries =
           ArchivePipeline.run(
-              CommandLine.parse(archiveArgs.toArray(new String[0]), ArchiveOptions.class));
+              CommandLine.parse(
+                  archiveArgs.toArray(new String[0]), ArchiveOptions.class, JobJar.ALL));
       double seconds = (System.nanoTime() - start) / 1e9;
       out.printf("%nhose demo: archived in %.1f s%n", seconds);
       for (ArchivePipeline.TableSummary s : summaries) {

@@ -8,11 +8,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A real PostgreSQL server (binaries shipped in a jar) on a free loopback port, with password
@@ -23,7 +18,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   private final EmbeddedPostgres postgres;
   private final String password;
   private final Path dir;
-  private Process restarted;
 
   private EmbeddedPostgresServer(EmbeddedPostgres postgres, String password, Path dir) {
     this.postgres = postgres;
@@ -99,64 +93,13 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
   }
 
-  /**
-   * Restarts the server in place (fast shutdown, then the same command line: same port, same
-   * data): every connection and open transaction ends, as in a database restart. Returns once it
-   * accepts connections again. (Signals the postmaster and starts it as it was started; pg_ctl refuses root.)
-   */
-  public synchronized void restart() throws IOException, InterruptedException {
-    Path data = dir.resolve("data");
-    long pid = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).strip());
-    List<String> command = new ArrayList<>();
-    if ("root".equals(System.getProperty("user.name"))) {
-      command.addAll(List.of("unshare", "-U")); // as the server was started: postgres refuses root
-    }
-    Matcher m =
-        Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"|(\\S+)")
-            .matcher(Files.readString(data.resolve("postmaster.opts")).strip());
-    while (m.find()) {
-      command.add(m.group(1) != null ? m.group(1) : m.group(2));
-    }
-    signal(pid, "INT"); // fast shutdown: ends every session, rolls back open transactions
-    ProcessHandle.of(pid).ifPresent(h -> h.onExit().join());
-    restarted =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("restart.log").toFile()))
-            .start();
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (true) {
-      try (Connection c = connect("postgres")) {
-        return;
-      } catch (SQLException e) {
-        if (!restarted.isAlive() || System.nanoTime() > deadline) {
-          throw new IOException("PostgreSQL did not come back: " + Files.readString(dir.resolve("restart.log")), e);
-        }
-        Thread.sleep(100);
-      }
-    }
-  }
-
-  private static void signal(long pid, String signal) throws IOException, InterruptedException {
-    new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+  /** The server's directory: its data under {@code data/}. */
+  public Path directory() {
+    return dir;
   }
 
   @Override
   public synchronized void close() throws IOException {
-    try {
-      postgres.close();
-    } finally {
-      if (restarted != null && restarted.isAlive()) {
-        try {
-          signal(restarted.pid(), "INT");
-          if (!restarted.waitFor(30, TimeUnit.SECONDS)) {
-            restarted.destroyForcibly();
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          restarted.destroyForcibly();
-        }
-      }
-    }
+    postgres.close();
   }
 }

@@ -7,7 +7,6 @@ import java.util.Properties;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
 
 /**
@@ -15,7 +14,7 @@ import org.jclouds.blobstore.BlobStoreContext;
  * objects as files under a directory, with signed-request authentication.
  */
 public final class S3Server implements AutoCloseable {
-  private S3Proxy proxy;
+  private final S3Proxy proxy;
   private final BlobStoreContext context;
   private final Path directory;
   private final String accessKey;
@@ -64,19 +63,6 @@ public final class S3Server implements AutoCloseable {
     return proxy;
   }
 
-  /**
-   * Stops answering (the port closes; stored objects and pending uploads stay on disk) until
-   * {@link #resume()}, as an S3 endpoint that goes away for a while.
-   */
-  public synchronized void pause() throws Exception {
-    proxy.stop();
-  }
-
-  /** Serves again on the same port and data after {@link #pause()}. */
-  public synchronized void resume() throws Exception {
-    proxy = serve(context, port, accessKey, secretKey);
-  }
-
   public URI endpoint() {
     return URI.create("http://127.0.0.1:" + port);
   }
@@ -98,16 +84,12 @@ public final class S3Server implements AutoCloseable {
     return directory.resolve(bucket).resolve(key);
   }
 
-  public BlobStore blobStore() {
-    return context.getBlobStore();
-  }
-
   public void createBucket(String bucket) {
     context.getBlobStore().createContainerInLocation(null, bucket);
   }
 
   @Override
-  public synchronized void close() throws Exception {
+  public void close() throws Exception {
     try {
       proxy.stop();
     } finally {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.hose.common.CommandLine;
+import dev.hose.common.JobJar;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -73,7 +74,8 @@ public final class DetectDemo {
                 "--detectors=motion,faces",
                 "--sampleFps=5"
               },
-              DetectOptions.class);
+              DetectOptions.class,
+              JobJar.DETECT);
       DetectPipeline.run(options);
       print(output, out);
     } finally {

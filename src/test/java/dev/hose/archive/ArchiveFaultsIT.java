@@ -107,7 +107,7 @@ class ArchiveFaultsIT {
     Forked.Ended r;
     try (Forked hose = start(BIG, prefix)) {
       awaitRangeCursor(hose, BIG);
-      servers.postgres.restart();
+      servers.restartPostgres();
       r = hose.await(300);
     }
     recordFailedThenRerun(fault, prefix, r, "snapshot");
@@ -188,11 +188,11 @@ class ArchiveFaultsIT {
           "a shard's multipart upload in progress",
           () -> ArchiveOutput.shardUploads(servers, prefix) > 0,
           180);
-      servers.s3.pause();
+      servers.stopS3();
       try {
         Thread.sleep(3000); // the outage
       } finally {
-        servers.s3.resume();
+        servers.startS3Again();
       }
       r = hose.await(300);
     }

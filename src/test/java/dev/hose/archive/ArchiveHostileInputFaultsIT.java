@@ -80,7 +80,7 @@ class ArchiveHostileInputFaultsIT {
             "victim\"; DROP TABLE victim; --",
             "public.victim; DROP TABLE victim",
             "public.victim' OR '1'='1",
-            "public.\"victim\"",
+            "public.\"victim\"\"; DROP TABLE victim; --\"",
             "public.victim/**/",
             "public.victim)")) {
       refused(fault, "--tables=" + t, "--tables=" + t);

@@ -25,11 +25,26 @@ class TableRefTest {
   }
 
   @Test
+  void acceptsThePsqlSpellingWithDoubleQuotes() {
+    assertEquals(new TableRef("sales", "Order Items"), TableRef.parse("sales.\"Order Items\""));
+    assertEquals(new TableRef("MixedCase", "orders"), TableRef.parse("\"MixedCase\".orders"));
+    assertEquals(new TableRef("public", "orders"), TableRef.parse("public.\"orders\""));
+    assertEquals(
+        List.of(new TableRef("sales", "Order Items"), new TableRef("x", "Y z")),
+        TableRef.parseList("sales.\"Order Items\", x.\"Y z\""));
+  }
+
+  @Test
   void refusesNamesThatAreNotPlainIdentifiers() {
     for (String bad :
         List.of(
             "orders; drop table x",
-            "public.\"orders\"",
+            "public.\"orders\"\"; drop table x; --\"",
+            "public.\"unterminated",
+            "public.ab\"cd\"",
+            "\"a\".\"b\".\"c\"",
+            "\"a.b\".c",
+            "x.\"y,z\"",
             "a.b.c",
             "o'rders",
             "../etc",

@@ -188,8 +188,14 @@ final class ArchiveSuite {
 
   private Run hose(Run.Tool tool, String table, long rows) throws Exception {
     Path out = work.resolve("out-" + tool.key());
+    // As deployed: the job jar on DirectRunner; on Flink, hose.jar submits and stages the job jar.
+    List<String> args = List.of("archive");
+    if (tool == Run.Tool.HOSE_FLINK) {
+      args = List.of("archive", "--runner=FlinkRunner");
+    }
     List<String> cmd =
-        Child.java(settings.heap(), "-jar", HoseProcess.jar().toAbsolutePath().toString());
+        Child.java(
+            settings.heap(), "-jar", HoseProcess.jarFor(args).toAbsolutePath().toString());
     cmd.addAll(
         List.of(
             "archive",
@@ -237,6 +243,7 @@ final class ArchiveSuite {
       details.put("gzipMB", m.path("compressedBytes").asLong() / 1e6);
       details.put("shards", m.path("shards").size());
       details.put("rowsWritten", written);
+      fixedCosts(e, details);
     } else {
       details.put("error", e.lastLine("error"));
     }
@@ -245,6 +252,8 @@ final class ArchiveSuite {
       if (job != null) {
         details.put("flinkJobState", job.path("state").asText());
         details.put("flinkJobSeconds", job.path("duration").asLong() / 1000.0);
+        details.put(
+            "clientSecondsBeforeJob", (job.path("start-time").asLong() - e.startMillis()) / 1000.0);
       }
     }
     Benchmarks.deleteTree(out);
@@ -256,6 +265,33 @@ final class ArchiveSuite {
         outcome(e, written == rows, "manifest rowCount " + written),
         details,
         samples);
+  }
+
+  /**
+   * From hose's "fixed cost:" line (wall-clock times of the first range query and the last shard
+   * written): seconds from the command's start to the first range query, and from the last shard
+   * to the process's exit.
+   */
+  private static void fixedCosts(Child.Exit e, Map<String, Object> details) throws IOException {
+    String line = e.lastLine("fixed cost:");
+    long firstQuery = millis(line, "firstRangeQueryMillis=");
+    long lastShard = millis(line, "lastShardMillis=");
+    if (firstQuery > 0 && lastShard > 0) {
+      details.put("startToFirstQueryS", (firstQuery - e.startMillis()) / 1000.0);
+      details.put("lastShardToExitS", (e.endMillis() - lastShard) / 1000.0);
+    }
+  }
+
+  private static long millis(String line, String key) {
+    int i = line.indexOf(key);
+    if (i < 0) {
+      return 0;
+    }
+    int end = i + key.length();
+    while (end < line.length() && Character.isDigit(line.charAt(end))) {
+      end++;
+    }
+    return Long.parseLong(line.substring(i + key.length(), end));
   }
 
   private Run stockBeam(String table, long rows) throws Exception {

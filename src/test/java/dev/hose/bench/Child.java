@@ -11,7 +11,12 @@ import java.util.concurrent.TimeUnit;
 /** A child process of the benchmark: output to a log file, sampled, stopped at a time limit. */
 final class Child {
   /** How a child ended. */
-  record Exit(int code, boolean timedOut, double seconds, Path log) {
+  /**
+   * @param startMillis wall-clock time the process was started
+   * @param endMillis wall-clock time it was seen to end
+   */
+  record Exit(
+      int code, boolean timedOut, double seconds, long startMillis, long endMillis, Path log) {
     boolean ok() {
       return code == 0 && !timedOut;
     }
@@ -61,6 +66,7 @@ final class Child {
       boolean jvm)
       throws IOException, InterruptedException {
     long start = System.nanoTime();
+    long startMillis = System.currentTimeMillis();
     Process p = start(command, env, log);
     sampler.watch(role, p.pid(), jvm);
     boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
@@ -68,7 +74,8 @@ final class Child {
       stop(p);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Exit(done ? p.exitValue() : -1, !done, seconds, log);
+    return new Exit(
+        done ? p.exitValue() : -1, !done, seconds, startMillis, System.currentTimeMillis(), log);
   }
 
   /** Kills {@code p} and its descendants (by pid, children first) and waits for them. */

@@ -13,7 +13,7 @@ class CliTest {
   @Test
   void outOfMemoryIsOneLineThatNamesTheHeap() {
     String line =
-        Cli.describe(
+        Errors.describe(
             new RuntimeException(
                 "pipeline failed", new OutOfMemoryError("Java heap space")));
     long maxMb = Runtime.getRuntime().maxMemory() >> 20;

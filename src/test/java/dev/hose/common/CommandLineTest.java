@@ -21,7 +21,7 @@ class CommandLineTest {
     List<String> args =
         List.of(
             CommandLine.withDefaults(
-                new String[] {"--runnerConfig=" + config, "--targetParallelism=5"}));
+                new String[] {"--runnerConfig=" + config, "--targetParallelism=5"}, JobJar.ALL));
     assertTrue(args.contains("--targetParallelism=5"));
     assertTrue(!args.contains("--targetParallelism=3"));
     assertTrue(args.contains("--runner=DirectRunner"));
@@ -30,7 +30,7 @@ class CommandLineTest {
 
   @Test
   void withoutRunnerConfigTheEmbeddedDirectConfigApplies() {
-    List<String> args = List.of(CommandLine.withDefaults(new String[] {}));
+    List<String> args = List.of(CommandLine.withDefaults(new String[] {}, JobJar.ALL));
     assertTrue(args.contains("--runner=DirectRunner"), args.toString());
     assertTrue(
         args.contains("--s3ClientFactoryClass=" + PathStyleS3ClientBuilderFactory.class.getName()));
@@ -40,8 +40,8 @@ class CommandLineTest {
   @Test
   void embeddedDefaultIsTheRepositoryFile() throws Exception {
     assertEquals(
-        CommandLine.readConfig(Path.of("runner-configs/direct.properties")),
-        CommandLine.defaultConfig());
+        CommandLine.readConfig(Path.of("runner-configs/direct.properties"), JobJar.ALL),
+        CommandLine.defaultConfig(JobJar.ALL));
   }
 
   @Test
@@ -58,6 +58,31 @@ class CommandLineTest {
   void jarPlaceholderIsReplaced() throws Exception {
     Path config = dir.resolve("c.properties");
     Files.writeString(config, "filesToStage=${hose.jar}\n");
-    assertEquals(CommandLine.runningJar(), CommandLine.readConfig(config).get("filesToStage"));
+    assertEquals(
+        JobJar.running().toString(), CommandLine.readConfig(config, JobJar.ALL).get("filesToStage"));
+  }
+
+  @Test
+  void jobJarPlaceholderIsTheRunningJarOutsideHoseJar() throws Exception {
+    Path config = dir.resolve("c.properties");
+    Files.writeString(config, "filesToStage=${hose.jobJar}\n");
+    // Tests run from target/classes, which is neither hose.jar nor a job jar: it stages itself.
+    assertEquals(
+        JobJar.running().toString(),
+        CommandLine.readConfig(config, JobJar.ARCHIVE).get("filesToStage"));
+  }
+
+  @Test
+  void anUnknownOptionNamesTheClosestOne() {
+    assertEquals(
+        "unknown option --tabels (did you mean --tables?); --help lists the options",
+        CommandLine.unknownOption(
+            "Class interface dev.hose.archive.ArchiveOptions missing a property named 'tabels'.",
+            dev.hose.archive.ArchiveOptions.class));
+    assertEquals(
+        "unknown option --zzzzzzzzzzzz; --help lists the options",
+        CommandLine.unknownOption(
+            "Class interface X missing a property named 'zzzzzzzzzzzz'.",
+            dev.hose.archive.ArchiveOptions.class));
   }
 }

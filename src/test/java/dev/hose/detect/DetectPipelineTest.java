@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.common.CommandLine;
+import dev.hose.common.JobJar;
 import dev.hose.demo.S3Server;
 import dev.hose.support.video.VideoHttpServer;
 import java.io.BufferedReader;
@@ -55,7 +56,8 @@ class DetectPipelineTest {
                 "--awsRegion=us-east-1",
                 "--endpoint=" + s3.endpoint()
               },
-              DetectOptions.class);
+              DetectOptions.class,
+              JobJar.ALL);
       // Credentials reach the AWS SDK as they would in production, never as option values.
       System.setProperty("aws.accessKeyId", s3.accessKey());
       System.setProperty("aws.secretAccessKey", s3.secretKey());

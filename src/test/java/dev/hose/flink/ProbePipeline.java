@@ -3,6 +3,7 @@ package dev.hose.flink;
 import dev.hose.common.Cli;
 import dev.hose.common.Command;
 import dev.hose.common.CommandLine;
+import dev.hose.common.JobJar;
 import dev.hose.common.HoseOptions;
 import dev.hose.common.JvmTemp;
 import java.util.List;
@@ -71,7 +72,7 @@ public final class ProbePipeline implements Command {
 
   @Override
   public int run(String[] args) {
-    ProbeOptions options = CommandLine.parse(args, ProbeOptions.class);
+    ProbeOptions options = CommandLine.parse(args, ProbeOptions.class, JobJar.ALL);
     PipelineResult.State state = runProbe(options).waitUntilFinish();
     return state == PipelineResult.State.DONE ? 0 : 1;
   }

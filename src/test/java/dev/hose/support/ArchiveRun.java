@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.archive.ArchiveOptions;
 import dev.hose.archive.ArchivePipeline;
 import dev.hose.common.CommandLine;
+import dev.hose.common.JobJar;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -28,7 +29,7 @@ public final class ArchiveRun {
       throws Exception {
     List<String> args = new ArrayList<>(servers.archiveArgs());
     args.addAll(List.of(extra));
-    return ArchivePipeline.run(CommandLine.parse(args.toArray(new String[0]), ArchiveOptions.class));
+    return ArchivePipeline.run(CommandLine.parse(args.toArray(new String[0]), ArchiveOptions.class, JobJar.ALL));
   }
 
   /** Every JSON line of every shard under a local table directory, in shard order. */

@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The hose jar as users and schedulers run it: its command line and the RSS of a live process from
- * /proc. {@link dev.hose.support.faults.Forked} runs it.
+ * The hose jars as users and schedulers run them: a command line and the RSS of a live process
+ * from /proc. {@link dev.hose.support.faults.Forked} runs it. Each command runs from its job jar
+ * ({@code archive} from hose-archive.jar, {@code detect} from hose-detect.jar), as a deployment
+ * would, except on Flink, whose classes only hose.jar carries (it stages the job jar).
  */
 public final class HoseProcess {
   private HoseProcess() {}
@@ -34,11 +36,26 @@ public final class HoseProcess {
     return command;
   }
 
-  /** {@code java JVM_ARGS -jar target/hose.jar ARGS}, started as {@link #java} does. */
+  /** The jar that runs {@code args}: its command's job jar, or hose.jar for Flink runners. */
+  public static Path jarFor(List<String> args) {
+    boolean flink =
+        args.stream().anyMatch(a -> a.contains("FlinkRunner") || a.matches("--runnerConfig=.*flink.*"));
+    String command = args.isEmpty() ? "" : args.get(0);
+    if (flink || !(command.equals("archive") || command.equals("detect"))) {
+      return jar();
+    }
+    Path job = jar().resolveSibling("hose-" + command + ".jar");
+    if (!Files.exists(job)) {
+      throw new IllegalStateException(job + " is missing: run `mvn package` first");
+    }
+    return job;
+  }
+
+  /** {@code java JVM_ARGS -jar JAR ARGS}, with the jar of {@link #jarFor}, started as {@link #java} does. */
   public static List<String> command(List<String> jvmArgs, List<String> args) {
     List<String> command = java(jvmArgs);
     command.add("-jar");
-    command.add(jar().toAbsolutePath().toString());
+    command.add(jarFor(args).toAbsolutePath().toString());
     command.addAll(args);
     return command;
   }

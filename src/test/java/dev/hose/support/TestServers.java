@@ -1,5 +1,11 @@
 package dev.hose.support;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import dev.hose.demo.EmbeddedPostgresServer;
 import dev.hose.demo.S3Server;
 import dev.hose.demo.Sandbox;
@@ -27,9 +33,12 @@ public final class TestServers implements AutoCloseable {
   public static final String BUCKET = "hose";
 
   public final EmbeddedPostgresServer postgres;
-  public final S3Server s3;
+  /** Replaced by {@link #startS3Again()} after {@link #stopS3()}: same port, same objects. */
+  public S3Server s3;
+
   public final Path passwordFile;
   private final Sandbox sandbox;
+  private Process restartedPostgres;
 
   private TestServers(Sandbox sandbox) {
     this.sandbox = sandbox;
@@ -122,8 +131,79 @@ public final class TestServers implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the S3 server (its port closes; stored objects and pending uploads stay on disk), as an
+   * S3 endpoint that goes away for a while.
+   */
+  public synchronized void stopS3() throws Exception {
+    s3.close();
+  }
+
+  /** Serves S3 again on the same port and data after {@link #stopS3()}. */
+  public synchronized void startS3Again() throws Exception {
+    s3 = S3Server.start(dir().resolve("s3"), s3.port(), ACCESS_KEY, SECRET_KEY);
+  }
+
+  /**
+   * Restarts PostgreSQL in place (fast shutdown, then the same command line: same port, same
+   * data): every connection and open transaction ends, as in a database restart. Returns once it
+   * accepts connections again. Signals the postmaster and starts it as it was started, because
+   * pg_ctl refuses root.
+   */
+  public synchronized void restartPostgres() throws IOException, InterruptedException {
+    Path home = postgres.directory();
+    Path data = home.resolve("data");
+    long pid = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).strip());
+    List<String> command = new ArrayList<>();
+    if ("root".equals(System.getProperty("user.name"))) {
+      command.addAll(List.of("unshare", "-U")); // as the server was started: postgres refuses root
+    }
+    Matcher m =
+        Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"|(\\S+)")
+            .matcher(Files.readString(data.resolve("postmaster.opts")).strip());
+    while (m.find()) {
+      command.add(m.group(1) != null ? m.group(1) : m.group(2));
+    }
+    signal(pid, "INT"); // fast shutdown: ends every session, rolls back open transactions
+    ProcessHandle.of(pid).ifPresent(h -> h.onExit().join());
+    Path log = home.resolve("restart.log");
+    restartedPostgres =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      try (Connection c = connect()) {
+        return;
+      } catch (SQLException e) {
+        if (!restartedPostgres.isAlive() || System.nanoTime() > deadline) {
+          throw new IOException("PostgreSQL did not come back: " + Files.readString(log), e);
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  private static void signal(long pid, String signal) throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+  }
+
   @Override
   public void close() throws Exception {
-    sandbox.close();
+    try {
+      if (s3 != sandbox.s3) {
+        s3.close(); // started again after an outage; the sandbox closes the first one
+      }
+      sandbox.close();
+    } finally {
+      Process restarted = restartedPostgres;
+      if (restarted != null && restarted.isAlive()) {
+        signal(restarted.pid(), "INT");
+        if (!restarted.waitFor(30, TimeUnit.SECONDS)) {
+          restarted.destroyForcibly();
+        }
+      }
+    }
   }
 }
