@@ -4,6 +4,8 @@ import dev.hose.archive.ArchiveCommand;
 import dev.hose.demo.DemoCommand;
 import dev.hose.demo.SandboxCommand;
 import dev.hose.detect.DetectCommand;
+import dev.hose.restore.RestoreCommand;
+import dev.hose.restore.VerifyCommand;
 import java.io.PrintStream;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -32,7 +34,8 @@ public final class Cli {
   public static Cli standard() {
     return new Cli(
         List.of(
-            new ArchiveCommand(), new DetectCommand(), new DemoCommand(), new SandboxCommand()),
+            new ArchiveCommand(), new DetectCommand(), new DemoCommand(), new SandboxCommand(),
+            new VerifyCommand(), new RestoreCommand()),
         System.err);
   }
 
