@@ -4,11 +4,15 @@ import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
 import dev.hose.common.UserError;
 import dev.hose.common.WorkerResources;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.zip.ZipException;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -71,6 +75,8 @@ final class CopyShardFn extends DoFn<ShardTask, Void> {
           copyText.write(line, buffer);
         } catch (CopyText.BadLineException e) {
           throw bad(task, "line " + in.lines() + " " + e.getMessage());
+        } catch (JsonProcessingException e) {
+          throw bad(task, "line " + in.lines() + " is not valid JSON: " + e.getOriginalMessage());
         }
         if (buffer.size() >= FLUSH_BYTES) {
           copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
@@ -83,8 +89,10 @@ final class CopyShardFn extends DoFn<ShardTask, Void> {
       copy.endCopy();
       rows.inc(in.lines());
       shards.inc();
-    } catch (java.util.zip.ZipException | java.io.EOFException e) {
+    } catch (ZipException | EOFException e) {
       throw bad(task, "is not a complete gzip stream (" + e.getMessage() + ")");
+    } catch (CharacterCodingException e) {
+      throw bad(task, "is not valid UTF-8 (" + e + ")");
     } finally {
       if (copy.isActive()) {
         copy.cancelCopy();
