@@ -1,10 +1,10 @@
 package dev.hose.restore;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
 import dev.hose.common.UserError;
 import dev.hose.common.WorkerResources;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;

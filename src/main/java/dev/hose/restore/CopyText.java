@@ -141,7 +141,9 @@ final class CopyText {
         out.append(delimiter);
       }
       first = false;
-      if (t == JsonToken.START_ARRAY && elementKind != JsonKind.JSON && elementKind != JsonKind.JSONB) {
+      if (t == JsonToken.START_ARRAY
+          && elementKind != JsonKind.JSON
+          && elementKind != JsonKind.JSONB) {
         array(p, line, elementKind, delimiter, out);
       } else if (t == JsonToken.VALUE_NULL) {
         out.append("NULL");

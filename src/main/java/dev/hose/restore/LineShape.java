@@ -7,7 +7,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.List;
 
-/** Checks that a JSON line is one object whose keys are exactly the manifest's columns, in order. */
+/**
+ * Checks that a JSON line is one object whose keys are exactly the manifest's columns, in order.
+ */
 final class LineShape {
   private static final JsonFactory FACTORY = new JsonFactory();
 
@@ -32,7 +34,13 @@ final class LineShape {
           return "more keys than the manifest's " + names.length + " columns";
         }
         if (!names[i].equals(p.currentName())) {
-          return "key " + (i + 1) + " is \"" + p.currentName() + "\", expected \"" + names[i] + "\"";
+          return "key "
+              + (i + 1)
+              + " is \""
+              + p.currentName()
+              + "\", expected \""
+              + names[i]
+              + "\"";
         }
         i++;
         p.nextToken();

@@ -28,7 +28,8 @@ public record Manifest(
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A column: its name and its type as {@code format_type} spells it. */
-  public record ManifestColumn(String name, String type, boolean nullable) implements Serializable {}
+  public record ManifestColumn(String name, String type, boolean nullable)
+      implements Serializable {}
 
   /** A shard: its file name in the table's directory and what it must hold. */
   public record Shard(String path, long rows, long compressedBytes, String sha256)

@@ -21,21 +21,22 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code hose restore}: one archived table's shards back into a PostgreSQL table, all or nothing.
  *
- * <p><b>All or nothing, with shards spread over workers.</b> The launcher creates an UNLOGGED
- * staging table ({@code _hose_restore_<id>}, in the target's schema) with the manifest's columns.
- * Each worker streams its shards into staging with {@code COPY FROM STDIN}, one COPY per shard,
- * committed only once the shard's size, sha256 and line count match the manifest. When the
- * pipeline is done, the launcher swaps staging in with one transaction: a missing target (with
- * {@code --create}) becomes staging itself (SET LOGGED, RENAME); an existing one is locked,
- * emptied if {@code --truncate}, checked empty otherwise, and gets staging's rows by {@code INSERT
- * ... SELECT}. Until that commit the target is untouched, whatever fails: a bad shard, a worker, the
- * database, the launcher. On failure the launcher drops staging; only a killed launcher leaves it
- * behind (a table named {@code _hose_restore_*}, safe to drop). A single transaction in the launcher
- * would give the same guarantee but load on one JVM; and a COPY straight into the target by
- * several workers could not be undone once one had committed.
+ * <p><b>All or nothing, with shards spread over workers.</b> The launcher creates a staging table
+ * ({@code _hose_restore_<id>}, in the target's schema) with the manifest's columns: a regular table
+ * when it is to become a new target ({@code --create}), an UNLOGGED one otherwise. Each worker
+ * streams its shards into staging with {@code COPY FROM STDIN}, one COPY per shard, ended only once
+ * the shard's size, sha256 and line count match the manifest. When the pipeline is done, the
+ * launcher swaps staging in with one transaction: a new target is staging, renamed; an existing one
+ * is locked, emptied with {@code --truncate} (checked empty otherwise), and gets staging's rows by
+ * {@code INSERT ... SELECT}. Until that commit the target is untouched, whatever fails: a bad
+ * shard, a worker, the database, the launcher. On failure the launcher drops staging; only a killed
+ * launcher leaves it behind (a table named {@code _hose_restore_*}, safe to drop).
  *
- * <p>The cost is that rows are written twice into an existing table (staging, then the target);
- * staging is unlogged, so only the second write goes to the WAL. A created table is written once.
+ * <p>Why not COPY straight into the target: with several workers each commits its own shards, and a
+ * later failure could not take them back. A single transaction in the launcher would give the same
+ * guarantee but load on one JVM. The cost of staging is a second write of the rows into an existing
+ * table (staging is unlogged, so only the target's write goes to the WAL); a new table is written
+ * once.
  */
 public final class RestorePipeline {
   private static final Logger LOG = LoggerFactory.getLogger(RestorePipeline.class);
@@ -66,7 +67,7 @@ public final class RestorePipeline {
       TargetTable table = new TargetTable(c, target, runId, manifest);
       boolean createTarget = prepareTarget(table, options);
       try {
-        table.createStaging();
+        table.createStaging(createTarget);
         List<Column> columns = table.stagingColumns();
         copyShards(options, settings, manifest, table.staging(), columns);
         table.swapIn(createTarget, options.getTruncate());
@@ -102,7 +103,11 @@ public final class RestorePipeline {
       List<String> names = new ArrayList<>();
       dirs.forEach(d -> names.add(d.substring(dir.length(), d.length() - 1)));
       throw new UserError(
-          dir + " holds " + dirs.size() + " tables (" + String.join(", ", names)
+          dir
+              + " holds "
+              + dirs.size()
+              + " tables ("
+              + String.join(", ", names)
               + "); give one table's directory");
     }
     return Manifest.read(dirs.get(0));
@@ -117,8 +122,13 @@ public final class RestorePipeline {
       }
       if (size != s.compressedBytes()) {
         throw new UserError(
-            "shard " + manifest.location(s) + " has " + size + " bytes, the manifest says "
-                + s.compressedBytes() + "; nothing was restored");
+            "shard "
+                + manifest.location(s)
+                + " has "
+                + size
+                + " bytes, the manifest says "
+                + s.compressedBytes()
+                + "; nothing was restored");
       }
     }
   }
@@ -128,7 +138,11 @@ public final class RestorePipeline {
       return settings.connect();
     } catch (SQLException e) {
       throw new UserError(
-          "cannot connect to " + settings.jdbcUrl() + " as " + settings.username() + ": "
+          "cannot connect to "
+              + settings.jdbcUrl()
+              + " as "
+              + settings.username()
+              + ": "
               + e.getMessage(),
           e);
     }

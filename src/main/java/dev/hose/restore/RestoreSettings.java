@@ -9,8 +9,8 @@ import java.sql.Statement;
 import java.util.Properties;
 
 /**
- * How the launcher and the workers reach the target database. Only the password's reference
- * travels in the job; each JVM reads the password itself.
+ * How the launcher and the workers reach the target database. Only the password's reference travels
+ * in the job; each JVM reads the password itself.
  */
 record RestoreSettings(String jdbcUrl, String username, Secrets.SecretRef password)
     implements Serializable {

@@ -97,9 +97,14 @@ final class TargetTable {
     }
   }
 
-  /** An unlogged table with the manifest's columns, for the workers to COPY into. */
-  void createStaging() throws SQLException {
-    StringBuilder ddl = new StringBuilder("CREATE UNLOGGED TABLE " + staging.quoted() + " (");
+  /**
+   * A table with the manifest's columns, for the workers to COPY into: a regular one when it is to
+   * become the target (so the swap is a rename), else unlogged (its rows are copied once more).
+   */
+  void createStaging(boolean becomesTarget) throws SQLException {
+    StringBuilder ddl =
+        new StringBuilder(
+            "CREATE " + (becomesTarget ? "" : "UNLOGGED ") + "TABLE " + staging.quoted() + " (");
     for (int i = 0; i < manifest.columns().size(); i++) {
       Manifest.ManifestColumn col = manifest.columns().get(i);
       ddl.append(i == 0 ? "" : ", ").append(TableRef.quote(col.name())).append(' ');
@@ -141,8 +146,8 @@ final class TargetTable {
   }
 
   /**
-   * In one transaction: checks that staging holds the manifest's row count, then either turns it
-   * into the new target (--create of a missing table) or moves its rows into the target (after
+   * In one transaction: checks that staging holds the manifest's row count, then either renames it
+   * to the new target (--create of a missing table) or moves its rows into the target (after
    * TRUNCATE with --truncate, else only into an empty target) and drops it. Anything failing rolls
    * the whole transaction back, and the target is as it was.
    */
@@ -155,9 +160,7 @@ final class TargetTable {
             "staging table holds " + rows + " rows, the manifest " + manifest.rowCount());
       }
       if (createTarget) {
-        execute("ALTER TABLE " + staging.quoted() + " SET LOGGED");
-        execute(
-            "ALTER TABLE " + staging.quoted() + " RENAME TO " + TableRef.quote(target.table()));
+        execute("ALTER TABLE " + staging.quoted() + " RENAME TO " + TableRef.quote(target.table()));
       } else {
         execute("LOCK TABLE " + target.quoted() + " IN ACCESS EXCLUSIVE MODE");
         if (truncate) {
@@ -198,7 +201,8 @@ final class TargetTable {
 
   private boolean isEmpty() throws SQLException {
     try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + target.quoted() + ")")) {
+        ResultSet rs =
+            s.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + target.quoted() + ")")) {
       rs.next();
       return rs.getBoolean(1);
     }

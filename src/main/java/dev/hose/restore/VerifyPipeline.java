@@ -29,7 +29,8 @@ public final class VerifyPipeline {
   private VerifyPipeline() {}
 
   /** One table's result. */
-  public record TableResult(String table, long rows, int shards, long bytes, List<String> problems) {
+  public record TableResult(
+      String table, long rows, int shards, long bytes, List<String> problems) {
     public boolean ok() {
       return problems.isEmpty();
     }
@@ -93,8 +94,7 @@ public final class VerifyPipeline {
     Map<String, List<String>> problems = new LinkedHashMap<>();
     for (Manifest m : manifests.values()) {
       List<String> found = new ArrayList<>();
-      Set<String> listed =
-          new java.util.HashSet<>(m.shards().stream().map(m::location).toList());
+      Set<String> listed = new java.util.HashSet<>(m.shards().stream().map(m::location).toList());
       listed.add(m.dir() + Manifest.FILE);
       for (String object : ArchiveStore.list(m.dir() + "*")) {
         if (!listed.contains(object)) {

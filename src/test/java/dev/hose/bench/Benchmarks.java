@@ -89,7 +89,8 @@ public final class Benchmarks {
       runs.addAll(DetectSuite.run(settings, ffmpeg));
     }
     if (settings.runs("restore")) {
-      RestoreSuite.run(settings); // its own restore.csv; the report's charts are archive's and detect's
+      // Writes its own restore.csv: the report's charts are archive's and detect's.
+      RestoreSuite.run(settings);
     }
     deleteTree(settings.work());
     Report report = new Report(settings, machine, runs, secondsSince(start));

@@ -48,7 +48,10 @@ final class DebianPostgres implements AutoCloseable {
     Path bin = Path.of("/usr/lib/postgresql/" + major + "/bin");
     if (!Files.isExecutable(bin.resolve("pg_ctl"))) {
       throw new IllegalStateException(
-          "no PostgreSQL " + major + " server for pg_dump " + major
+          "no PostgreSQL "
+              + major
+              + " server for pg_dump "
+              + major
               + ": run tools/bench-packages.sh (apt-get install postgresql)");
     }
     Benchmarks.deleteTree(dir);
@@ -64,12 +67,28 @@ final class DebianPostgres implements AutoCloseable {
       run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
     }
     pg.asPostgres(
-        bin.resolve("initdb").toString(), "-D", pg.data.toString(), "-U", USER,
-        "--auth=scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8", "--locale=C.UTF-8");
+        bin.resolve("initdb").toString(),
+        "-D",
+        pg.data.toString(),
+        "-U",
+        USER,
+        "--auth=scram-sha-256",
+        "--pwfile=" + pwfile,
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8");
     pg.asPostgres(
-        bin.resolve("pg_ctl").toString(), "-D", pg.data.toString(), "-l",
-        dir.resolve("server.log").toString(), "-w", "-o",
-        "-p " + port + " -c listen_addresses=127.0.0.1 -k " + dir
+        bin.resolve("pg_ctl").toString(),
+        "-D",
+        pg.data.toString(),
+        "-l",
+        dir.resolve("server.log").toString(),
+        "-w",
+        "-o",
+        "-p "
+            + port
+            + " -c listen_addresses=127.0.0.1 -k "
+            + dir
             + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             + " -c shared_buffers=128MB -c max_connections=100",
         "start");

@@ -17,9 +17,9 @@ import java.util.UUID;
  * Restore and verify beside what one would use otherwise, on the benchmark table of each size:
  *
  * <ul>
- *   <li>{@code hose restore --create} against {@code pg_restore --section=pre-data
- *       --section=data} of a {@code pg_dump -Fc} of the same table made in the same run: both
- *       create the table and load its rows, neither builds an index. Target: hose within 1.5×.
+ *   <li>{@code hose restore --create} against {@code pg_restore --section=pre-data --section=data}
+ *       of a {@code pg_dump -Fc} of the same table made in the same run: both create the table and
+ *       load its rows, neither builds an index. Target: hose within 1.5×.
  *   <li>{@code hose verify} against {@code sha256sum} plus {@code zcat | wc -l} of the same shards.
  *       Target: hose within 2×.
  * </ul>
@@ -76,7 +76,8 @@ final class RestoreSuite {
       s.execute("CREATE DATABASE by_pg_restore");
       s.execute("CREATE DATABASE by_hose");
     }
-    require(step("hose archive", hose("archive", "--tables=public." + table, "--output=" + archive)));
+    require(
+        step("hose archive", hose("archive", "--tables=public." + table, "--output=" + archive)));
     require(step("pg_dump -Fc", pgDump(table, dump)));
     Path shards = archive.resolve("public." + table);
 
@@ -103,8 +104,12 @@ final class RestoreSuite {
             List.of(
                 "bash",
                 "-c",
-                "set -o pipefail; cd '" + shards + "' && sha256sum part-*.jsonl.gz > /dev/null"
-                    + " && zcat part-*.jsonl.gz | wc -l > '" + wc + "'"),
+                "set -o pipefail; cd '"
+                    + shards
+                    + "' && sha256sum part-*.jsonl.gz > /dev/null"
+                    + " && zcat part-*.jsonl.gz | wc -l > '"
+                    + wc
+                    + "'"),
             () -> Long.parseLong(Files.readString(wc).strip()) == rows));
     t.add(timed("hose verify", rows, hose("verify", "--input=" + shards), () -> true));
     ratio(t, "hose restore", "pg_restore", 1.5);
@@ -118,13 +123,15 @@ final class RestoreSuite {
     boolean ok() throws Exception;
   }
 
-  private Timing timed(String tool, long rows, List<String> command, Check check)
-      throws Exception {
+  private Timing timed(String tool, long rows, List<String> command, Check check) throws Exception {
     boolean jvm = command.get(0).endsWith("java");
     Child.Exit e;
     double peak = 0;
-    try (ProcessSampler sampler = ProcessSampler.start(tool + " " + rows, settings.intervalMillis())) {
-      e = Child.run(command, env(), log(tool, rows), settings.runTimeoutSeconds(), sampler, "tool", jvm);
+    try (ProcessSampler sampler =
+        ProcessSampler.start(tool + " " + rows, settings.intervalMillis())) {
+      e =
+          Child.run(
+              command, env(), log(tool, rows), settings.runTimeoutSeconds(), sampler, "tool", jvm);
       for (ProcessSampler.Sample s : sampler.samples()) {
         peak = Math.max(peak, s.rssMb());
       }
@@ -144,7 +151,8 @@ final class RestoreSuite {
   private Child.Exit step(String what, List<String> command) throws Exception {
     try (ProcessSampler sampler = ProcessSampler.start(what, settings.intervalMillis())) {
       Child.Exit e =
-          Child.run(command, env(), log(what, 0), settings.runTimeoutSeconds(), sampler, "tool", false);
+          Child.run(
+              command, env(), log(what, 0), settings.runTimeoutSeconds(), sampler, "tool", false);
       System.out.printf("  (%s: %.1f s, untimed setup)%n", what, e.seconds());
       return e;
     }
@@ -182,15 +190,37 @@ final class RestoreSuite {
 
   private List<String> pgDump(String table, Path dump) {
     return List.of(
-        "pg_dump", "-h", "127.0.0.1", "-p", String.valueOf(pg.port()), "-U", DebianPostgres.USER,
-        "-d", "postgres", "-Fc", "-t", "public." + table, "-f", dump.toString());
+        "pg_dump",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String.valueOf(pg.port()),
+        "-U",
+        DebianPostgres.USER,
+        "-d",
+        "postgres",
+        "-Fc",
+        "-t",
+        "public." + table,
+        "-f",
+        dump.toString());
   }
 
   private List<String> pgRestore(Path dump) {
     return List.of(
-        "pg_restore", "-h", "127.0.0.1", "-p", String.valueOf(pg.port()), "-U",
-        DebianPostgres.USER, "-d", "by_pg_restore", "--no-owner", "--section=pre-data",
-        "--section=data", dump.toString());
+        "pg_restore",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String.valueOf(pg.port()),
+        "-U",
+        DebianPostgres.USER,
+        "-d",
+        "by_pg_restore",
+        "--no-owner",
+        "--section=pre-data",
+        "--section=data",
+        dump.toString());
   }
 
   private Map<String, String> env() {

@@ -64,7 +64,8 @@ class CopyTextTest {
         "{\"dup\": 1,   \"dup\": [2, {\"x\": \"y\\\\n\"}]}",
         copy(col("j", JsonKind.JSON), "{\"dup\": 1,   \"dup\": [2, {\"x\": \"y\\n\"}]}"));
     assertEquals("\"s\"", copy(col("j", JsonKind.JSONB), "\"s\""));
-    assertEquals("1.000000000000000000001", copy(col("j", JsonKind.JSONB), "1.000000000000000000001"));
+    assertEquals(
+        "1.000000000000000000001", copy(col("j", JsonKind.JSONB), "1.000000000000000000001"));
   }
 
   @Test

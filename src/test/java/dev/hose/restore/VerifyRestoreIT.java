@@ -34,10 +34,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * verify and restore against a real PostgreSQL server and a real S3 server (and a local
- * directory): the type-fidelity tables go archive → verify → restore and come back equal; verify
- * finds each kind of damage; restore refuses bad input with one line and leaves the target as it
- * was.
+ * verify and restore against a real PostgreSQL server and a real S3 server (and a local directory):
+ * the type-fidelity tables go archive → verify → restore and come back equal; verify finds each
+ * kind of damage; restore refuses bad input with one line and leaves the target as it was.
  */
 class VerifyRestoreIT {
   private static final List<String> TABLES =
@@ -183,13 +182,16 @@ class VerifyRestoreIT {
     assertVerifyFinds(
         storeName,
         "the manifest says 41 rows",
-        (c, t) -> editManifest(c, t, m -> ((ObjectNode) m.withArray("shards").get(1)).put("rows", 41)));
+        (c, t) ->
+            editManifest(c, t, m -> ((ObjectNode) m.withArray("shards").get(1)).put("rows", 41)));
   }
 
   @Test
   void verifyFindsTempDebrisAndExitsNonZero() throws Exception {
     String copy = copyOrders(local);
-    local.put(copy.replace("public.orders/", "") + "_hose_temp/run1/public.orders/part-00000.1", new byte[] {1});
+    local.put(
+        copy.replace("public.orders/", "") + "_hose_temp/run1/public.orders/part-00000.1",
+        new byte[] {1});
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream stdout = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -243,7 +245,10 @@ class VerifyRestoreIT {
     byte[] whole = c.get(cutStream + "part-00000-of-00003.jsonl.gz");
     int cutSize = whole.length - 30;
     c.put(cutStream + "part-00000-of-00003.jsonl.gz", Arrays.copyOf(whole, cutSize));
-    editManifest(c, cutStream, m -> ((ObjectNode) m.withArray("shards").get(0)).put("compressedBytes", cutSize));
+    editManifest(
+        c,
+        cutStream,
+        m -> ((ObjectNode) m.withArray("shards").get(0)).put("compressedBytes", cutSize));
     assertRestoreFails(c, cutStream, "not a complete gzip stream", "--truncate");
 
     assertRestoreFails(c, ORDERS, "already holds rows");
@@ -257,7 +262,10 @@ class VerifyRestoreIT {
         missingType,
         m -> ((ObjectNode) m.withArray("columns").get(4)).put("type", "no_such_status"));
     assertRestoreFails(
-        c, missingType, "type no_such_status (column status) does not exist", "--create",
+        c,
+        missingType,
+        "type no_such_status (column status) does not exist",
+        "--create",
         "--table=victim.absent");
     assertEquals(0L, scalar("SELECT count(*) FROM pg_class WHERE relname = 'absent'"));
   }
@@ -349,7 +357,8 @@ class VerifyRestoreIT {
   private static RestorePipeline.Result restore(String input, String... extra) throws Exception {
     List<String> args = new ArrayList<>(restoreArgs(input));
     args.addAll(List.of(extra));
-    return RestorePipeline.run(CommandLine.parse(args.toArray(new String[0]), RestoreOptions.class));
+    return RestorePipeline.run(
+        CommandLine.parse(args.toArray(new String[0]), RestoreOptions.class));
   }
 
   private static List<String> restoreArgs(String input) {
@@ -383,7 +392,9 @@ class VerifyRestoreIT {
         ResultSet rs =
             s.executeQuery(
                 "SELECT quote_ident(attname), format_type(atttypid, atttypmod) FROM pg_attribute"
-                    + " WHERE attrelid = '" + src.replace("'", "''") + "'::regclass"
+                    + " WHERE attrelid = '"
+                    + src.replace("'", "''")
+                    + "'::regclass"
                     + " AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
       while (rs.next()) {
         String type = rs.getString(2);
@@ -435,8 +446,7 @@ class VerifyRestoreIT {
       p.destroyForcibly();
       throw new IllegalStateException("hose " + args[0] + " did not end in 5 minutes");
     }
-    String output =
-        java.nio.file.Files.readString(dir.resolve("hose-" + args[0] + ".log"));
+    String output = java.nio.file.Files.readString(dir.resolve("hose-" + args[0] + ".log"));
     return new Result(p.exitValue(), output);
   }
 }
