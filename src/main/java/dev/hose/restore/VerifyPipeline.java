@@ -69,21 +69,29 @@ public final class VerifyPipeline {
   public static Report run(VerifyOptions options) throws Exception {
     FileSystems.setDefaultPipelineOptions(options);
     String input = ArchiveStore.asDirectory(options.getInput());
-    Map<String, Manifest> manifests = findManifests(input);
+    List<TableResult> unreadable = new ArrayList<>();
+    Map<String, Manifest> manifests = findManifests(input, unreadable);
     Map<String, List<String>> problems = checkDirectories(input, manifests);
     Set<String> shardProblems = verifyShards(options, manifests);
-    return report(manifests, problems, shardProblems);
+    return report(manifests, problems, shardProblems, unreadable);
   }
 
-  private static Map<String, Manifest> findManifests(String input) throws IOException {
+  /** The manifests under the input; one that cannot be read is a failed table of its own. */
+  private static Map<String, Manifest> findManifests(String input, List<TableResult> unreadable)
+      throws IOException {
     List<String> dirs = Manifest.tableDirs(input);
     if (dirs.isEmpty()) {
       throw new UserError("no " + Manifest.FILE + " in " + input + " or its subdirectories");
     }
     Map<String, Manifest> manifests = new LinkedHashMap<>();
     for (String dir : dirs) {
-      Manifest m = Manifest.read(dir);
-      manifests.put(m.tableName(), m);
+      try {
+        Manifest m = Manifest.read(dir);
+        manifests.put(m.tableName(), m);
+      } catch (UserError e) {
+        String name = dir.substring(ArchiveStore.parent(dir).length(), dir.length() - 1);
+        unreadable.add(new TableResult(name, 0, 0, 0, List.of(e.getMessage())));
+      }
     }
     return manifests;
   }
@@ -161,8 +169,11 @@ public final class VerifyPipeline {
   }
 
   private static Report report(
-      Map<String, Manifest> manifests, Map<String, List<String>> problems, Set<String> shards) {
-    List<TableResult> tables = new ArrayList<>();
+      Map<String, Manifest> manifests,
+      Map<String, List<String>> problems,
+      Set<String> shards,
+      List<TableResult> unreadable) {
+    List<TableResult> tables = new ArrayList<>(unreadable);
     for (Manifest m : manifests.values()) {
       List<String> all = new ArrayList<>(problems.get(m.tableName()));
       for (String p : shards) {

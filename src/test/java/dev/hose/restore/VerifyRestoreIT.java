@@ -187,6 +187,19 @@ class VerifyRestoreIT {
   }
 
   @Test
+  void verifyReportsAnUnreadableManifestAndGoesOn() throws Exception {
+    String copy = copyOrders(local);
+    String root = copy.replace("public.orders/", "");
+    local.copy("base/public.fidelity/", root + "public.fidelity/");
+    local.put(copy + "_manifest.json", "{\"format\": \"hose-archive/1\"".getBytes());
+    VerifyPipeline.Report report = verify(local.url(root));
+    assertEquals(2, report.tables().size(), report.toString());
+    assertFalse(report.tables().get(0).ok());
+    assertTrue(report.tables().get(0).problems().get(0).contains("is not a hose manifest"));
+    assertTrue(report.tables().get(1).ok(), report.toString());
+  }
+
+  @Test
   void verifyFindsTempDebrisAndExitsNonZero() throws Exception {
     String copy = copyOrders(local);
     local.put(
@@ -291,6 +304,14 @@ class VerifyRestoreIT {
             flink);
     assertEquals(0, restored.code(), restored.output());
     assertSameRows("public.fidelity", "on_flink.fidelity");
+
+    String damaged = copyOrders(s3);
+    s3.delete(damaged + "part-00001-of-00003.jsonl.gz");
+    Result failed = hose("verify", "--input=" + s3.url(damaged), flink);
+    assertEquals(1, failed.code(), failed.output());
+    assertTrue(
+        failed.output().contains("public.orders: part-00001-of-00003.jsonl.gz: missing shard"),
+        failed.output());
   }
 
   // ---- helpers ----
