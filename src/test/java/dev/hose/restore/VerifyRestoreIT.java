@@ -231,7 +231,10 @@ class VerifyRestoreIT {
         "DROP TABLE IF EXISTS victim.orders, victim.wrong",
         "CREATE TABLE victim.orders (LIKE public.orders INCLUDING ALL)",
         "INSERT INTO victim.orders SELECT * FROM public.orders WHERE id <= 3",
-        "CREATE TABLE victim.wrong (id bigint, other text)");
+        "CREATE TABLE victim.wrong (id bigint, other text)",
+        "DROP TABLE IF EXISTS victim.retyped",
+        "CREATE TABLE victim.retyped (LIKE public.orders)",
+        "ALTER TABLE victim.retyped ALTER amount TYPE numeric(10,2)");
 
     String noManifest = copyOrders(c);
     c.delete(noManifest + "_manifest.json");
@@ -266,6 +269,11 @@ class VerifyRestoreIT {
 
     assertRestoreFails(c, ORDERS, "already holds rows");
     assertRestoreFails(c, ORDERS, "does not match the archive", "--table=victim.wrong");
+    assertRestoreFails(
+        c,
+        ORDERS,
+        "column 4 is amount numeric(10,2), the manifest has amount numeric(12,2)",
+        "--table=victim.retyped");
     assertRestoreFails(c, "base/", "holds 5 tables", "--truncate");
     assertRestoreFails(c, ORDERS, "does not exist; pass --create", "--table=victim.absent");
 
