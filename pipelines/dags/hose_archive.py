@@ -2,7 +2,9 @@
 
 Each group runs `hose archive` for its table over the run's data interval (or as a full snapshot)
 into the run's date-stamped prefix with --overwrite, so a retry rewrites the same complete output,
-then waits for the table's _manifest.json (written last: the commit marker).
+then waits for the table's _manifest.json (written last: the commit marker), then runs
+`hose verify` on the table's directory: every shard read back against the manifest (size, sha256,
+gzip, rows, columns). A failing verify fails the task, and with it that table's run.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ def table_options(spec: dict, entry: dict) -> dict:
     return options
 
 
+def verify_options(spec: dict, entry: dict) -> dict:
+    """The hose verify options of one `tables:` line: the table's directory in this run's output."""
+    return {"input": spec["output"] + "/" + entry["table"] + "/", "runnerConfig": RUNNER_CONFIG_TEMPLATE}
+
+
 def build(spec: dict) -> DAG:
     require(spec, SPEC_KEYS, REQUIRED_KEYS)
     with DAG(**dag_arguments(spec), doc_md=__doc__) as dag:
@@ -76,7 +83,14 @@ def build(spec: dict) -> DAG:
                 manifest = wait_for_manifest(
                     "manifest", spec["output"] + "/" + entry["table"], spec.get("s3_connection")
                 )
-                archive >> manifest
+                verify = HoseJavaPipelineOperator(
+                    task_id="verify",
+                    command="verify",
+                    s3_conn_id=spec.get("s3_connection"),
+                    jvm_options=spec.get("jvm_options"),
+                    pipeline_options=verify_options(spec, entry),
+                )
+                archive >> manifest >> verify
     return dag
 
 

@@ -19,16 +19,21 @@ def test_every_dag_file_imports_without_errors(dagbag):
     assert set(dagbag.dag_ids) == expected
 
 
-def test_archive_dag_has_an_archive_and_a_manifest_task_per_spec_table(dagbag):
+def test_archive_dag_has_archive_manifest_and_verify_tasks_per_spec_table(dagbag):
     for spec in specs("archive"):
         dag = dagbag.dags[spec["dag_id"]]
         groups = [t["table"].replace(".", "__") for t in spec["tables"]]
-        assert set(dag.task_ids) == {f"{g}.{task}" for g in groups for task in ("archive", "manifest")}
+        assert set(dag.task_ids) == {f"{g}.{task}" for g in groups for task in ("archive", "manifest", "verify")}
         for entry, group in zip(spec["tables"], groups):
             archive = dag.get_task(f"{group}.archive")
             assert isinstance(archive, BeamRunJavaPipelineOperator)
             assert archive.downstream_task_ids == {f"{group}.manifest"}
             assert archive.upstream_task_ids == set()
+            verify = dag.get_task(f"{group}.verify")
+            assert isinstance(verify, BeamRunJavaPipelineOperator)
+            assert verify.upstream_task_ids == {f"{group}.manifest"}
+            assert verify.pipeline_options["input"] == f"{spec['output']}/{entry['table']}/"
+            assert verify.source_conn_id is None, "verify needs no database"
             options = archive.pipeline_options
             assert options["tables"] == entry["table"]
             assert options["overwrite"] is True

@@ -101,11 +101,12 @@ def test_archive_dag_archives_the_data_interval_and_a_retry_rewrites_it(sandbox,
         states = dag_run_states("hose_archive", dt.datetime.fromisoformat(LOGICAL_DATE))
         assert set(states.values()) == {"success"}, states
         commands = [line for line in log.splitlines() if "Running command: java" in line]
-        assert len(commands) == len(TABLES), log[-5000:]
+        assert len(commands) == 2 * len(TABLES), log[-5000:]  # archive and verify per table
+        assert sum("launch/verify.args" in line for line in commands) == len(TABLES), log[-5000:]
         for line in commands:
             assert sandbox["password"] not in line and sandbox["secretKey"] not in line
             assert "***" not in line, f"Airflow masked a secret in the command line: {line}"
-            assert "--passwordEnv=HOSE_SOURCE_PASSWORD" in line
+            assert "--passwordEnv=HOSE_SOURCE_PASSWORD" in line or "verify.args" in line
         assert sandbox["password"] not in log and sandbox["secretKey"] not in log
 
         outputs.append({})

@@ -55,7 +55,16 @@ def run_capturing_commands(dag, **test_kwargs) -> list[tuple[list[str], dict]]:
 
 def test_archive_command_line_holds_no_secret_and_the_right_window(dagbag, connections):
     calls = run_capturing_commands(dagbag.dags["hose_archive"], mark_success_pattern=r".*\.manifest$")
-    assert len(calls) == 3
+    verifies = [(cmd, env) for cmd, env in calls if cmd[3].endswith("verify.args")]
+    calls = [(cmd, env) for cmd, env in calls if cmd[3].endswith("archive.args")]
+    assert len(calls) == 3 and len(verifies) == 3
+    for cmd, env in verifies:
+        line = " ".join(cmd)
+        assert PASSWORD not in line and S3_SECRET not in line
+        assert "--runner=DirectRunner" in cmd
+        assert any(a.startswith("--input=s3://bucket/archive/dt=2026-11-23/public.") for a in cmd), cmd
+        assert not any(a.startswith(("--jdbcUrl", "--passwordEnv")) for a in cmd)
+        assert env.get("HOSE_SOURCE_PASSWORD") is None and env.get("AWS_SECRET_ACCESS_KEY") == S3_SECRET
     by_table = {}
     for cmd, env in calls:
         line = " ".join(cmd)

@@ -19,6 +19,8 @@ public final class Cli {
   private static final List<Known> KNOWN =
       List.of(
           new Known("archive", "dev.hose.archive.ArchiveCommand", JobJar.ARCHIVE),
+          new Known("verify", "dev.hose.restore.VerifyCommand", JobJar.ARCHIVE),
+          new Known("restore", "dev.hose.restore.RestoreCommand", JobJar.ARCHIVE),
           new Known("detect", "dev.hose.detect.DetectCommand", JobJar.DETECT),
           new Known("demo", "dev.hose.demo.DemoCommand", JobJar.ALL),
           new Known("sandbox", "dev.hose.demo.SandboxCommand", JobJar.ALL));

@@ -55,6 +55,11 @@ public final class Benchmarks {
             "psql is not installed: `sudo apt-get install postgresql-client`, or run"
                 + " --suites=detect");
       }
+      if (settings.runs("restore") && !onPath("pg_restore")) {
+        throw new IllegalStateException(
+            "pg_dump and pg_restore are not installed: run tools/bench-packages.sh, or leave out"
+                + " --suites=restore");
+      }
       if (settings.runs("detect")) {
         Files.createDirectories(settings.work());
         ffmpeg = DetectSuite.ffmpeg(settings);
@@ -82,6 +87,10 @@ public final class Benchmarks {
     }
     if (settings.runs("detect")) {
       runs.addAll(DetectSuite.run(settings, ffmpeg));
+    }
+    if (settings.runs("restore")) {
+      // Writes its own restore.csv: the report's charts are archive's and detect's.
+      RestoreSuite.run(settings);
     }
     deleteTree(settings.work());
     Report report = new Report(settings, machine, runs, secondsSince(start));

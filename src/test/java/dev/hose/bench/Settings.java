@@ -30,7 +30,8 @@ record Settings(
   static final String USAGE =
       """
       java -cp target/hose.jar:target/test-classes dev.hose.bench.Benchmarks [flags]
-        --suites=archive,detect          what to run
+        --suites=archive,detect          what to run (also: restore, for restore vs pg_restore and
+                                         verify vs sha256sum + zcat; needs tools/bench-packages.sh)
         --rows=250000,1000000,4000000    archive table sizes (~1 KB of JSON per row)
         --runners=direct,flink           where hose archive runs (flink: a local session cluster)
         --heap=256m                      -Xmx of every forked JVM; each Flink TaskManager JVM gets
@@ -88,7 +89,7 @@ record Settings(
       throw new IllegalArgumentException("unknown flag --" + a.keySet().iterator().next());
     }
     for (String suite : s.suites) {
-      if (!List.of("archive", "detect").contains(suite)) {
+      if (!List.of("archive", "detect", "restore").contains(suite)) {
         throw new IllegalArgumentException("unknown suite " + suite);
       }
     }

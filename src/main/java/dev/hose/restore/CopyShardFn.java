@@ -1,0 +1,119 @@
+package dev.hose.restore;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.hose.archive.Column;
+import dev.hose.archive.TableRef;
+import dev.hose.common.UserError;
+import dev.hose.common.WorkerResources;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.zip.ZipException;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * Loads one shard into the staging table: the shard streams from storage through sha256 and gzip,
+ * each JSON line becomes a COPY text row ({@link CopyText}), and the rows stream to the server in
+ * 64 KiB pieces of one {@code COPY ... FROM STDIN}. Before the COPY ends, the shard's size, sha256
+ * and line count are checked against the manifest; any mismatch cancels the COPY, so a shard is in
+ * staging whole or not at all. Memory: the buffers and one line, whatever the shard's size.
+ */
+final class CopyShardFn extends DoFn<ShardTask, Void> {
+  private static final int FLUSH_BYTES = 1 << 16;
+
+  private final RestoreSettings settings;
+  private final TableRef staging;
+  private final List<Column> columns;
+  private final Counter rows = Metrics.counter(CopyShardFn.class, "rows");
+  private final Counter shards = Metrics.counter(CopyShardFn.class, "shards");
+  private transient WorkerResources resources;
+  private transient Connection connection;
+
+  CopyShardFn(RestoreSettings settings, TableRef staging, List<Column> columns) {
+    this.settings = settings;
+    this.staging = staging;
+    this.columns = columns;
+  }
+
+  @Setup
+  public void setup(PipelineOptions options) throws SQLException {
+    resources = WorkerResources.open(options);
+    connection = settings.connect();
+  }
+
+  @Teardown
+  public void teardown() throws SQLException {
+    if (connection != null) {
+      connection.close();
+    }
+    if (resources != null) {
+      resources.close();
+    }
+  }
+
+  @ProcessElement
+  public void process(@Element ShardTask task) throws IOException, SQLException {
+    CopyText copyText = new CopyText(columns);
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(FLUSH_BYTES + (FLUSH_BYTES >> 2));
+    CopyIn copy =
+        connection
+            .unwrap(PGConnection.class)
+            .getCopyAPI()
+            .copyIn("COPY " + staging.quoted() + " FROM STDIN");
+    try (ShardStream in = ShardStream.open(task.location())) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        try {
+          copyText.write(line, buffer);
+        } catch (CopyText.BadLineException e) {
+          throw bad(task, "line " + in.lines() + " " + e.getMessage());
+        } catch (JsonProcessingException e) {
+          throw bad(task, "line " + in.lines() + " is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (buffer.size() >= FLUSH_BYTES) {
+          copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
+          buffer.reset();
+        }
+      }
+      in.drain();
+      checkAgainstManifest(task, in);
+      copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
+      copy.endCopy();
+      rows.inc(in.lines());
+      shards.inc();
+    } catch (ZipException | EOFException e) {
+      throw bad(task, "is not a complete gzip stream (" + e.getMessage() + ")");
+    } catch (CharacterCodingException e) {
+      throw bad(task, "is not valid UTF-8 (" + e + ")");
+    } finally {
+      if (copy.isActive()) {
+        copy.cancelCopy();
+      }
+    }
+  }
+
+  private static void checkAgainstManifest(ShardTask task, ShardStream in) {
+    Manifest.Shard s = task.shard();
+    if (in.bytes() != s.compressedBytes()) {
+      throw bad(task, "has " + in.bytes() + " bytes, the manifest says " + s.compressedBytes());
+    }
+    if (!in.sha256().equals(s.sha256())) {
+      throw bad(task, "has sha256 " + in.sha256() + ", the manifest says " + s.sha256());
+    }
+    if (in.lines() != s.rows()) {
+      throw bad(task, "has " + in.lines() + " lines, the manifest says " + s.rows() + " rows");
+    }
+  }
+
+  private static UserError bad(ShardTask task, String problem) {
+    return new UserError("shard " + task.location() + " " + problem + "; nothing was restored");
+  }
+}

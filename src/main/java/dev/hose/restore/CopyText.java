@@ -1,0 +1,217 @@
+package dev.hose.restore;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.hose.archive.Column;
+import dev.hose.archive.JsonKind;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Turns one archived JSON line back into one row of PostgreSQL's COPY text format, column by
+ * column, undoing what {@link dev.hose.archive.RowJsonWriter} did for each {@link JsonKind}:
+ *
+ * <ul>
+ *   <li>numbers keep the exact digits of the JSON text (the parser's token text, never a double);
+ *       {@code "NaN"}, {@code "Infinity"} strings go back as they are;
+ *   <li>{@code true}/{@code false} become {@code t}/{@code f};
+ *   <li>json and jsonb values are copied as the raw JSON text of the line;
+ *   <li>timestamps lose the {@code T} of ISO-8601 (the offset stays, so timestamptz is exact);
+ *   <li>bytea goes from base64 to {@code \x} hex;
+ *   <li>arrays become array literals with every element quoted, {@code null} as {@code NULL};
+ *   <li>everything else is the PostgreSQL text form already.
+ * </ul>
+ *
+ * The line's keys must be exactly the columns, in order. Not thread-safe; one per worker thread.
+ */
+final class CopyText {
+  private static final JsonFactory FACTORY = new JsonFactory();
+
+  private final String[] names;
+  private final JsonKind[] kinds;
+  private final JsonKind[] elementKinds;
+  private final char[] delimiters;
+  private final StringBuilder row = new StringBuilder();
+  private final StringBuilder value = new StringBuilder();
+
+  CopyText(List<Column> columns) {
+    int n = columns.size();
+    names = new String[n];
+    kinds = new JsonKind[n];
+    elementKinds = new JsonKind[n];
+    delimiters = new char[n];
+    for (int i = 0; i < n; i++) {
+      Column c = columns.get(i);
+      names[i] = c.name();
+      kinds[i] = c.kind();
+      elementKinds[i] = c.elementKind();
+      delimiters[i] = c.elementDelimiter();
+    }
+  }
+
+  /** Appends the COPY row for {@code line} (with its newline) to {@code out} as UTF-8. */
+  void write(String line, ByteArrayOutputStream out) throws IOException {
+    out.write(toCopy(line).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The COPY text row for one JSON line, ending in a newline. */
+  String toCopy(String line) throws IOException {
+    row.setLength(0);
+    try (JsonParser p = FACTORY.createParser(line)) {
+      expect(p.nextToken() == JsonToken.START_OBJECT, "not a JSON object");
+      for (int i = 0; i < names.length; i++) {
+        JsonToken t = p.nextToken();
+        expect(t == JsonToken.FIELD_NAME, "has " + i + " keys, expected " + names.length);
+        expect(
+            names[i].equals(p.currentName()),
+            "key " + (i + 1) + " is \"" + p.currentName() + "\", expected \"" + names[i] + "\"");
+        if (i > 0) {
+          row.append('\t');
+        }
+        JsonToken v = p.nextToken();
+        if (v == JsonToken.VALUE_NULL) {
+          row.append("\\N");
+          continue;
+        }
+        value.setLength(0);
+        if (kinds[i] == JsonKind.ARRAY) {
+          expect(v == JsonToken.START_ARRAY, names[i] + " is not a JSON array");
+          array(p, line, elementKinds[i], delimiters[i], value);
+        } else {
+          scalar(p, line, kinds[i], value);
+        }
+        escapeCopy(value, row);
+      }
+      JsonToken end = p.nextToken();
+      expect(end == JsonToken.END_OBJECT, "has more keys than the " + names.length + " columns");
+      expect(p.nextToken() == null, "holds more than one JSON value");
+    }
+    row.append('\n');
+    return row.toString();
+  }
+
+  /** The text form of the value at the parser's current token. */
+  private static void scalar(JsonParser p, String line, JsonKind kind, StringBuilder out)
+      throws IOException {
+    JsonToken t = p.currentToken();
+    switch (kind) {
+      case JSON:
+      case JSONB:
+        out.append(rawJson(p, line));
+        return;
+      case BOOLEAN:
+        expect(t.isBoolean(), "a boolean is " + t);
+        out.append(t == JsonToken.VALUE_TRUE ? 't' : 'f');
+        return;
+      case NUMBER:
+        expect(t.isNumeric() || t == JsonToken.VALUE_STRING, "a number is " + t);
+        out.append(p.getText()); // the token's own digits
+        return;
+      case BYTEA:
+        expect(t == JsonToken.VALUE_STRING, "bytea is not a base64 string");
+        out.append("\\x").append(HexFormat.of().formatHex(Base64.getDecoder().decode(p.getText())));
+        return;
+      case TIMESTAMP:
+      case TIMESTAMPTZ:
+        expect(t == JsonToken.VALUE_STRING, "a timestamp is " + t);
+        String s = p.getText();
+        int tee = s.indexOf('T');
+        out.append(tee < 0 ? s : s.substring(0, tee) + ' ' + s.substring(tee + 1));
+        return;
+      default: // DATE, TEXT: the text form
+        expect(t == JsonToken.VALUE_STRING, "a text-form value is " + t);
+        out.append(p.getText());
+    }
+  }
+
+  /** A JSON array (nested for more dimensions) as a PostgreSQL array literal. */
+  private static void array(
+      JsonParser p, String line, JsonKind elementKind, char delimiter, StringBuilder out)
+      throws IOException {
+    out.append('{');
+    boolean first = true;
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+      expect(t != null, "an array does not end");
+      if (!first) {
+        out.append(delimiter);
+      }
+      first = false;
+      if (t == JsonToken.START_ARRAY
+          && elementKind != JsonKind.JSON
+          && elementKind != JsonKind.JSONB) {
+        array(p, line, elementKind, delimiter, out);
+      } else if (t == JsonToken.VALUE_NULL) {
+        out.append("NULL");
+      } else {
+        StringBuilder element = new StringBuilder();
+        scalar(p, line, elementKind, element);
+        out.append('"');
+        for (int i = 0; i < element.length(); i++) {
+          char c = element.charAt(i);
+          if (c == '"' || c == '\\') {
+            out.append('\\');
+          }
+          out.append(c);
+        }
+        out.append('"');
+      }
+    }
+    out.append('}');
+  }
+
+  /**
+   * The JSON text of the value at the parser's current token, exactly as the line holds it (a
+   * nested object or array is skipped over, a string is read to its end first).
+   */
+  private static String rawJson(JsonParser p, String line) throws IOException {
+    int start = (int) p.currentTokenLocation().getCharOffset();
+    if (p.currentToken().isStructStart()) {
+      p.skipChildren();
+    } else {
+      p.finishToken();
+    }
+    int end = (int) p.currentLocation().getCharOffset();
+    return line.substring(start, end);
+  }
+
+  /** COPY text format: backslash, newline, carriage return and tab are escaped. */
+  private static void escapeCopy(CharSequence v, StringBuilder out) {
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      switch (c) {
+        case '\\':
+          out.append("\\\\");
+          break;
+        case '\n':
+          out.append("\\n");
+          break;
+        case '\r':
+          out.append("\\r");
+          break;
+        case '\t':
+          out.append("\\t");
+          break;
+        default:
+          out.append(c);
+      }
+    }
+  }
+
+  private static void expect(boolean condition, String problem) throws IOException {
+    if (!condition) {
+      throw new BadLineException(problem);
+    }
+  }
+
+  /** A line that does not match the manifest's columns or types. */
+  static final class BadLineException extends IOException {
+    BadLineException(String message) {
+      super(message);
+    }
+  }
+}

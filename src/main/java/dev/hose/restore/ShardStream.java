@@ -1,0 +1,132 @@
+package dev.hose.restore;
+
+import java.io.BufferedReader;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Reads one shard as it streams in: the compressed bytes are counted and hashed (sha256) on their
+ * way into gzip, and the JSON lines come out one at a time. Memory is the buffers and one line,
+ * whatever the shard's size. Malformed UTF-8 is an error, not a replacement character.
+ */
+final class ShardStream implements AutoCloseable {
+  private static final int BUFFER = 1 << 16;
+
+  private final Hashing raw;
+  private final BufferedReader lines;
+  private long lineCount;
+
+  private ShardStream(InputStream in) throws IOException {
+    raw = new Hashing(in);
+    lines =
+        new BufferedReader(
+            new InputStreamReader(
+                new GZIPInputStream(raw, BUFFER),
+                StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)),
+            BUFFER);
+  }
+
+  /** Opens a shard (S3 or local); a gzip header that is not there fails here. */
+  static ShardStream open(String location) throws IOException {
+    InputStream in = ArchiveStore.open(location);
+    try {
+      return new ShardStream(in);
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
+    }
+  }
+
+  /** The next JSON line, or null at the end of the gzip stream. */
+  String readLine() throws IOException {
+    String line = lines.readLine();
+    if (line != null) {
+      lineCount++;
+    }
+    return line;
+  }
+
+  long lines() {
+    return lineCount;
+  }
+
+  /** Reads whatever follows the gzip stream, so that size and digest cover the whole object. */
+  void drain() throws IOException {
+    byte[] skip = new byte[BUFFER];
+    while (raw.read(skip, 0, skip.length) >= 0) {
+      // counted and hashed by raw
+    }
+  }
+
+  /** Compressed bytes read so far. */
+  long bytes() {
+    return raw.count;
+  }
+
+  /** The sha256 of the compressed bytes read so far, in hex. */
+  String sha256() {
+    return HexFormat.of().formatHex(raw.digest.digest());
+  }
+
+  @Override
+  public void close() throws IOException {
+    lines.close();
+  }
+
+  private static final class Hashing extends FilterInputStream {
+    private final MessageDigest digest;
+    private long count;
+
+    Hashing(InputStream in) {
+      super(in);
+      try {
+        digest = MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        digest.update((byte) b);
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        digest.update(b, off, n);
+        count += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      byte[] buffer = new byte[(int) Math.min(n, BUFFER)];
+      int read = read(buffer, 0, buffer.length);
+      return Math.max(read, 0);
+    }
+
+    @Override
+    public boolean markSupported() {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,234 @@
+package dev.hose.restore;
+
+import dev.hose.archive.Column;
+import dev.hose.archive.JsonKind;
+import dev.hose.archive.TableRef;
+import dev.hose.common.UserError;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The restore's SQL on the target database, run by the launcher: checks of the target against the
+ * manifest, the staging table the workers load, and the one transaction that swaps it in.
+ *
+ * <p>Type names come from the manifest, a file: each one is first parsed by the server as a type
+ * name ({@code to_regtype}), which refuses anything else, before it is used in DDL.
+ */
+final class TargetTable {
+  private final Connection c;
+  private final TableRef target;
+  private final TableRef staging;
+  private final Manifest manifest;
+
+  TargetTable(Connection c, TableRef target, String runId, Manifest manifest) {
+    this.c = c;
+    this.target = target;
+    this.staging = new TableRef(target.schema(), "_hose_restore_" + runId);
+    this.manifest = manifest;
+  }
+
+  TableRef staging() {
+    return staging;
+  }
+
+  /** Whether the target exists. */
+  boolean exists() throws SQLException {
+    return oid(target) != 0;
+  }
+
+  /** Every manifest type must name a type the target database has. */
+  void checkTypesExist() throws SQLException {
+    for (Manifest.ManifestColumn col : manifest.columns()) {
+      if (!typeExists(col.type())) {
+        throw new UserError(
+            "type "
+                + col.type()
+                + " (column "
+                + col.name()
+                + ") does not exist in the target database; create it first (enum, domain and"
+                + " composite types are not created by restore)");
+      }
+    }
+  }
+
+  /** The target's columns must be the manifest's: same names, same types, same order. */
+  void checkColumnsMatch() throws SQLException {
+    List<String[]> actual = new ArrayList<>();
+    String sql =
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+            + " WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, oid(target));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          actual.add(new String[] {rs.getString(1), rs.getString(2)});
+        }
+      }
+    }
+    List<Manifest.ManifestColumn> expected = manifest.columns();
+    for (int i = 0; i < Math.max(actual.size(), expected.size()); i++) {
+      String have = i < actual.size() ? actual.get(i)[0] + " " + actual.get(i)[1] : "nothing";
+      String want =
+          i < expected.size() ? expected.get(i).name() + " " + expected.get(i).type() : "nothing";
+      if (!have.equals(want)) {
+        throw new UserError(
+            "table "
+                + target
+                + " does not match the archive: column "
+                + (i + 1)
+                + " is "
+                + have
+                + ", the manifest has "
+                + want);
+      }
+    }
+  }
+
+  /** Without --truncate, the target must be empty. */
+  void checkEmpty() throws SQLException {
+    if (!isEmpty()) {
+      throw new UserError(
+          "table " + target + " already holds rows; pass --truncate to replace them");
+    }
+  }
+
+  /**
+   * A table with the manifest's columns, for the workers to COPY into: a regular one when it is to
+   * become the target (so the swap is a rename), else unlogged (its rows are copied once more).
+   */
+  void createStaging(boolean becomesTarget) throws SQLException {
+    StringBuilder ddl =
+        new StringBuilder(
+            "CREATE " + (becomesTarget ? "" : "UNLOGGED ") + "TABLE " + staging.quoted() + " (");
+    for (int i = 0; i < manifest.columns().size(); i++) {
+      Manifest.ManifestColumn col = manifest.columns().get(i);
+      ddl.append(i == 0 ? "" : ", ").append(TableRef.quote(col.name())).append(' ');
+      ddl.append(col.type()).append(col.nullable() ? "" : " NOT NULL");
+    }
+    execute(ddl.append(")").toString());
+  }
+
+  /** The staging table's columns, with how each one's values were written to JSON. */
+  List<Column> stagingColumns() throws SQLException {
+    String sql =
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, bt.oid,"
+            + " (bt.typcategory = 'A' AND bt.typelem <> 0),"
+            + " COALESCE(NULLIF(et.typbasetype, 0), et.oid), et.typdelim"
+            + " FROM pg_attribute a"
+            + " JOIN pg_type t ON t.oid = a.atttypid"
+            + " JOIN pg_type bt ON bt.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid)"
+            + " LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'"
+            + " WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+    List<Column> columns = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, oid(staging));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          boolean array = rs.getBoolean(5);
+          String delim = rs.getString(7);
+          columns.add(
+              new Column(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getBoolean(3),
+                  array ? JsonKind.ARRAY : JsonKind.ofTypeOid(rs.getLong(4)),
+                  array ? JsonKind.ofTypeOid(rs.getLong(6)) : null,
+                  delim == null || delim.isEmpty() ? ',' : delim.charAt(0)));
+        }
+      }
+    }
+    return columns;
+  }
+
+  /**
+   * In one transaction: checks that staging holds the manifest's row count, then either renames it
+   * to the new target (--create of a missing table) or moves its rows into the target (after
+   * TRUNCATE with --truncate, else only into an empty target) and drops it. Anything failing rolls
+   * the whole transaction back, and the target is as it was.
+   */
+  void swapIn(boolean createTarget, boolean truncate) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      long rows = count(staging);
+      if (rows != manifest.rowCount()) {
+        throw new IllegalStateException(
+            "staging table holds " + rows + " rows, the manifest " + manifest.rowCount());
+      }
+      if (createTarget) {
+        execute("ALTER TABLE " + staging.quoted() + " RENAME TO " + TableRef.quote(target.table()));
+      } else {
+        execute("LOCK TABLE " + target.quoted() + " IN ACCESS EXCLUSIVE MODE");
+        if (truncate) {
+          execute("TRUNCATE " + target.quoted());
+        } else {
+          checkEmpty();
+        }
+        execute("INSERT INTO " + target.quoted() + " SELECT * FROM " + staging.quoted());
+        execute("DROP TABLE " + staging.quoted());
+      }
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** Best effort, after a failure. */
+  void dropStaging() throws SQLException {
+    execute("DROP TABLE IF EXISTS " + staging.quoted());
+  }
+
+  private boolean typeExists(String type) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regtype(?) IS NOT NULL")) {
+      ps.setString(1, type);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    } catch (SQLException e) {
+      if ("42601".equals(e.getSQLState()) || "42704".equals(e.getSQLState())) {
+        return false; // a syntax error: not a type name
+      }
+      throw e;
+    }
+  }
+
+  private boolean isEmpty() throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + target.quoted() + ")")) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
+  private long count(TableRef table) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table.quoted())) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private long oid(TableRef table) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?)::oid")) {
+      ps.setString(1, table.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+}

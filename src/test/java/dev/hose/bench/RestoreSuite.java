@@ -1,0 +1,257 @@
+package dev.hose.bench;
+
+import dev.hose.support.BenchTable;
+import dev.hose.support.HoseProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Restore and verify beside what one would use otherwise, on the benchmark table of each size:
+ *
+ * <ul>
+ *   <li>{@code hose restore --create} against {@code pg_restore --section=pre-data --section=data}
+ *       of a {@code pg_dump -Fc} of the same table made in the same run: both create the table and
+ *       load its rows, neither builds an index. Target: hose within 1.5×.
+ *   <li>{@code hose verify} against {@code sha256sum} plus {@code zcat | wc -l} of the same shards.
+ *       Target: hose within 2×.
+ * </ul>
+ *
+ * It runs on Debian's PostgreSQL server of pg_dump's major version ({@link DebianPostgres}), since
+ * pg_dump refuses a newer server than itself. The archive and the dump are made first, untimed.
+ * Writes {@code restore.csv} and prints one line per tool and the two ratios.
+ */
+final class RestoreSuite {
+  private static final String PASSWORD_ENV = "HOSE_BENCH_PASSWORD";
+
+  private final Settings settings;
+  private final Path work;
+  private final String password = "bench-" + UUID.randomUUID();
+  private DebianPostgres pg;
+
+  /** One timed tool on one size. */
+  record Timing(String tool, long rows, double seconds, double peakRssMb, String outcome) {}
+
+  private RestoreSuite(Settings settings) {
+    this.settings = settings;
+    this.work = settings.work().resolve("restore");
+  }
+
+  static List<Timing> run(Settings settings) throws Exception {
+    return new RestoreSuite(settings).runAll();
+  }
+
+  private List<Timing> runAll() throws Exception {
+    List<Timing> timings = new ArrayList<>();
+    int major = DebianPostgres.pgDumpMajor();
+    try (DebianPostgres server = DebianPostgres.start(work.resolve("pg"), major, password)) {
+      pg = server;
+      for (long rows : settings.rows()) {
+        System.out.printf("%n[restore] %,d rows on PostgreSQL %d%n", rows, major);
+        timings.addAll(runSize(rows));
+      }
+    }
+    Benchmarks.deleteTree(work);
+    writeCsv(timings);
+    return timings;
+  }
+
+  private List<Timing> runSize(long rows) throws Exception {
+    String table = "bench_" + rows;
+    Path archive = work.resolve("archive");
+    Path dump = work.resolve(table + ".dump");
+    Benchmarks.deleteTree(archive);
+    try (Connection c = pg.connect("postgres");
+        Statement s = c.createStatement()) {
+      BenchTable.create(c, table, rows);
+      s.execute("DROP DATABASE IF EXISTS by_pg_restore");
+      s.execute("DROP DATABASE IF EXISTS by_hose");
+      s.execute("CREATE DATABASE by_pg_restore");
+      s.execute("CREATE DATABASE by_hose");
+    }
+    require(
+        step("hose archive", hose("archive", "--tables=public." + table, "--output=" + archive)));
+    require(step("pg_dump -Fc", pgDump(table, dump)));
+    Path shards = archive.resolve("public." + table);
+
+    List<Timing> t = new ArrayList<>();
+    t.add(timed("pg_restore", rows, pgRestore(dump), () -> count("by_pg_restore", table) == rows));
+    t.add(
+        timed(
+            "hose restore",
+            rows,
+            hose(
+                "restore",
+                "--input=" + shards,
+                "--jdbcUrl=" + pg.jdbcUrl("by_hose"),
+                "--username=" + DebianPostgres.USER,
+                "--passwordEnv=" + PASSWORD_ENV,
+                "--table=public." + table,
+                "--create"),
+            () -> count("by_hose", table) == rows));
+    Path wc = work.resolve("wc.out");
+    t.add(
+        timed(
+            "sha256sum + zcat | wc -l",
+            rows,
+            List.of(
+                "bash",
+                "-c",
+                "set -o pipefail; cd '"
+                    + shards
+                    + "' && sha256sum part-*.jsonl.gz > /dev/null"
+                    + " && zcat part-*.jsonl.gz | wc -l > '"
+                    + wc
+                    + "'"),
+            () -> Long.parseLong(Files.readString(wc).strip()) == rows));
+    t.add(timed("hose verify", rows, hose("verify", "--input=" + shards), () -> true));
+    ratio(t, "hose restore", "pg_restore", 1.5);
+    ratio(t, "hose verify", "sha256sum + zcat | wc -l", 2.0);
+    Benchmarks.deleteTree(archive);
+    Files.deleteIfExists(dump);
+    return t;
+  }
+
+  private interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private Timing timed(String tool, long rows, List<String> command, Check check) throws Exception {
+    boolean jvm = command.get(0).endsWith("java");
+    Child.Exit e;
+    double peak = 0;
+    try (ProcessSampler sampler =
+        ProcessSampler.start(tool + " " + rows, settings.intervalMillis())) {
+      e =
+          Child.run(
+              command, env(), log(tool, rows), settings.runTimeoutSeconds(), sampler, "tool", jvm);
+      for (ProcessSampler.Sample s : sampler.samples()) {
+        peak = Math.max(peak, s.rssMb());
+      }
+    }
+    String outcome =
+        e.timedOut()
+            ? "time limit"
+            : e.code() != 0
+                ? "failed (exit " + e.code() + "): " + e.lastLine("rror")
+                : check.ok() ? Run.COMPLETED : "completed with wrong rows";
+    Timing t = new Timing(tool, rows, e.seconds(), peak, outcome);
+    System.out.printf(
+        "  %-28s %7.1f s  peak RSS %5.0f MB  %s%n", tool, t.seconds(), peak, t.outcome());
+    return t;
+  }
+
+  private Child.Exit step(String what, List<String> command) throws Exception {
+    try (ProcessSampler sampler = ProcessSampler.start(what, settings.intervalMillis())) {
+      Child.Exit e =
+          Child.run(
+              command, env(), log(what, 0), settings.runTimeoutSeconds(), sampler, "tool", false);
+      System.out.printf("  (%s: %.1f s, untimed setup)%n", what, e.seconds());
+      return e;
+    }
+  }
+
+  private static void require(Child.Exit e) throws IOException {
+    if (!e.ok()) {
+      throw new IllegalStateException("setup failed: " + e.log() + ": " + e.lastLine("rror"));
+    }
+  }
+
+  private static void ratio(List<Timing> t, String tool, String baseline, double target) {
+    Timing a = t.stream().filter(x -> x.tool().equals(tool)).findFirst().orElseThrow();
+    Timing b = t.stream().filter(x -> x.tool().equals(baseline)).findFirst().orElseThrow();
+    double r = a.seconds() / b.seconds();
+    System.out.printf(
+        "  %s / %s = %.2f× (target ≤ %.1f×: %s)%n",
+        tool, baseline, r, target, r <= target ? "met" : "NOT met");
+  }
+
+  private List<String> hose(String command, String... args) {
+    List<String> cmd =
+        Child.java(settings.heap(), "-jar", HoseProcess.jar().toAbsolutePath().toString());
+    cmd.add(command);
+    cmd.addAll(List.of(args));
+    if (command.equals("archive")) {
+      cmd.addAll(
+          List.of(
+              "--jdbcUrl=" + pg.jdbcUrl("postgres"),
+              "--username=" + DebianPostgres.USER,
+              "--passwordEnv=" + PASSWORD_ENV));
+    }
+    return cmd;
+  }
+
+  private List<String> pgDump(String table, Path dump) {
+    return List.of(
+        "pg_dump",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String.valueOf(pg.port()),
+        "-U",
+        DebianPostgres.USER,
+        "-d",
+        "postgres",
+        "-Fc",
+        "-t",
+        "public." + table,
+        "-f",
+        dump.toString());
+  }
+
+  private List<String> pgRestore(Path dump) {
+    return List.of(
+        "pg_restore",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String.valueOf(pg.port()),
+        "-U",
+        DebianPostgres.USER,
+        "-d",
+        "by_pg_restore",
+        "--no-owner",
+        "--section=pre-data",
+        "--section=data",
+        dump.toString());
+  }
+
+  private Map<String, String> env() {
+    return Map.of(PASSWORD_ENV, password, "PGPASSWORD", password);
+  }
+
+  private Path log(String tool, long rows) {
+    return settings
+        .out()
+        .resolve("logs")
+        .resolve("restore-" + tool.replaceAll("[^a-z0-9]+", "-") + "-" + rows + ".log");
+  }
+
+  private long count(String database, String table) throws Exception {
+    try (Connection c = pg.connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM public." + table)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private void writeCsv(List<Timing> timings) throws IOException {
+    StringBuilder csv = new StringBuilder("tool,rows,wall_s,peak_rss_mb,outcome\n");
+    for (Timing t : timings) {
+      csv.append(
+          String.format(
+              "%s,%d,%.2f,%.0f,%s%n",
+              t.tool(), t.rows(), t.seconds(), t.peakRssMb(), t.outcome().replace(',', ';')));
+    }
+    Files.createDirectories(settings.out());
+    Files.writeString(settings.out().resolve("restore.csv"), csv.toString());
+  }
+}
