@@ -1,34 +1,13 @@
 package dev.hose.archive;
 
 import dev.hose.common.HoseOptions;
+import dev.hose.common.JdbcOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code hose archive}: PostgreSQL tables to gzipped JSON-lines shards. */
-public interface ArchiveOptions extends HoseOptions {
-  @Description("JDBC URL of the source, e.g. jdbc:postgresql://host:5432/db (no password in it).")
-  @Validation.Required
-  String getJdbcUrl();
-
-  void setJdbcUrl(String value);
-
-  @Description("Database user.")
-  @Validation.Required
-  String getUsername();
-
-  void setUsername(String value);
-
-  @Description("Name of the environment variable that holds the database password.")
-  String getPasswordEnv();
-
-  void setPasswordEnv(String value);
-
-  @Description("Path of a file that holds the database password.")
-  String getPasswordFile();
-
-  void setPasswordFile(String value);
-
+public interface ArchiveOptions extends HoseOptions, JdbcOptions {
   @Description(
       "Comma-separated tables: schema.table as the catalog spells it, or quoted as in psql"
           + " (sales.\"Order Items\"); the schema defaults to public.")

@@ -69,7 +69,10 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private final Counter gzipBytesCounter = Metrics.counter(ExportRangeFn.class, "gzipBytes");
   private final Counter rangesCounter = Metrics.counter(ExportRangeFn.class, "ranges");
 
-  /** Wall-clock milliseconds when range queries start and shards end: the run's fixed costs. */
+  /**
+   * Wall-clock milliseconds when range queries start and shards end, for the run's fixed costs
+   * (updated on the bundle's thread, as Beam's metrics must be).
+   */
   static final String QUERY_STARTED_MILLIS = "rangeQueryStartedMillis";
 
   static final String SHARD_WRITTEN_MILLIS = "shardWrittenMillis";
@@ -167,6 +170,8 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
         jsonBytesCounter.inc(r.jsonBytes());
         gzipBytesCounter.inc(r.compressedBytes());
         rangesCounter.inc();
+        queryStarted.update(r.queryStartedAtMillis());
+        shardWritten.update(r.writtenAtMillis());
         context.output(r, BoundedWindow.TIMESTAMP_MIN_VALUE, GlobalWindow.INSTANCE);
       } catch (ExecutionException e) {
         if (failure == null) {
@@ -290,7 +295,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       JsonSink sink = shard.sink();
       long largestRow = 1;
       int currentFetch = 1;
-      queryStarted.update(System.currentTimeMillis());
+      long queryStartedAt = System.currentTimeMillis();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           long before = sink.written();
@@ -316,7 +321,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
         }
       }
       shard.finish();
-      shardWritten.update(System.currentTimeMillis());
+      long writtenAt = System.currentTimeMillis();
       committed = true;
       progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
       progress.rangeDone();
@@ -330,7 +335,9 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
               shard.compressedBytes(),
               shard.sha256Hex(),
               session.snapshotImported(),
-              (System.nanoTime() - start) / 1_000_000);
+              (System.nanoTime() - start) / 1_000_000,
+              queryStartedAt,
+              writtenAt);
     } catch (Throwable t) {
       if (!committed) {
         // A failed attempt's rows are counted again by the retry.

@@ -16,7 +16,9 @@ public record ShardResult(
     long compressedBytes,
     String sha256,
     boolean snapshotImported,
-    long millis)
+    long millis,
+    long queryStartedAtMillis,
+    long writtenAtMillis)
     implements Serializable {
   String shardName() {
     return String.format("part-%05d-of-%05d.jsonl.gz", shard, shardCount);

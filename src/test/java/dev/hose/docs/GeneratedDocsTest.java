@@ -5,11 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.hose.archive.ArchiveOptions;
 import dev.hose.common.OptionsHelp;
 import dev.hose.detect.DetectOptions;
+import dev.hose.restore.RestoreOptions;
+import dev.hose.restore.VerifyOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -22,17 +27,18 @@ import org.junit.jupiter.api.Test;
  */
 class GeneratedDocsTest {
   static final Map<String, Class<? extends PipelineOptions>> TABLES =
-      Map.of("archive", ArchiveOptions.class, "detect", DetectOptions.class);
+      Map.of(
+          "archive", ArchiveOptions.class,
+          "detect", DetectOptions.class,
+          "verify", VerifyOptions.class,
+          "restore", RestoreOptions.class);
 
   static final Pattern BLOCK =
       Pattern.compile("(<!-- options:(\\w+) -->\\n)(.*?)(<!-- /options:\\2 -->)", Pattern.DOTALL);
 
   @Test
   void optionTablesMatchTheOptionsInterfaces() throws IOException {
-    for (Path doc : new Path[] {Path.of("README.md"), Path.of("docs/archive.md"), Path.of("docs/detect.md")}) {
-      if (!Files.exists(doc)) {
-        continue;
-      }
+    for (Path doc : docs()) {
       String text = Files.readString(doc, StandardCharsets.UTF_8);
       String generated = regenerate(text);
       if (Boolean.getBoolean("hose.docs.write")) {
@@ -46,6 +52,15 @@ class GeneratedDocsTest {
                 + " -Dhose.docs.write=true");
       }
     }
+  }
+
+  /** README.md and every Markdown file under docs/. */
+  static List<Path> docs() throws IOException {
+    List<Path> docs = new ArrayList<>(List.of(Path.of("README.md")));
+    try (Stream<Path> files = Files.walk(Path.of("docs"))) {
+      files.filter(f -> f.toString().endsWith(".md")).sorted().forEach(docs::add);
+    }
+    return docs;
   }
 
   static String regenerate(String text) {
