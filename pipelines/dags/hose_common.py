@@ -138,13 +138,22 @@ def runner_of(config_path: str) -> str:
     return "DirectRunner"
 
 
+#: The job jar of each command (verify and restore ship with archive).
+JOB_JARS = {
+    "archive": "hose-archive.jar",
+    "verify": "hose-archive.jar",
+    "restore": "hose-archive.jar",
+    "detect": "hose-detect.jar",
+}
+
+
 def jar_for(command: str, config_path: str) -> str:
     """The command's job jar on DirectRunner; hose.jar, which carries Flink's client and stages
     the job jar (`filesToStage=${hose.jobJar}`), on Flink runners."""
     target = HOSE_HOME / "target"
     if runner_of(config_path) == "FlinkRunner":
         return str(target / "hose.jar")
-    return str(target / f"hose-{command}.jar")
+    return str(target / JOB_JARS[command])
 
 
 def utc_instant(moment: dt.datetime) -> str:

@@ -24,6 +24,7 @@ def test_each_command_runs_from_its_job_jar_and_flink_from_the_client_jar():
     flink = hose_common.runner_config_path("flink-cluster")
     target = hose_common.HOSE_HOME / "target"
     assert hose_common.jar_for("archive", direct) == str(target / "hose-archive.jar")
+    assert hose_common.jar_for("verify", direct) == str(target / "hose-archive.jar")
     assert hose_common.jar_for("detect", direct) == str(target / "hose-detect.jar")
     assert hose_common.jar_for("archive", flink) == str(target / "hose.jar")
 

@@ -41,10 +41,16 @@ public final class HoseProcess {
     boolean flink =
         args.stream().anyMatch(a -> a.contains("FlinkRunner") || a.matches("--runnerConfig=.*flink.*"));
     String command = args.isEmpty() ? "" : args.get(0);
-    if (flink || !(command.equals("archive") || command.equals("detect"))) {
+    String name =
+        switch (command) {
+          case "archive", "verify", "restore" -> "hose-archive.jar";
+          case "detect" -> "hose-detect.jar";
+          default -> "hose.jar";
+        };
+    if (flink) {
       return jar();
     }
-    Path job = jar().resolveSibling("hose-" + command + ".jar");
+    Path job = jar().resolveSibling(name);
     if (!Files.exists(job)) {
       throw new IllegalStateException(job + " is missing: run `mvn package` first");
     }
