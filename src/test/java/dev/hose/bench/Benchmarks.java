@@ -104,7 +104,7 @@ public final class Benchmarks {
       System.out.println(
           "published: "
               + settings.publish().toAbsolutePath()
-              + (readme ? "; README.md updated between the bench markers" : ""));
+              + (readme ? "; docs/benchmarks.md and the README's targets updated" : ""));
     }
     return 0;
   }

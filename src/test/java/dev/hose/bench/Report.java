@@ -71,6 +71,8 @@ final class Report {
   private static final Path PROJECT = FlinkSessionCluster.projectDir();
   static final String BEGIN = "<!-- bench:begin -->";
   static final String END = "<!-- bench:end -->";
+  static final String TARGETS_BEGIN = "<!-- bench-targets:begin -->";
+  static final String TARGETS_END = "<!-- bench-targets:end -->";
 
   private final Settings settings;
   private final Map<String, Object> machine;
@@ -161,8 +163,9 @@ final class Report {
 
   /**
    * Copies the small outputs (not the logs) to {@code target}, e.g. docs/bench, and puts
-   * README-table.md into the README between {@link #BEGIN} and {@link #END}; returns whether the
-   * README had them.
+   * README-table.md into docs/benchmarks.md between {@link #BEGIN} and {@link #END}, and the
+   * targets into README.md between {@link #TARGETS_BEGIN} and {@link #TARGETS_END}; returns
+   * whether docs/benchmarks.md had its markers.
    */
   boolean publish(Path from, Path target) throws IOException {
     Files.createDirectories(target);
@@ -174,16 +177,27 @@ final class Report {
         Files.deleteIfExists(target.resolve(f));
       }
     }
-    Path readme = PROJECT.resolve("README.md");
-    String text = Files.exists(readme) ? Files.readString(readme) : "";
-    int begin = text.indexOf(BEGIN);
-    int end = text.indexOf(END);
-    if (begin < 0 || end < begin) {
+    boolean figures = replaceBetween(PROJECT.resolve("docs/benchmarks.md"), BEGIN, END, markdown());
+    StringBuilder targets = new StringBuilder();
+    targets.append(
+        String.format(
+            "<!-- Written by dev.hose.bench.Benchmarks --publish, from the run of %s UTC. -->%n",
+            machine.get("date").toString().substring(0, 16).replace('T', ' ')));
+    targets().forEach(t -> targets.append("- ").append(t).append('\n'));
+    replaceBetween(PROJECT.resolve("README.md"), TARGETS_BEGIN, TARGETS_END, targets.toString());
+    return figures;
+  }
+
+  /** Puts {@code body} between the markers in {@code file}; false if the file lacks them. */
+  private static boolean replaceBetween(Path file, String begin, String end, String body)
+      throws IOException {
+    String text = Files.exists(file) ? Files.readString(file) : "";
+    int b = text.indexOf(begin);
+    int e = text.indexOf(end);
+    if (b < 0 || e < b) {
       return false;
     }
-    Files.writeString(
-        readme,
-        text.substring(0, begin + BEGIN.length()) + "\n" + markdown() + text.substring(end));
+    Files.writeString(file, text.substring(0, b + begin.length()) + "\n" + body + text.substring(e));
     return true;
   }
 
@@ -581,8 +595,8 @@ final class Report {
   String markdown() {
     StringBuilder md = new StringBuilder();
     md.append(
-        "<!-- Written by dev.hose.bench.Benchmarks; --publish puts it in the README between the"
-            + " bench markers. -->\n");
+        "<!-- Written by dev.hose.bench.Benchmarks; --publish puts it in docs/benchmarks.md"
+            + " between the bench markers. -->\n");
     if (settings.isSmokeRun()) {
       md.append(
           "**Smoke run**: smaller tables or shorter clips than the full benchmark (250,000,"
