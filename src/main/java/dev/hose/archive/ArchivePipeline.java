@@ -52,95 +52,50 @@ public final class ArchivePipeline {
   /** One committed table, as its manifest tells. */
   public record TableSummary(String table, long rows, int shards, long jsonBytes, long gzipBytes, String manifest) {}
 
+  /** The tables planned on one snapshot: their plans, all their ranges, and the widest row. */
+  private record Planned(
+      String snapshotId,
+      String serverVersion,
+      Map<TableRef, TablePlan> plans,
+      List<ExportRange> ranges,
+      long rowBytes) {}
+
   /*
    * Steps:
-   * 1) Check the options and the destination (writable; no committed manifest unless --overwrite);
-   *    remove temp objects of earlier runs.
-   * 2) Open a read-only transaction, export its snapshot, and plan each table into bounded ranges.
-   * 3) Run the pipeline: ranges → ExportRanges (cursor → JSON → gzip → temp shard) →
+   * 1) Check the options.
+   * 2) Prepare the destination: writable, no committed manifest unless --overwrite, no temp
+   *    objects of earlier runs.
+   * 3) Open a read-only transaction, export its snapshot, and plan each table into bounded ranges.
+   * 4) Build and run the pipeline: ranges → ExportRanges (cursor → JSON → gzip → temp shard) →
    *    CommitTables (move shards, write _manifest.json last). The snapshot stays open meanwhile.
-   * 4) On failure remove everything uncommitted at the final paths and all temp objects.
+   * 5) Commit or roll back: check every manifest is this run's, or, on any failure, remove
+   *    everything uncommitted at the final paths and all temp objects.
    */
   public static List<TableSummary> run(ArchiveOptions options) throws Exception {
-    List<TableRef> tables = TableRef.parseList(options.getTables());
-    checkJdbcUrl(options.getJdbcUrl());
-    if (options.getGzipLevel() < 1 || options.getGzipLevel() > 9) {
-      throw new UserError("--gzipLevel must be between 1 and 9");
-    }
+    List<TableRef> tables = checkOptions(options);
     FileSystems.setDefaultPipelineOptions(options);
-    String runId =
-        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now())
-            + "-"
-            + UUID.randomUUID().toString().substring(0, 8);
+    String runId = newRunId();
     ArchiveFiles files = new ArchiveFiles(options.getOutput(), runId);
     S3Options s3 = options.as(S3Options.class);
-
     if (options.getCleanup()) {
       cleanup(files, tables, s3);
       return List.of();
     }
-    checkDestination(files, tables, options.getOverwrite());
-    int stale = files.removeTemp(runId, s3);
-    if (stale > 0) {
-      LOG.info("removed {} temp objects/uploads left by earlier runs", stale);
-    }
+    prepareDestination(files, tables, options.getOverwrite(), s3);
 
-    JdbcIO.DataSourceConfiguration source =
-        JdbcIO.DataSourceConfiguration.create("org.postgresql.Driver", options.getJdbcUrl())
-            .withUsername(options.getUsername())
-            .withPassword(Secrets.of(options.getPasswordEnv(), options.getPasswordFile()))
-            .withConnectionProperties(SourceSession.CONNECTION_PROPERTIES)
-            .withMaxConnections(options.getMaxConnections());
+    JdbcIO.DataSourceConfiguration source = dataSource(options);
     Instant startedAt = Instant.now();
     DataSource launcherSource = source.buildDatasource();
     try (SourceSession snapshot = connect(launcherSource, options);
         KeepAlive keepAlive = new KeepAlive(snapshot.connection())) {
-      String snapshotId = query(snapshot.connection(), "SELECT pg_export_snapshot()");
-      String serverVersion = query(snapshot.connection(), "SHOW server_version");
-      LOG.info("run {}: snapshot {} on PostgreSQL {}", runId, snapshotId, serverVersion);
-
-      Map<TableRef, TablePlan> plans = new LinkedHashMap<>();
-      List<ExportRange> ranges = new ArrayList<>();
-      TablePlanner planner = new TablePlanner(snapshot.connection(), options);
-      long rowBytes = 0;
-      for (TableRef table : tables) {
-        TablePlanner.Planned planned;
-        try {
-          planned = planner.plan(table);
-        } catch (SQLException e) {
-          throw SourceSession.explain(e, table, 0, options.getLockTimeoutSeconds());
-        }
-        plans.put(table, planned.plan());
-        ranges.addAll(planned.ranges());
-        rowBytes = Math.max(rowBytes, planned.rowBytes());
-        LOG.info(
-            "{}: ~{} rows, {} ranges by {}{}",
-            table,
-            String.format("%,d", planned.plan().estimatedRows()),
-            planned.ranges().size(),
-            planned.plan().strategy(),
-            planned.plan().partitionColumn() == null ? "" : " " + planned.plan().partitionColumn());
-      }
-
-      logHeapEstimate(options, files.isS3(), rowBytes);
-
+      Planned planned = planTables(snapshot, tables, options, runId);
+      logHeapEstimate(options, files.isS3(), planned.rowBytes());
       CommitTableFn.RunInfo run =
           new CommitTableFn.RunInfo(
-              runId, startedAt, snapshotId, withoutCredentials(options.getJdbcUrl()), serverVersion,
-              options.getOverwrite());
-      Pipeline pipeline = Pipeline.create(options);
-      pipeline
-          .apply("PlanRanges", Create.of(ranges).withCoder(SerializableCoder.of(ExportRange.class)))
-          .apply("ArchiveTables", ArchiveTables.of(source, plans, files, run, options));
-      PipelineResult result = pipeline.run();
-      PipelineResult.State state = result.waitUntilFinish();
-      if (state != PipelineResult.State.DONE) {
-        throw new IllegalStateException("pipeline ended in state " + state);
-      }
-      List<TableSummary> summaries = verifyCommitted(files, tables, runId);
-      files.removeTemp(null, s3);
-      logFixedCosts(result);
-      return summaries;
+              runId, startedAt, planned.snapshotId(), withoutCredentials(options.getJdbcUrl()),
+              planned.serverVersion(), options.getOverwrite());
+      PipelineResult result = buildPipeline(options, source, planned, files, run).run();
+      return commitOrRollback(result, files, tables, runId, s3);
     } catch (Exception | Error e) {
       removeUncommitted(files, tables, runId, s3);
       throw e;
@@ -149,6 +104,105 @@ public final class ArchivePipeline {
         closeable.close();
       }
     }
+  }
+
+  /** Step 1: the tables to archive, once every option that can be checked without I/O is. */
+  private static List<TableRef> checkOptions(ArchiveOptions options) {
+    List<TableRef> tables = TableRef.parseList(options.getTables());
+    checkJdbcUrl(options.getJdbcUrl());
+    if (options.getGzipLevel() < 1 || options.getGzipLevel() > 9) {
+      throw new UserError("--gzipLevel must be between 1 and 9");
+    }
+    return tables;
+  }
+
+  private static String newRunId() {
+    return DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC)
+            .format(Instant.now())
+        + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Step 2: fails early when the output can't be written or is committed already. */
+  private static void prepareDestination(
+      ArchiveFiles files, List<TableRef> tables, boolean overwrite, S3Options s3)
+      throws IOException {
+    checkDestination(files, tables, overwrite);
+    int stale = files.removeTemp(files.runId(), s3);
+    if (stale > 0) {
+      LOG.info("removed {} temp objects/uploads left by earlier runs", stale);
+    }
+  }
+
+  private static JdbcIO.DataSourceConfiguration dataSource(ArchiveOptions options) {
+    return JdbcIO.DataSourceConfiguration.create("org.postgresql.Driver", options.getJdbcUrl())
+        .withUsername(options.getUsername())
+        .withPassword(Secrets.of(options.getPasswordEnv(), options.getPasswordFile()))
+        .withConnectionProperties(SourceSession.CONNECTION_PROPERTIES)
+        .withMaxConnections(options.getMaxConnections());
+  }
+
+  /** Step 3: exports the snapshot and plans every table on it into bounded ranges. */
+  private static Planned planTables(
+      SourceSession snapshot, List<TableRef> tables, ArchiveOptions options, String runId)
+      throws SQLException {
+    String snapshotId = query(snapshot.connection(), "SELECT pg_export_snapshot()");
+    String serverVersion = query(snapshot.connection(), "SHOW server_version");
+    LOG.info("run {}: snapshot {} on PostgreSQL {}", runId, snapshotId, serverVersion);
+    Map<TableRef, TablePlan> plans = new LinkedHashMap<>();
+    List<ExportRange> ranges = new ArrayList<>();
+    TablePlanner planner = new TablePlanner(snapshot.connection(), options);
+    long rowBytes = 0;
+    for (TableRef table : tables) {
+      TablePlanner.Planned planned;
+      try {
+        planned = planner.plan(table);
+      } catch (SQLException e) {
+        throw SourceSession.explain(e, table, 0, options.getLockTimeoutSeconds());
+      }
+      plans.put(table, planned.plan());
+      ranges.addAll(planned.ranges());
+      rowBytes = Math.max(rowBytes, planned.rowBytes());
+      LOG.info(
+          "{}: ~{} rows, {} ranges by {}{}",
+          table,
+          String.format("%,d", planned.plan().estimatedRows()),
+          planned.ranges().size(),
+          planned.plan().strategy(),
+          planned.plan().partitionColumn() == null ? "" : " " + planned.plan().partitionColumn());
+    }
+    return new Planned(snapshotId, serverVersion, plans, ranges, rowBytes);
+  }
+
+  /** Step 4: the pipeline, whose elements are ranges, never rows. */
+  private static Pipeline buildPipeline(
+      ArchiveOptions options,
+      JdbcIO.DataSourceConfiguration source,
+      Planned planned,
+      ArchiveFiles files,
+      CommitTableFn.RunInfo run) {
+    Pipeline pipeline = Pipeline.create(options);
+    pipeline
+        .apply(
+            "PlanRanges",
+            Create.of(planned.ranges()).withCoder(SerializableCoder.of(ExportRange.class)))
+        .apply("ArchiveTables", ArchiveTables.of(source, planned.plans(), files, run, options));
+    return pipeline;
+  }
+
+  /** Step 5: waits for the pipeline, then checks that every manifest is this run's. */
+  private static List<TableSummary> commitOrRollback(
+      PipelineResult result, ArchiveFiles files, List<TableRef> tables, String runId, S3Options s3)
+      throws IOException {
+    PipelineResult.State state = result.waitUntilFinish();
+    if (state != PipelineResult.State.DONE) {
+      throw new IllegalStateException("pipeline ended in state " + state);
+    }
+    List<TableSummary> summaries = verifyCommitted(files, tables, runId);
+    files.removeTemp(null, s3);
+    logFixedCosts(result);
+    return summaries;
   }
 
   /**
