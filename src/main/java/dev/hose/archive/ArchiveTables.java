@@ -57,16 +57,7 @@ public final class ArchiveTables extends PTransform<PCollection<ExportRange>, PC
             "ExportRanges",
             ParDo.of(
                 new ExportRangeFn(
-                    source,
-                    plans,
-                    files,
-                    run.snapshotId(),
-                    settings.getFetchSize(),
-                    settings.getFetchBufferBytes(),
-                    settings.getGzipLevel(),
-                    settings.getStatementTimeoutSeconds(),
-                    settings.getLockTimeoutSeconds(),
-                    settings.getExportThreads())))
+                    source, plans, files, ExportSettings.of(settings, run.snapshotId()))))
         .setCoder(SerializableCoder.of(ShardResult.class))
         .apply(
             "KeyByTable",

@@ -37,12 +37,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Streams one range from a server-side cursor, through the serializer and gzip, into a temp shard,
- * and outputs only the shard's figures. At most {@code fetchSize} rows, and about {@code
- * fetchBufferBytes} of them, per range are in memory. A
+ * and outputs only the shard's figures. At most {@code settings.fetchSize()} rows, and about {@code
+ * settings.fetchBufferBytes()} of them, per range are in memory. A
  * failure removes the partial temp object (aborting its multipart upload) before it propagates, so
  * the runner's retry starts clean.
  *
- * <p>Up to {@code exportThreads} ranges of a bundle are exported at once on this instance's own
+ * <p>Up to {@code settings.exportThreads()} ranges of a bundle are exported at once on this instance's own
  * threads; results are emitted when the bundle finishes. This lets DirectRunner run with one
  * worker thread, whose driver otherwise spins on a core for the whole run.
  */
@@ -56,13 +56,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private final JdbcIO.DataSourceConfiguration source;
   private final Map<TableRef, TablePlan> plans;
   private final ArchiveFiles files;
-  private final String snapshotId;
-  private final int fetchSize;
-  private final long fetchBufferBytes;
-  private final int gzipLevel;
-  private final int statementTimeoutSeconds;
-  private final int lockTimeoutSeconds;
-  private final int exportThreads;
+  private final ExportSettings settings;
 
   private final Counter rowsCounter = Metrics.counter(ExportRangeFn.class, "rows");
   private final Counter jsonBytesCounter = Metrics.counter(ExportRangeFn.class, "jsonBytes");
@@ -92,23 +86,11 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       JdbcIO.DataSourceConfiguration source,
       Map<TableRef, TablePlan> plans,
       ArchiveFiles files,
-      String snapshotId,
-      int fetchSize,
-      long fetchBufferBytes,
-      int gzipLevel,
-      int statementTimeoutSeconds,
-      int lockTimeoutSeconds,
-      int exportThreads) {
+      ExportSettings settings) {
     this.source = source;
     this.plans = plans;
     this.files = files;
-    this.snapshotId = snapshotId;
-    this.fetchSize = fetchSize;
-    this.fetchBufferBytes = fetchBufferBytes;
-    this.gzipLevel = gzipLevel;
-    this.statementTimeoutSeconds = statementTimeoutSeconds;
-    this.lockTimeoutSeconds = lockTimeoutSeconds;
-    this.exportThreads = exportThreads;
+    this.settings = settings;
   }
 
   @Setup
@@ -127,13 +109,13 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     AtomicInteger n = new AtomicInteger();
     pool =
         Executors.newFixedThreadPool(
-            exportThreads,
+            settings.exportThreads(),
             r -> {
               Thread t = new Thread(r, "hose-export-" + n.incrementAndGet());
               t.setDaemon(true);
               return t;
             });
-    slots = new Semaphore(exportThreads);
+    slots = new Semaphore(settings.exportThreads());
   }
 
   @StartBundle
@@ -221,7 +203,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
         if (attempt >= MAX_ATTEMPTS || !(tooLarge || connectionLost(sql))) {
           throw sql == null
               ? storageFailure(range, e)
-              : SourceSession.explain(sql, range.table(), statementTimeoutSeconds, lockTimeoutSeconds);
+              : SourceSession.explain(sql, range.table(), settings.statementTimeoutSeconds(), settings.lockTimeoutSeconds());
         }
         oneRowFetches |= tooLarge;
         LOG.warn(
@@ -274,7 +256,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     long reportedRows = 0;
     long reportedBytes = 0;
     try (SourceSession session =
-            SourceSession.begin(dataSource, snapshotId, statementTimeoutSeconds, lockTimeoutSeconds);
+            SourceSession.begin(dataSource, settings.snapshotId(), settings.statementTimeoutSeconds(), settings.lockTimeoutSeconds());
         PreparedStatement ps =
             session
                 .connection()
@@ -284,14 +266,14 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       for (int i = 0; i < params.size(); i++) {
         ps.setString(i + 1, params.get(i));
       }
-      // The first round trip fetches one row; later ones as many rows as fetchBufferBytes holds
-      // of the largest row seen so far (at most fetchSize), so huge values are never fetched in
+      // The first round trip fetches one row; later ones as many rows as settings.fetchBufferBytes() holds
+      // of the largest row seen so far (at most settings.fetchSize()), so huge values are never fetched in
       // thousands.
       ps.setFetchSize(1);
       WritableByteChannel channel =
           FileSystems.create(
               temp, StandardCreateOptions.builder().setMimeType("application/gzip").build());
-      shard = new ShardWriter(channel, gzipLevel, range.table() + " " + range.shardName());
+      shard = new ShardWriter(channel, settings.gzipLevel(), range.table() + " " + range.shardName());
       JsonSink sink = shard.sink();
       long largestRow = 1;
       int currentFetch = 1;
@@ -307,7 +289,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
             int fetch =
                 oneRowFetches
                     ? 1
-                    : (int) Math.max(1, Math.min(fetchSize, fetchBufferBytes / largestRow));
+                    : (int) Math.max(1, Math.min(settings.fetchSize(), settings.fetchBufferBytes() / largestRow));
             if (fetch != currentFetch) {
               rs.setFetchSize(fetch);
               currentFetch = fetch;

@@ -1,0 +1,37 @@
+package dev.hose.archive;
+
+import java.io.Serializable;
+
+/**
+ * How each range is read and written: the archive options that an {@link ExportRangeFn} needs on
+ * the workers, and nothing else (no password, no other option).
+ *
+ * @param snapshotId the snapshot every range imports
+ * @param fetchSize at most this many rows per round trip from the cursor
+ * @param fetchBufferBytes and at most about this many bytes
+ * @param gzipLevel 1 (fast) to 9 (small)
+ * @param statementTimeoutSeconds per range query, 0 for none
+ * @param lockTimeoutSeconds how long a range waits for a locked table, 0 for ever
+ * @param exportThreads ranges one DoFn instance exports at once
+ */
+record ExportSettings(
+    String snapshotId,
+    int fetchSize,
+    long fetchBufferBytes,
+    int gzipLevel,
+    int statementTimeoutSeconds,
+    int lockTimeoutSeconds,
+    int exportThreads)
+    implements Serializable {
+
+  static ExportSettings of(ArchiveOptions options, String snapshotId) {
+    return new ExportSettings(
+        snapshotId,
+        options.getFetchSize(),
+        options.getFetchBufferBytes(),
+        options.getGzipLevel(),
+        options.getStatementTimeoutSeconds(),
+        options.getLockTimeoutSeconds(),
+        options.getExportThreads());
+  }
+}
