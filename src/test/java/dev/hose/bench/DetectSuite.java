@@ -120,7 +120,8 @@ final class DetectSuite {
         Path tmp = f.resolveSibling("tmp-" + f.getFileName());
         switch (codec) {
           case "h264-high", "hevc" -> {
-            Path master = synthetic(wh, "ffv1", "matroska").write(dir.resolve(stem + "-master.mkv"));
+            Path master =
+                synthetic(wh, "ffv1", "matroska").write(dir.resolve(stem + "-master.mkv"));
             try {
               SystemFfmpeg.encode(master, tmp, codec);
             } finally {
@@ -173,6 +174,7 @@ final class DetectSuite {
                 Run.Tool.FFMPEG.key() + " " + size, Math.min(50, settings.intervalMillis()));
         defaults;
         every) {
+      decodeOnly(clips.get(0), ffSampler, new long[1]); // warm-up, not timed: like the workers'
       defaults.start(clips.get(0));
       every.start(clips.get(0));
       for (Path clip : clips) {
