@@ -68,9 +68,12 @@ final class DecodePlan {
     };
   }
 
-  /** Whether frames {@code gapMicros} apart leave a sample unserved (a quarter interval slack). */
+  /**
+   * Whether frames {@code gapMicros} apart leave a due sample without its frame: with a frame at
+   * least every interval, every sample is served on time (the sampler's slack absorbs rounding).
+   */
   static boolean tooLong(long gapMicros, long intervalMicros) {
-    return gapMicros > intervalMicros + intervalMicros / 4;
+    return gapMicros > intervalMicros + Sampler.SLACK_MICROS;
   }
 
   static String fallbackNote(DecodeMode mode, String problem) {

@@ -54,8 +54,7 @@ final class StreamProbe {
           deadline.check();
         }
       }
-      long duration = oc.duration() > 0 ? oc.duration() : -1;
-      return facts.toStream(frameMicros(st), duration);
+      return facts.toStream(frameMicros(st));
     } finally {
       av_packet_free(pkt);
       avformat_close_input(oc);
@@ -87,7 +86,6 @@ final class StreamProbe {
     private long maxPts = Long.MIN_VALUE;
     private boolean reorders;
     private long lastKey = Long.MIN_VALUE;
-    private long firstPts = Long.MIN_VALUE;
     private long maxKeyGap;
     private boolean sawTimestamps = true;
 
@@ -108,8 +106,7 @@ final class StreamProbe {
         return;
       }
       long micros = pts * 1_000_000L * num / den;
-      if (firstPts == Long.MIN_VALUE) {
-        firstPts = micros;
+      if (lastKey == Long.MIN_VALUE) {
         lastKey = micros;
       }
       if (micros < maxPts) {
@@ -129,11 +126,11 @@ final class StreamProbe {
       return keyframesOut && (reorders || packets >= PACKETS_FOR_ORDER);
     }
 
-    DecodePlan.Stream toStream(long frameMicros, long durationMicros) {
+    /** The facts; the last key frame's gap runs to the last frame. */
+    DecodePlan.Stream toStream(long frameMicros) {
       long keyGap = -1;
       if (sawTimestamps && packets > 0) {
-        long end = durationMicros > 0 ? firstPts + durationMicros : maxPts + frameMicros;
-        keyGap = Math.max(maxKeyGap, end - lastKey);
+        keyGap = Math.max(maxKeyGap, maxPts - lastKey);
       }
       return new DecodePlan.Stream(frameMicros, reorders, keyGap);
     }

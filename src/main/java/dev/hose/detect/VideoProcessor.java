@@ -166,7 +166,8 @@ public final class VideoProcessor implements AutoCloseable {
           }
         }
       }
-      pass.finish(grabber.getLengthInTime());
+      double fps = grabber.getFrameRate();
+      pass.finish(grabber.getLengthInTime() - (fps > 0 ? Math.round(1e6 / fps) : 0));
       return result(ref, grabber, srcWidth, srcHeight, pass, choice.note());
     } catch (FrameGrabber.Exception e) {
       throw new VideoFailure(Reason.DECODE_ERROR, "closing the decoder: " + e.getMessage(), e);
@@ -327,8 +328,11 @@ public final class VideoProcessor implements AutoCloseable {
       sampledTimes.add(Math.round(ts / 1e3) / 1e3);
     }
 
-    /** At the end: no frame at all, or (skipping) a last frame too long before the end. */
-    void finish(long lengthMicros) throws VideoFailure, ModeFallsShort {
+    /**
+     * At the end: no frame at all, or (skipping) a last decoded frame too long before the video's
+     * last frame, at {@code lastFrameMicros}.
+     */
+    void finish(long lastFrameMicros) throws VideoFailure, ModeFallsShort {
       if (decoded == 0) {
         if (mode != DecodeMode.ALL) {
           throw new ModeFallsShort("no frame decoded");
@@ -336,10 +340,12 @@ public final class VideoProcessor implements AutoCloseable {
         throw new VideoFailure(Reason.DECODE_ERROR, "no frame could be decoded");
       }
       if (mode != DecodeMode.ALL
-          && lengthMicros > 0
-          && DecodePlan.tooLong(lengthMicros - lastTimestamp, interval)) {
+          && lastFrameMicros > 0
+          && DecodePlan.tooLong(lastFrameMicros - lastTimestamp, interval)) {
         throw new ModeFallsShort(
-            "last frame " + DecodePlan.seconds(lengthMicros - lastTimestamp) + " s before the end");
+            "last frame "
+                + DecodePlan.seconds(lastFrameMicros - lastTimestamp)
+                + " s before the end");
       }
     }
   }
