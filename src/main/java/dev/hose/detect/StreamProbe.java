@@ -87,6 +87,8 @@ final class StreamProbe {
     private boolean reorders;
     private long lastKey = Long.MIN_VALUE;
     private long maxKeyGap;
+    private long previous = Long.MIN_VALUE;
+    private long minStep = Long.MAX_VALUE;
     private boolean sawTimestamps = true;
 
     Facts(AVRational timeBase, long intervalMicros) {
@@ -112,6 +114,10 @@ final class StreamProbe {
       if (micros < maxPts) {
         reorders = true;
       }
+      if (previous != Long.MIN_VALUE && micros > previous) {
+        minStep = Math.min(minStep, micros - previous);
+      }
+      previous = micros;
       maxPts = Math.max(maxPts, micros);
       if (key) {
         maxKeyGap = Math.max(maxKeyGap, micros - lastKey);
@@ -126,8 +132,14 @@ final class StreamProbe {
       return keyframesOut && (reorders || packets >= PACKETS_FOR_ORDER);
     }
 
-    /** The facts; the last key frame's gap runs to the last frame. */
+    /**
+     * The facts; the last key frame's gap runs to the last frame. Without a frame rate from the
+     * container ({@code frameMicros} 0), the smallest step between packets stands in.
+     */
     DecodePlan.Stream toStream(long frameMicros) {
+      if (frameMicros <= 0 && minStep != Long.MAX_VALUE) {
+        frameMicros = minStep;
+      }
       long keyGap = -1;
       if (sawTimestamps && packets > 0) {
         keyGap = Math.max(maxKeyGap, maxPts - lastKey);

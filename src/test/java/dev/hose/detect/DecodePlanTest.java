@@ -66,6 +66,7 @@ class DecodePlanTest {
     DecodePlan.Stream s = facts.toStream(FRAME_30FPS);
     assertTrue(s.reorders());
     assertEquals(500_000, s.maxKeyGapMicros());
+    assertEquals(33_333, facts.toStream(0).frameMicros(), "from the packets' smallest step");
 
     StreamProbe.Facts inOrder = new StreamProbe.Facts(1, 30, HALF_SECOND);
     for (int i = 0; i < StreamProbe.PACKETS_FOR_ORDER; i++) {
