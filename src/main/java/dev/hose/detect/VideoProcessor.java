@@ -289,7 +289,7 @@ public final class VideoProcessor implements AutoCloseable {
   }
 
   /** The state of one decoding pass. */
-  private static final class Pass {
+  static final class Pass {
     final DecodeMode mode;
     final Sampler sampler;
     final long interval;
@@ -351,7 +351,7 @@ public final class VideoProcessor implements AutoCloseable {
   }
 
   /** The decode mode left a gap longer than a sampling interval; the message says where. */
-  private static final class ModeFallsShort extends Exception {
+  static final class ModeFallsShort extends Exception {
     ModeFallsShort(String message) {
       super(message, null, false, false);
     }

@@ -80,6 +80,26 @@ class DecodePlanTest {
   }
 
   @Test
+  void aSkippingModeThatLeavesAGapWhileDecodingEndsItsPass() throws Exception {
+    VideoProcessor.Pass keyframes = new VideoProcessor.Pass(DecodeMode.KEYFRAMES, 2, 1, 1);
+    keyframes.decodedAt(0);
+    keyframes.decodedAt(500_000);
+    VideoProcessor.ModeFallsShort e =
+        assertThrows(VideoProcessor.ModeFallsShort.class, () -> keyframes.decodedAt(90_500_000));
+    assertEquals("frames 90.0 s apart at 90.5 s", e.getMessage());
+
+    VideoProcessor.Pass noref = new VideoProcessor.Pass(DecodeMode.NOREF, 2, 1, 1);
+    noref.decodedAt(0);
+    e = assertThrows(VideoProcessor.ModeFallsShort.class, () -> noref.finish(60_000_000));
+    assertEquals("last frame 60.0 s before the end", e.getMessage());
+
+    VideoProcessor.Pass all = new VideoProcessor.Pass(DecodeMode.ALL, 2, 1, 1);
+    all.decodedAt(0);
+    all.decodedAt(90_000_000);
+    all.finish(120_000_000);
+  }
+
+  @Test
   void theSamplerTakesTheFirstFrameOfEachInterval() {
     Sampler s = new Sampler(HALF_SECOND);
     List<Long> taken = new ArrayList<>();
