@@ -7,8 +7,9 @@ package dev.hose.detect;
  */
 final class DecodePlan {
   /**
-   * Frames that noref decoding may drop in a row: x264's and x265's default of 3 B-frames, all of
-   * them non-reference in the worst case.
+   * Frames that noref decoding is assumed to drop in a row: x264's default of 3 B-frames, all of
+   * them non-reference in the worst case (x265's 4 come with a B-pyramid, so fewer). A stream with
+   * longer runs is caught while decoding and decoded again in the next mode.
    */
   static final int MAX_NONREF_RUN = 3;
 
