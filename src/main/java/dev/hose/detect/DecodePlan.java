@@ -20,10 +20,19 @@ final class DecodePlan {
    *
    * @param frameMicros duration of one frame, or 0 when unknown
    * @param reorders whether frames are stored out of display order (B-frames)
-   * @param maxKeyGapMicros the longest time without a key frame (start and end included), or -1
-   *     when the container has no index of key frames
+   * @param maxKeyGapMicros the longest time without a key frame (up to the last frame), or -1 when
+   *     the packets have no timestamps
+   * @param width the picture width the container states, or 0
    */
-  record Stream(long frameMicros, boolean reorders, long maxKeyGapMicros) {}
+  record Stream(long frameMicros, boolean reorders, long maxKeyGapMicros, int width) {
+    Stream(long frameMicros, boolean reorders, long maxKeyGapMicros) {
+      this(frameMicros, reorders, maxKeyGapMicros, 0);
+    }
+
+    Stream withWidth(int w) {
+      return new Stream(frameMicros, reorders, maxKeyGapMicros, w);
+    }
+  }
 
   /** The mode used and, when it is not the one asked for, why: said once per video. */
   record Choice(DecodeMode mode, String note) {}

@@ -54,7 +54,7 @@ final class StreamProbe {
           deadline.check();
         }
       }
-      return facts.toStream(frameMicros(st));
+      return facts.toStream(frameMicros(st)).withWidth(st.codecpar().width());
     } finally {
       av_packet_free(pkt);
       avformat_close_input(oc);

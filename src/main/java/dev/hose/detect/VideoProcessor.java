@@ -112,13 +112,14 @@ public final class VideoProcessor implements AutoCloseable {
       throw new VideoFailure(Reason.NOT_A_VIDEO, "empty file");
     }
     long interval = Math.max(1, Math.round(1_000_000 / config.sampleFps()));
-    DecodePlan.Choice choice =
-        DecodePlan.choose(config.decode(), StreamProbe.scan(file, interval, deadline), interval);
+    DecodePlan.Stream stream = StreamProbe.scan(file, interval, deadline);
+    DecodePlan.Choice choice = DecodePlan.choose(config.decode(), stream, interval);
+    String loopFilter = skipLoopFilter(stream.width());
     ACTIVE.incrementAndGet();
     try {
       while (true) {
         try {
-          return decode(file, ref, deadline, choice);
+          return decode(file, ref, deadline, choice, loopFilter);
         } catch (ModeFallsShort e) {
           String note = DecodePlan.fallbackNote(choice.mode(), e.getMessage());
           choice =
@@ -132,16 +133,34 @@ public final class VideoProcessor implements AutoCloseable {
     }
   }
 
+  /**
+   * FFmpeg's {@code skip_loop_filter} for a source {@code srcWidth} wide (0: unknown). Frames that
+   * nothing references never need deblocking (no later frame inherits the difference). When the
+   * working frame is at most half the source's width, every frame skips it: each working pixel
+   * averages at least 2x2 source pixels, which hides block edges, and deblocking is a large share
+   * of H.264 decoding. (Reference frames then differ slightly from the encoder's, and the
+   * difference carries on until the next key frame, at a scale the working frame does not show.)
+   */
+  String skipLoopFilter(int srcWidth) {
+    return srcWidth > 0 && 2 * workingWidth(srcWidth) <= srcWidth ? "all" : "noref";
+  }
+
+  /** The width frames are scaled to for the detectors: even, at most the source's. */
+  int workingWidth(int srcWidth) {
+    int useful = detectors.stream().mapToInt(Detector::maxUsefulWidth).max().orElse(srcWidth);
+    return Math.max(2, Math.min(srcWidth, Math.min(config.workingWidth(), useful)) & ~1);
+  }
+
   /** One pass over the video in {@code choice}'s mode. */
-  private VideoResult decode(Path file, VideoRef ref, Deadline deadline, DecodePlan.Choice choice)
+  private VideoResult decode(
+      Path file, VideoRef ref, Deadline deadline, DecodePlan.Choice choice, String loopFilter)
       throws VideoFailure, IOException, ModeFallsShort {
     List<Detector.Session> sessions = new ArrayList<>();
     try (PointerScope videoScope = new PointerScope();
-        FFmpegFrameGrabber grabber = open(file, choice.mode())) {
+        FFmpegFrameGrabber grabber = open(file, choice.mode(), loopFilter)) {
       int srcWidth = grabber.getImageWidth();
       int srcHeight = grabber.getImageHeight();
-      int useful = detectors.stream().mapToInt(Detector::maxUsefulWidth).max().orElse(srcWidth);
-      int width = Math.max(2, Math.min(srcWidth, Math.min(config.workingWidth(), useful)) & ~1);
+      int width = workingWidth(srcWidth);
       int height = Math.max(2, (int) Math.round((double) srcHeight * width / srcWidth) & ~1);
       for (Detector d : detectors) {
         sessions.add(d.start(width, height));
@@ -180,17 +199,17 @@ public final class VideoProcessor implements AutoCloseable {
 
   /**
    * A started grabber in raw mode (no conversion of frames that are not sampled), with the decoder
-   * told which frames to skip and how many threads to use.
+   * told which frames to skip, where to skip deblocking and how many threads to use.
    */
-  private FFmpegFrameGrabber open(Path file, DecodeMode mode) throws VideoFailure {
+  private FFmpegFrameGrabber open(Path file, DecodeMode mode, String loopFilter)
+      throws VideoFailure {
     FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(file.toFile());
     try {
       grabber.setImageMode(FrameGrabber.ImageMode.RAW);
       if (mode.skipFrame() != null) {
         grabber.setVideoOption("skip_frame", mode.skipFrame());
       }
-      // Frames nothing references may skip deblocking: no later frame inherits the difference.
-      grabber.setVideoOption("skip_loop_filter", "noref");
+      grabber.setVideoOption("skip_loop_filter", loopFilter);
       int threads = config.threadsFor(ACTIVE.get(), Runtime.getRuntime().availableProcessors());
       grabber.setVideoOption("threads", String.valueOf(threads));
       try {

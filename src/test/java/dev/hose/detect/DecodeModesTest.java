@@ -95,6 +95,34 @@ class DecodeModesTest {
     assertTrue(noB.decodeNote().contains("--decode=noref"), noB.decodeNote());
   }
 
+  @Test
+  void skippingDeblockingOverALongH264GopNeitherLosesNorInventsMotion() throws Exception {
+    // 1280 wide, motion works at 320: every frame skips deblocking, for 5 s without a key frame.
+    SyntheticVideo moving =
+        SyntheticVideo.create()
+            .size(1280, 720)
+            .fps(30)
+            .frames(150)
+            .gop(300)
+            .codec("libopenh264", "mp4");
+    VideoResult r =
+        Analyze.run(moving.write(dir.resolve("long-gop.mp4")), "motion", 10, DecodeMode.AUTO);
+    assertEquals("all", r.decode());
+    assertEquals(50, r.framesSampled());
+    assertMotionOnTheSquare(r, moving);
+
+    Path still =
+        SyntheticVideo.create()
+            .size(1280, 720)
+            .fps(30)
+            .frames(150)
+            .gop(300)
+            .moving(false)
+            .codec("libopenh264", "mp4")
+            .write(dir.resolve("long-gop-still.mp4"));
+    assertEquals(List.of(), Analyze.run(still, "motion", 10, DecodeMode.AUTO).detections());
+  }
+
   /** Each sampled time is within the sampler's slack (a quarter interval) of its grid point. */
   static void assertOnTheGrid(List<Double> times, double interval) {
     for (int i = 0; i < times.size(); i++) {

@@ -100,6 +100,18 @@ class DecodePlanTest {
   }
 
   @Test
+  void everyFrameSkipsDeblockingOnlyWhenTheWorkingFrameIsAtMostHalfTheSource() {
+    try (VideoProcessor p =
+        new VideoProcessor(MotionDetectorTest.config("motion", 2, DecodeMode.AUTO, 0, 1), null)) {
+      assertEquals(320, p.workingWidth(1920));
+      assertEquals("all", p.skipLoopFilter(1920));
+      assertEquals("all", p.skipLoopFilter(640));
+      assertEquals("noref", p.skipLoopFilter(480));
+      assertEquals("noref", p.skipLoopFilter(0));
+    }
+  }
+
+  @Test
   void theSamplerTakesTheFirstFrameOfEachInterval() {
     Sampler s = new Sampler(HALF_SECOND);
     List<Long> taken = new ArrayList<>();
