@@ -6,12 +6,16 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import org.apache.beam.runners.direct.DirectOptions;
 
 /** What the detection DoFn needs from the options, checked and serializable. */
 public record DetectConfig(
     String scratchDir,
     List<String> detectors,
     double sampleFps,
+    DecodeMode decode,
+    int decodeThreads,
+    int concurrentVideos,
     int workingWidth,
     long maxVideoBytes,
     long scratchBudgetBytes,
@@ -26,6 +30,9 @@ public record DetectConfig(
   public static DetectConfig from(DetectOptions o) {
     if (!(o.getSampleFps() > 0)) {
       throw new UserError("--sampleFps must be positive");
+    }
+    if (o.getDecodeThreads() < 0) {
+      throw new UserError("--decodeThreads must be 0 (automatic) or positive");
     }
     if (o.getWorkingWidth() < 32) {
       throw new UserError("--workingWidth must be at least 32");
@@ -43,6 +50,9 @@ public record DetectConfig(
         o.getScratchDir(),
         List.copyOf(Detectors.parse(o.getDetectors())),
         o.getSampleFps(),
+        DecodeMode.parse(o.getDecode()),
+        o.getDecodeThreads(),
+        concurrentVideos(o),
         o.getWorkingWidth(),
         o.getMaxVideoBytes(),
         o.getScratchBudgetBytes(),
@@ -51,6 +61,30 @@ public record DetectConfig(
         o.getReadTimeoutSeconds() * 1000,
         o.getAllowLocalFiles(),
         parseHosts(o.getAllowedHosts()));
+  }
+
+  /**
+   * Videos that one worker JVM decodes at once, as far as the options tell: DirectRunner's {@code
+   * --targetParallelism}; 1 elsewhere (a Flink TaskManager's slots are not known here, so the
+   * worker also counts the videos it is decoding).
+   */
+  static int concurrentVideos(DetectOptions o) {
+    if (o.getRunner() != null && o.getRunner().getSimpleName().equals("DirectRunner")) {
+      return Math.max(1, o.as(DirectOptions.class).getTargetParallelism());
+    }
+    return 1;
+  }
+
+  /**
+   * Decoder threads for one video: {@code --decodeThreads}, or the cores shared out among the
+   * videos decoding at once (the larger of {@code concurrentVideos} and {@code active}), at least
+   * one. FFmpeg's default of one thread per core for every video oversubscribes the cores.
+   */
+  public int threadsFor(int active, int cores) {
+    if (decodeThreads > 0) {
+      return decodeThreads;
+    }
+    return Math.max(1, cores / Math.max(1, Math.max(concurrentVideos, active)));
   }
 
   /** {@code --allowedHosts}: comma-separated host names, addresses or {@code *.domain}. */

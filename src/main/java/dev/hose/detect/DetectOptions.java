@@ -26,7 +26,7 @@ public interface DetectOptions extends HoseOptions {
 
   void setScratchDir(String value);
 
-  @Description("Comma-separated detectors: motion, faces (or a Detector class name).")
+  @Description("Comma-separated detectors: motion, faces, people (or a Detector class name).")
   @Default.String("motion")
   String getDetectors();
 
@@ -37,6 +37,23 @@ public interface DetectOptions extends HoseOptions {
   double getSampleFps();
 
   void setSampleFps(double value);
+
+  @Description(
+      "Which frames to decode: auto (the cheapest mode that still serves --sampleFps), all, noref"
+          + " (skip frames nothing references, such as B-frames) or keyframes. A mode the video"
+          + " cannot serve falls back to the next one (keyframes, noref, all).")
+  @Default.String("auto")
+  String getDecode();
+
+  void setDecode(String value);
+
+  @Description(
+      "Decoder threads per video; 0 shares the cores among the videos decoded at once"
+          + " (--targetParallelism on DirectRunner).")
+  @Default.Integer(0)
+  int getDecodeThreads();
+
+  void setDecodeThreads(int value);
 
   @Description(
       "Largest width in pixels that frames are scaled to before detection (motion alone needs"

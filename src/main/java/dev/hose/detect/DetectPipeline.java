@@ -196,6 +196,7 @@ public final class DetectPipeline {
     Map<String, String> s = new LinkedHashMap<>();
     s.put("detectors", String.join(",", config.detectors()));
     s.put("sampleFps", String.valueOf(config.sampleFps()));
+    s.put("decode", config.decode().key());
     s.put("workingWidth", String.valueOf(config.workingWidth()));
     s.put("maxVideoBytes", String.valueOf(config.maxVideoBytes()));
     s.put("timeoutPerVideo", config.timeoutPerVideo().toString());

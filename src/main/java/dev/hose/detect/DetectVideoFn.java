@@ -24,6 +24,7 @@ final class DetectVideoFn extends DoFn<VideoRef, VideoResult> {
   private final Counter failed = Metrics.counter(DetectVideoFn.class, "videos_failed");
   private final Counter frames = Metrics.counter(DetectVideoFn.class, "frames_decoded");
   private final Counter detections = Metrics.counter(DetectVideoFn.class, "detections");
+  private final Counter decodeFallbacks = Metrics.counter(DetectVideoFn.class, "decode_fallbacks");
 
   private transient ScratchSpace scratch;
   private transient VideoProcessor processor;
@@ -55,6 +56,10 @@ final class DetectVideoFn extends DoFn<VideoRef, VideoResult> {
       succeeded.inc();
       frames.inc(outcome.result().framesDecoded());
       detections.inc(outcome.result().detections().size());
+      Metrics.counter(DetectVideoFn.class, "decoded_" + outcome.result().decode()).inc();
+      if (outcome.result().decodeNote() != null) {
+        decodeFallbacks.inc();
+      }
       c.output(RESULTS, outcome.result());
     } else {
       failed.inc();

@@ -35,6 +35,14 @@ public interface Detector extends AutoCloseable {
      */
     void detect(Mat gray, List<Box> out);
 
+    /**
+     * Like {@link #detect(Mat, List)}, given the boxes that the detectors run before this one found
+     * on the same frame ({@link Detectors#inRunOrder}); a detector may look only there.
+     */
+    default void detect(Mat gray, List<Box> earlier, List<Box> out) {
+      detect(gray, out);
+    }
+
     @Override
     default void close() {}
   }

@@ -24,7 +24,8 @@ import org.bytedeco.opencv.opencv_core.Scalar;
 public final class SyntheticVideo {
   static {
     // The muxer's banner ("Output #0, mp4, to …") is FFmpeg INFO: keep errors only.
-    org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR);
+    org.bytedeco.ffmpeg.global.avutil.av_log_set_level(
+        org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR);
   }
 
   private final int width;
@@ -34,6 +35,8 @@ public final class SyntheticVideo {
   private final String codec;
   private final String format;
   private final boolean moving;
+  private int gop;
+  private int bFrames;
 
   private SyntheticVideo(
       int width, int height, double fps, int frames, String codec, String format, boolean moving) {
@@ -52,24 +55,45 @@ public final class SyntheticVideo {
   }
 
   public SyntheticVideo size(int w, int h) {
-    return new SyntheticVideo(w, h, fps, frames, codec, format, moving);
+    return keep(new SyntheticVideo(w, h, fps, frames, codec, format, moving));
   }
 
   public SyntheticVideo fps(double f) {
-    return new SyntheticVideo(width, height, f, frames, codec, format, moving);
+    return keep(new SyntheticVideo(width, height, f, frames, codec, format, moving));
   }
 
   public SyntheticVideo frames(int n) {
-    return new SyntheticVideo(width, height, fps, n, codec, format, moving);
+    return keep(new SyntheticVideo(width, height, fps, n, codec, format, moving));
   }
 
   /** An FFmpeg encoder name (mpeg4, libopenh264, mjpeg, libvpx, ffv1) and a container format. */
   public SyntheticVideo codec(String encoder, String container) {
-    return new SyntheticVideo(width, height, fps, frames, encoder, container, moving);
+    return keep(new SyntheticVideo(width, height, fps, frames, encoder, container, moving));
+  }
+
+  /** Frames from one key frame to the next (default: one second's worth). */
+  public SyntheticVideo gop(int frames) {
+    SyntheticVideo v =
+        keep(new SyntheticVideo(width, height, fps, this.frames, codec, format, moving));
+    v.gop = frames;
+    return v;
+  }
+
+  /** Up to {@code n} B-frames in a row (default none; the mpeg4 encoder has them). */
+  public SyntheticVideo bFrames(int n) {
+    SyntheticVideo v = keep(new SyntheticVideo(width, height, fps, frames, codec, format, moving));
+    v.bFrames = n;
+    return v;
+  }
+
+  private SyntheticVideo keep(SyntheticVideo v) {
+    v.gop = gop;
+    v.bFrames = bFrames;
+    return v;
   }
 
   public SyntheticVideo moving(boolean m) {
-    return new SyntheticVideo(width, height, fps, frames, codec, format, m);
+    return keep(new SyntheticVideo(width, height, fps, frames, codec, format, m));
   }
 
   public int width() {
@@ -118,7 +142,10 @@ public final class SyntheticVideo {
       recorder.setFormat(format);
       recorder.setVideoCodecName(codec);
       recorder.setFrameRate(fps);
-      recorder.setGopSize((int) Math.max(1, Math.round(fps)));
+      recorder.setGopSize(gop > 0 ? gop : (int) Math.max(1, Math.round(fps)));
+      if (bFrames > 0) {
+        recorder.setMaxBFrames(bFrames);
+      }
       if (codec.equals("ffv1") || codec.equals("rawvideo")) {
         recorder.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P);
       } else if (codec.equals("mjpeg")) {

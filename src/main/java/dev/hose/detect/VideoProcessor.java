@@ -10,20 +10,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.global.avutil;
-import org.bytedeco.ffmpeg.global.swscale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.FrameGrabber;
-import org.bytedeco.javacv.OpenCVFrameConverter;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * Processes one video: download into a scratch file, decode at the sample rate, run the detectors.
- * Plain Java, used by {@link DetectVideoFn}; one instance per thread. Every native object (grabber,
- * frames, matrices, detector state) is released before {@link #process} returns, and the scratch
- * file is deleted on every exit.
+ * Processes one video: download into a scratch file, decode what the sample rate needs, run the
+ * detectors. Plain Java, used by {@link DetectVideoFn}; one instance per thread. Every native
+ * object (grabber, frames, matrices, detector state) is released before {@link #process} returns,
+ * and the scratch file is deleted on every exit.
  */
 public final class VideoProcessor implements AutoCloseable {
   /** Demuxers that read single pictures, not videos. */
@@ -38,6 +38,9 @@ public final class VideoProcessor implements AutoCloseable {
   private final Fetcher fetcher;
   private final List<Detector> detectors;
 
+  /** Videos this JVM is decoding now: decoder threads are shared out among them. */
+  private static final AtomicInteger ACTIVE = new AtomicInteger();
+
   /** Either a result or a failure. */
   public record Outcome(VideoResult result, Failure failure) {}
 
@@ -50,7 +53,7 @@ public final class VideoProcessor implements AutoCloseable {
             config.readTimeoutMillis(),
             config.allowLocalFiles(),
             config.allowedHosts());
-    this.detectors = Detectors.create(config.detectors());
+    this.detectors = Detectors.inRunOrder(Detectors.create(config.detectors()));
   }
 
   /** Downloads, decodes and detects; a bad video is a {@link Failure}, never an exception. */
@@ -96,130 +99,288 @@ public final class VideoProcessor implements AutoCloseable {
     }
   }
 
-  /** Decodes {@code file} and runs the detectors on frames sampled at {@code --sampleFps}. */
+  /**
+   * Decodes {@code file} and runs the detectors on frames sampled at {@code --sampleFps}.
+   *
+   * <p>Steps: 1) choose the decode mode from the stream's packets; 2) decode in that mode, scaling
+   * only sampled frames; 3) when the mode leaves a gap longer than a sampling interval after all,
+   * start again in the next mode, and say so in the result.
+   */
   public VideoResult analyze(Path file, VideoRef ref, Deadline deadline)
       throws VideoFailure, IOException {
     if (Files.size(file) == 0) {
       throw new VideoFailure(Reason.NOT_A_VIDEO, "empty file");
     }
+    long interval = Math.max(1, Math.round(1_000_000 / config.sampleFps()));
+    DecodePlan.Stream stream = StreamProbe.scan(file, interval, deadline);
+    DecodePlan.Choice choice = DecodePlan.choose(config.decode(), stream, interval);
+    String loopFilter = skipLoopFilter(stream.width());
+    ACTIVE.incrementAndGet();
+    try {
+      while (true) {
+        try {
+          return decode(file, ref, deadline, choice, loopFilter);
+        } catch (ModeFallsShort e) {
+          String note = DecodePlan.fallbackNote(choice.mode(), e.getMessage());
+          choice =
+              new DecodePlan.Choice(
+                  choice.mode().fallback(),
+                  choice.note() == null ? note : choice.note() + "; " + note);
+        }
+      }
+    } finally {
+      ACTIVE.decrementAndGet();
+    }
+  }
+
+  /**
+   * FFmpeg's {@code skip_loop_filter} for a source {@code srcWidth} wide (0: unknown). Frames that
+   * nothing references never need deblocking (no later frame inherits the difference). When the
+   * working frame is at most half the source's width, every frame skips it: each working pixel
+   * averages at least 2x2 source pixels, which hides block edges, and deblocking is a large share
+   * of H.264 decoding. (Reference frames then differ slightly from the encoder's, and the
+   * difference carries on until the next key frame, at a scale the working frame does not show.)
+   */
+  String skipLoopFilter(int srcWidth) {
+    return srcWidth > 0 && 2 * workingWidth(srcWidth) <= srcWidth ? "all" : "noref";
+  }
+
+  /** The width frames are scaled to for the detectors: even, at most the source's. */
+  int workingWidth(int srcWidth) {
+    int useful = detectors.stream().mapToInt(Detector::maxUsefulWidth).max().orElse(srcWidth);
+    return Math.max(2, Math.min(srcWidth, Math.min(config.workingWidth(), useful)) & ~1);
+  }
+
+  /** One pass over the video in {@code choice}'s mode. */
+  private VideoResult decode(
+      Path file, VideoRef ref, Deadline deadline, DecodePlan.Choice choice, String loopFilter)
+      throws VideoFailure, IOException, ModeFallsShort {
     List<Detector.Session> sessions = new ArrayList<>();
     try (PointerScope videoScope = new PointerScope();
-        FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(file.toFile());
-        OpenCVFrameConverter.ToMat converter = new OpenCVFrameConverter.ToMat()) {
-      grabber.setImageMode(FrameGrabber.ImageMode.GRAY);
-      // Detectors work on small gray frames: the fast scaler is plenty and much cheaper.
-      grabber.setImageScalingFlags(swscale.SWS_FAST_BILINEAR);
-      try {
-        grabber.start();
-      } catch (FrameGrabber.Exception | RuntimeException e) {
-        throw openFailure(file, e);
-      }
-      String format = grabber.getFormat();
-      if (format != null && (IMAGE_FORMATS.contains(format) || format.endsWith("_pipe"))) {
-        throw new VideoFailure(Reason.NOT_A_VIDEO, "an image (" + format + "), not a video");
-      }
+        FFmpegFrameGrabber grabber = open(file, choice.mode(), loopFilter)) {
       int srcWidth = grabber.getImageWidth();
       int srcHeight = grabber.getImageHeight();
-      if (!grabber.hasVideo() || srcWidth <= 0 || srcHeight <= 0) {
-        throw new VideoFailure(Reason.NOT_A_VIDEO, "no video stream (" + format + ")");
-      }
-      int useful = detectors.stream().mapToInt(Detector::maxUsefulWidth).max().orElse(srcWidth);
-      int width = Math.max(2, Math.min(srcWidth, Math.min(config.workingWidth(), useful)) & ~1);
+      int width = workingWidth(srcWidth);
       int height = Math.max(2, (int) Math.round((double) srcHeight * width / srcWidth) & ~1);
-      grabber.setImageWidth(width);
-      grabber.setImageHeight(height);
-      double scaleX = (double) srcWidth / width;
-      double scaleY = (double) srcHeight / height;
       for (Detector d : detectors) {
         sessions.add(d.start(width, height));
       }
-
-      long interval = Math.max(1, Math.round(1_000_000 / config.sampleFps()));
-      long nextSample = Long.MIN_VALUE;
-      long decoded = 0;
-      List<Detection> detections = new ArrayList<>();
-      List<Long> sampled = new ArrayList<>();
-      List<Detector.Box> boxes = new ArrayList<>();
-      long lastTimestamp = 0;
-      while (true) {
-        Frame frame;
-        try {
-          frame = grabber.grabImage();
-        } catch (FrameGrabber.Exception | RuntimeException e) {
-          throw new VideoFailure(
-              Reason.DECODE_ERROR, "frame " + decoded + ": " + e.getMessage(), e);
-        }
-        if (frame == null) {
-          break;
-        }
-        long index = decoded++;
-        deadline.check();
-        if (Thread.currentThread().isInterrupted()) {
-          throw new java.io.InterruptedIOException("interrupted while decoding");
-        }
-        long ts = grabber.getTimestamp();
-        lastTimestamp = Math.max(lastTimestamp, ts);
-        // A quarter interval of slack absorbs timestamp rounding (66666 vs 66667 µs at 15 fps).
-        if (nextSample != Long.MIN_VALUE && ts < nextSample - interval / 4) {
-          continue;
-        }
-        nextSample = (nextSample == Long.MIN_VALUE ? ts : nextSample) + interval;
-        while (nextSample <= ts) {
-          nextSample += interval;
-        }
-        sampled.add(index);
-        double time = ts / 1e6;
-        try (PointerScope frameScope = new PointerScope()) {
-          Mat gray = converter.convert(frame);
-          for (int i = 0; i < sessions.size(); i++) {
-            boxes.clear();
-            try {
-              sessions.get(i).detect(gray, boxes);
-            } catch (RuntimeException e) {
-              throw new VideoFailure(
-                  Reason.DETECTOR_ERROR,
-                  detectors.get(i).name() + " on frame " + index + ": " + e,
-                  e);
-            }
-            for (Detector.Box b : boxes) {
-              detections.add(
-                  new Detection(
-                      detectors.get(i).name(),
-                      b.label(),
-                      index,
-                      time,
-                      (int) Math.round(b.x() * scaleX),
-                      (int) Math.round(b.y() * scaleY),
-                      (int) Math.round(b.width() * scaleX),
-                      (int) Math.round(b.height() * scaleY),
-                      b.score()));
+      Pass pass =
+          new Pass(
+              choice.mode(),
+              config.sampleFps(),
+              srcWidth / (double) width,
+              srcHeight / (double) height);
+      try (GrayScaler scaler = new GrayScaler(width, height)) {
+        for (Frame frame; (frame = grab(grabber, pass)) != null; ) {
+          checkStillWanted(deadline);
+          long ts = grabber.getTimestamp();
+          pass.decodedAt(ts);
+          if (pass.sampler.take(ts)) {
+            long index = grabber.getFrameNumber();
+            pass.sampled(index, ts);
+            try (PointerScope frameScope = new PointerScope()) {
+              detect(sessions, scaler.scale((AVFrame) frame.opaque), index, ts, pass);
             }
           }
         }
       }
-      if (decoded == 0) {
-        throw new VideoFailure(Reason.DECODE_ERROR, "no frame could be decoded");
-      }
       double fps = grabber.getFrameRate();
-      long length = grabber.getLengthInTime();
-      double duration = (length > 0 ? length : lastTimestamp) / 1e6;
-      return new VideoResult(
-          ref.id(),
-          ref.url(),
-          MotionDetector.round(duration),
-          MotionDetector.round(fps),
-          srcWidth,
-          srcHeight,
-          decoded,
-          sampled.size(),
-          detections,
-          Segments.merge(detections, sampled));
+      pass.finish(grabber.getLengthInTime() - (fps > 0 ? Math.round(1e6 / fps) : 0));
+      return result(ref, grabber, srcWidth, srcHeight, pass, choice.note());
     } catch (FrameGrabber.Exception e) {
       throw new VideoFailure(Reason.DECODE_ERROR, "closing the decoder: " + e.getMessage(), e);
     } finally {
       for (Detector.Session s : sessions) {
         s.close();
       }
+    }
+  }
+
+  /**
+   * A started grabber in raw mode (no conversion of frames that are not sampled), with the decoder
+   * told which frames to skip, where to skip deblocking and how many threads to use.
+   */
+  private FFmpegFrameGrabber open(Path file, DecodeMode mode, String loopFilter)
+      throws VideoFailure {
+    FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(file.toFile());
+    try {
+      grabber.setImageMode(FrameGrabber.ImageMode.RAW);
+      if (mode.skipFrame() != null) {
+        grabber.setVideoOption("skip_frame", mode.skipFrame());
+      }
+      grabber.setVideoOption("skip_loop_filter", loopFilter);
+      int threads = config.threadsFor(ACTIVE.get(), Runtime.getRuntime().availableProcessors());
+      grabber.setVideoOption("threads", String.valueOf(threads));
+      try {
+        grabber.start();
+      } catch (FrameGrabber.Exception | RuntimeException e) {
+        throw openFailure(file, e);
+      }
+      checkIsVideo(grabber);
+      return grabber;
+    } catch (VideoFailure | RuntimeException | Error e) {
+      closeQuietly(grabber);
+      throw e;
+    }
+  }
+
+  private static void checkIsVideo(FFmpegFrameGrabber grabber) throws VideoFailure {
+    String format = grabber.getFormat();
+    if (format != null && (IMAGE_FORMATS.contains(format) || format.endsWith("_pipe"))) {
+      throw new VideoFailure(Reason.NOT_A_VIDEO, "an image (" + format + "), not a video");
+    }
+    if (!grabber.hasVideo() || grabber.getImageWidth() <= 0 || grabber.getImageHeight() <= 0) {
+      throw new VideoFailure(Reason.NOT_A_VIDEO, "no video stream (" + format + ")");
+    }
+  }
+
+  /** The next decoded frame, unconverted; null at the end. */
+  private static Frame grab(FFmpegFrameGrabber grabber, Pass pass) throws VideoFailure {
+    try {
+      return grabber.grabFrame(false, true, true, pass.mode == DecodeMode.KEYFRAMES, false);
+    } catch (FrameGrabber.Exception | RuntimeException e) {
+      throw new VideoFailure(
+          Reason.DECODE_ERROR, "frame " + pass.decoded + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkStillWanted(Deadline deadline) throws VideoFailure, IOException {
+    deadline.check();
+    if (Thread.currentThread().isInterrupted()) {
+      throw new java.io.InterruptedIOException("interrupted while decoding");
+    }
+  }
+
+  /** Runs every detector on one sampled frame; boxes go back to source pixels. */
+  private void detect(List<Detector.Session> sessions, Mat gray, long index, long ts, Pass pass)
+      throws VideoFailure {
+    List<Detector.Box> earlier = new ArrayList<>();
+    List<Detector.Box> boxes = new ArrayList<>();
+    for (int i = 0; i < sessions.size(); i++) {
+      boxes.clear();
+      String name = detectors.get(i).name();
+      try {
+        sessions.get(i).detect(gray, earlier, boxes);
+      } catch (RuntimeException e) {
+        throw new VideoFailure(Reason.DETECTOR_ERROR, name + " on frame " + index + ": " + e, e);
+      }
+      for (Detector.Box b : boxes) {
+        pass.detections.add(
+            new Detection(
+                name,
+                b.label(),
+                index,
+                ts / 1e6,
+                (int) Math.round(b.x() * pass.scaleX),
+                (int) Math.round(b.y() * pass.scaleY),
+                (int) Math.round(b.width() * pass.scaleX),
+                (int) Math.round(b.height() * pass.scaleY),
+                b.score()));
+      }
+      earlier.addAll(boxes);
+    }
+  }
+
+  private static VideoResult result(
+      VideoRef ref,
+      FFmpegFrameGrabber grabber,
+      int srcWidth,
+      int srcHeight,
+      Pass pass,
+      String note) {
+    long length = grabber.getLengthInTime();
+    double duration = (length > 0 ? length : pass.lastTimestamp) / 1e6;
+    return new VideoResult(
+        ref.id(),
+        ref.url(),
+        MotionDetector.round(duration),
+        MotionDetector.round(grabber.getFrameRate()),
+        srcWidth,
+        srcHeight,
+        pass.decoded,
+        pass.sampledFrames.size(),
+        pass.mode.key(),
+        note,
+        List.copyOf(pass.sampledTimes),
+        pass.detections,
+        Segments.merge(pass.detections, pass.sampledFrames));
+  }
+
+  /** The state of one decoding pass. */
+  static final class Pass {
+    final DecodeMode mode;
+    final Sampler sampler;
+    final long interval;
+    final double scaleX;
+    final double scaleY;
+    long decoded;
+    long lastTimestamp;
+    long previous = Long.MIN_VALUE;
+    final List<Long> sampledFrames = new ArrayList<>();
+    final List<Double> sampledTimes = new ArrayList<>();
+    final List<Detection> detections = new ArrayList<>();
+
+    Pass(DecodeMode mode, double sampleFps, double scaleX, double scaleY) {
+      this.mode = mode;
+      this.interval = Math.max(1, Math.round(1_000_000 / sampleFps));
+      this.sampler = new Sampler(1_000_000 / sampleFps);
+      this.scaleX = scaleX;
+      this.scaleY = scaleY;
+    }
+
+    /** Counts a decoded frame; in a skipping mode, a gap too long for the sample rate ends it. */
+    void decodedAt(long ts) throws ModeFallsShort {
+      decoded++;
+      if (mode != DecodeMode.ALL
+          && previous != Long.MIN_VALUE
+          && DecodePlan.tooLong(ts - previous, interval)) {
+        throw new ModeFallsShort(
+            "frames " + DecodePlan.seconds(ts - previous) + " s apart at " + ts / 1e6 + " s");
+      }
+      previous = Math.max(previous, ts);
+      lastTimestamp = Math.max(lastTimestamp, ts);
+    }
+
+    void sampled(long index, long ts) {
+      sampledFrames.add(index);
+      sampledTimes.add(Math.round(ts / 1e3) / 1e3);
+    }
+
+    /**
+     * At the end: no frame at all, or (skipping) a last decoded frame too long before the video's
+     * last frame, at {@code lastFrameMicros}.
+     */
+    void finish(long lastFrameMicros) throws VideoFailure, ModeFallsShort {
+      if (decoded == 0) {
+        if (mode != DecodeMode.ALL) {
+          throw new ModeFallsShort("no frame decoded");
+        }
+        throw new VideoFailure(Reason.DECODE_ERROR, "no frame could be decoded");
+      }
+      if (mode != DecodeMode.ALL
+          && lastFrameMicros > 0
+          && DecodePlan.tooLong(lastFrameMicros - lastTimestamp, interval)) {
+        throw new ModeFallsShort(
+            "last frame "
+                + DecodePlan.seconds(lastFrameMicros - lastTimestamp)
+                + " s before the end");
+      }
+    }
+  }
+
+  /** The decode mode left a gap longer than a sampling interval; the message says where. */
+  static final class ModeFallsShort extends Exception {
+    ModeFallsShort(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private static void closeQuietly(FFmpegFrameGrabber grabber) {
+    try {
+      grabber.close();
+    } catch (FrameGrabber.Exception | RuntimeException e) {
+      // The open already failed; that failure is the one to report.
     }
   }
 

@@ -3,7 +3,11 @@ package dev.hose.detect;
 import java.io.Serializable;
 import java.util.List;
 
-/** The detections line of one video. */
+/**
+ * The detections line of one video. {@code decode} is the decode mode used; {@code decodeNote} says
+ * why it differs from {@code --decode} (null when it does not); {@code sampledTimes} are the
+ * seconds of the sampled frames.
+ */
 public record VideoResult(
     String id,
     String url,
@@ -13,6 +17,9 @@ public record VideoResult(
     int height,
     long framesDecoded,
     long framesSampled,
+    String decode,
+    String decodeNote,
+    List<Double> sampledTimes,
     List<Detection> detections,
     List<Segment> segments)
     implements Serializable {}

@@ -63,6 +63,9 @@ public final class Benchmarks {
       if (settings.runs("detect")) {
         Files.createDirectories(settings.work());
         ffmpeg = DetectSuite.ffmpeg(settings);
+        if (settings.codecs().contains("h264-high") || settings.codecs().contains("hevc")) {
+          SystemFfmpeg.ensure();
+        }
       }
     } catch (IllegalStateException e) {
       System.err.println("benchmarks: error: " + e.getMessage());

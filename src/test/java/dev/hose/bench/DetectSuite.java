@@ -15,20 +15,31 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacpp.Loader;
 
 /**
- * Detect: for each resolution, generates H.264 clips (cached between runs) and decodes them with
- * decode-only {@code ffmpeg -i CLIP -f null -} and with hose: (1) a warm worker JVM running
- * detect's per-video code, clip by clip in turn with ffmpeg, and (2) the {@code hose detect} job on
- * DirectRunner over all clips, JVM start-up and pipeline included. Detectors see every frame
- * ({@code --sampleFps} = the clips' frame rate), the most work detect can be given.
+ * Detect: for each resolution and codec, makes clips (cached between runs) and measures frames of
+ * video per second against decode-only {@code ffmpeg -threads N -i CLIP -f null -}: (1) a warm
+ * worker JVM running detect's per-video code at the defaults ({@code --sampleFps}, {@code
+ * --decode=auto}), clip by clip in turn with ffmpeg; (2) the same with every frame sampled; (3) the
+ * {@code hose detect} job on DirectRunner with {@code --targetParallelism=2} over {@code
+ * --jobClips} videos (the clips, repeated), JVM start-up and pipeline included. Every run counts
+ * the frames ffmpeg decodes from the same clips, so skipped frames count as video processed. H.264
+ * High (B-frames) and HEVC clips are encoded by the system ffmpeg (libx264, libx265) from a
+ * lossless master; VP9 and openh264 clips by JavaCV.
  */
 final class DetectSuite {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The codecs {@code --codecs} may name. */
+  static final List<String> CODECS = List.of("h264-high", "hevc", "vp9", "openh264");
+
+  /** Frames of each clip, as decode-only ffmpeg counted them. */
+  private final Map<Path, Long> clipFrames = new LinkedHashMap<>();
 
   /** The decode-only baseline binary and the environment it runs in. */
   record Ffmpeg(String path, Map<String, String> env) {}
@@ -79,137 +90,215 @@ final class DetectSuite {
   private List<Run> runAll() throws Exception {
     List<Run> runs = new ArrayList<>();
     int i = 0;
+    int total = settings.resolutions().size() * settings.codecs().size();
     for (String resolution : settings.resolutions()) {
-      i++;
-      System.out.printf("%n[detect %d/%d] %s%n", i, settings.resolutions().size(), resolution);
-      List<Path> clips = clips(resolution);
-      runs.addAll(interleaved(resolution, clips).stream().map(DetectSuite::report).toList());
-      runs.add(report(job(resolution, clips)));
+      for (String codec : settings.codecs()) {
+        i++;
+        String size = resolution + " " + codec;
+        System.out.printf("%n[detect %d/%d] %s%n", i, total, size);
+        List<Path> clips = clips(resolution, codec);
+        runs.addAll(interleaved(size, clips).stream().map(DetectSuite::report).toList());
+        runs.add(report(job(size, clips)));
+      }
     }
     Benchmarks.deleteTree(work);
     return runs;
   }
 
-  private List<Path> clips(String resolution) throws IOException {
+  private List<Path> clips(String resolution, String codec) throws Exception {
     int[] wh = Settings.dimensions(resolution);
     Path dir = Files.createDirectories(settings.work().resolveSibling("bench-clips"));
     List<Path> clips = new ArrayList<>();
     long start = System.nanoTime();
     avutil.av_log_set_level(avutil.AV_LOG_ERROR); // the encoder's settings are not news
     for (int i = 0; i < settings.clips(); i++) {
-      Path f =
-          dir.resolve(
-              String.format(
-                  "clip-%d-%dx%d-%dfps-%ds-h264.mp4",
-                  i, wh[0], wh[1], settings.fps(), settings.clipSeconds()));
+      String stem =
+          String.format(
+              "clip-%d-%dx%d-%dfps-%ds", i, wh[0], wh[1], settings.fps(), settings.clipSeconds());
+      Path f = dir.resolve(stem + "-" + codec + (codec.equals("vp9") ? ".webm" : ".mp4"));
       if (!Files.exists(f)) {
-        Path tmp = f.resolveSibling(f.getFileName() + ".tmp.mp4");
-        SyntheticVideo.create()
-            .size(wh[0], wh[1])
-            .fps(settings.fps())
-            .frames(settings.clipSeconds() * settings.fps())
-            .codec("libopenh264", "mp4")
-            .write(tmp);
+        Path tmp = f.resolveSibling("tmp-" + f.getFileName());
+        switch (codec) {
+          case "h264-high", "hevc" -> {
+            Path master =
+                synthetic(wh, "ffv1", "matroska").write(dir.resolve(stem + "-master.mkv"));
+            try {
+              SystemFfmpeg.encode(master, tmp, codec);
+            } finally {
+              Files.deleteIfExists(master);
+            }
+          }
+          case "vp9" -> synthetic(wh, "libvpx-vp9", "webm").write(tmp);
+          default -> synthetic(wh, "libopenh264", "mp4").write(tmp);
+        }
         Files.move(tmp, f);
       }
       clips.add(f);
     }
     System.out.printf(
-        "  %d clips of %d s at %dx%d, %d fps, H.264 (%s, %.0f s)%n",
+        "  %d clips of %d s at %dx%d, %d fps, %s (%s, %.0f s)%n",
         clips.size(),
         settings.clipSeconds(),
         wh[0],
         wh[1],
         settings.fps(),
+        codec,
         dir,
         Benchmarks.secondsSince(start));
     return clips;
   }
 
-  /** ffmpeg and the warm worker take turns clip by clip. */
-  private List<Run> interleaved(String resolution, List<Path> clips) throws Exception {
-    Path scratch = Files.createDirectories(work.resolve("scratch-worker"));
-    List<String> cmd = Child.java(settings.heap(), "-cp", System.getProperty("java.class.path"));
-    cmd.addAll(
-        List.of(
-            DetectWorker.class.getName(),
-            scratch.toString(),
-            settings.detectors(),
-            String.valueOf(settings.fps())));
-    Path log = log(Run.Tool.HOSE_DETECT, resolution);
-    Files.createDirectories(log.getParent());
+  private SyntheticVideo synthetic(int[] wh, String encoder, String container) {
+    return SyntheticVideo.create()
+        .size(wh[0], wh[1])
+        .fps(settings.fps())
+        .frames(settings.clipSeconds() * settings.fps())
+        .codec(encoder, container);
+  }
+
+  /**
+   * ffmpeg and two warm workers (defaults; every frame sampled) take turns clip by clip, so changes
+   * in machine load hit all three alike.
+   */
+  private List<Run> interleaved(String size, List<Path> clips) throws Exception {
+    Worker defaults =
+        new Worker(Run.Tool.HOSE_DETECT, size, settings.sampleFps(), settings.intervalMillis());
+    Worker every = new Worker(Run.Tool.HOSE_DETECT_EVERY, size, settings.fps(), 0);
     long ffFrames = 0;
     double ffSeconds = 0;
-    long hoseFrames = 0;
-    double hoseSeconds = 0;
-    String hoseOutcome = Run.COMPLETED;
     List<ProcessSampler.Sample> ffSamples;
-    List<ProcessSampler.Sample> hoseSamples;
-    System.out.printf(
-        "  %s and %s, clip by clip …%n", Run.Tool.FFMPEG.label, Run.Tool.HOSE_DETECT.label);
+    System.out.printf("  %s and hose per video, clip by clip …%n", Run.Tool.FFMPEG.label);
     // ffmpeg runs for about a second per clip: sample it often enough to see it.
     try (ProcessSampler ffSampler =
             ProcessSampler.start(
-                Run.Tool.FFMPEG.key() + " " + resolution, Math.min(50, settings.intervalMillis()));
-        ProcessSampler hoseSampler = sampler(Run.Tool.HOSE_DETECT, resolution)) {
-      ProcessBuilder pb =
-          new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.to(log.toFile()));
-      Process worker = pb.start();
-      hoseSampler.watch("hose", worker.pid(), true);
-      try (PrintWriter toWorker =
-              new PrintWriter(worker.getOutputStream(), true, StandardCharsets.UTF_8);
-          BufferedReader fromWorker =
-              new BufferedReader(
-                  new InputStreamReader(worker.getInputStream(), StandardCharsets.UTF_8))) {
-        toWorker.println(clips.get(0)); // warm-up, not timed
-        String warm = fromWorker.readLine();
-        if (warm == null || !warm.startsWith("ok ")) {
-          throw new IllegalStateException(
-              "detect worker failed to warm up: " + warm + "; see " + log);
-        }
-        for (Path clip : clips) {
-          long[] frames = new long[1];
-          ffSeconds += decodeOnly(clip, ffSampler, frames);
-          ffFrames += frames[0];
-          toWorker.println(clip);
-          String answer = fromWorker.readLine();
-          if (answer == null || !answer.startsWith("ok ")) {
-            hoseOutcome = "failed: " + answer;
-            break;
-          }
-          String[] parts = answer.split(" ");
-          hoseFrames += Long.parseLong(parts[1]);
-          hoseSeconds += Double.parseDouble(parts[2]);
-        }
-      } finally {
-        worker.getOutputStream().close();
-        if (!worker.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
-          Child.stop(worker);
-        }
+                Run.Tool.FFMPEG.key() + " " + size, Math.min(50, settings.intervalMillis()));
+        defaults;
+        every) {
+      decodeOnly(clips.get(0), ffSampler, new long[1]); // warm-up, not timed: like the workers'
+      defaults.start(clips.get(0));
+      every.start(clips.get(0));
+      for (Path clip : clips) {
+        long[] frames = new long[1];
+        ffSeconds += decodeOnly(clip, ffSampler, frames);
+        ffFrames += frames[0];
+        clipFrames.put(clip, frames[0]);
+        defaults.process(clip, frames[0]);
+        every.process(clip, frames[0]);
       }
       ffSamples = ffSampler.samples();
-      hoseSamples = hoseSampler.samples();
     }
     Map<String, Object> ffDetails = new LinkedHashMap<>();
     ffDetails.put("clips", clips.size());
     ffDetails.put("binary", ffmpeg.path());
-    Map<String, Object> hoseDetails = new LinkedHashMap<>();
-    hoseDetails.put("clips", clips.size());
-    hoseDetails.put("detectors", settings.detectors());
-    hoseDetails.put("sampleFps", settings.fps());
-    hoseDetails.put(
-        "percentOfDecodeOnly", 100 * (hoseFrames / hoseSeconds) / (ffFrames / ffSeconds));
-    return List.of(
-        new Run(
-            Run.Tool.FFMPEG, resolution, ffFrames, ffSeconds, Run.COMPLETED, ffDetails, ffSamples),
-        new Run(
-            Run.Tool.HOSE_DETECT,
-            resolution,
-            hoseOutcome.equals(Run.COMPLETED) ? hoseFrames : 0,
-            hoseSeconds,
-            hoseOutcome,
-            hoseDetails,
-            hoseSamples));
+    ffDetails.put("threads", settings.threads());
+    Run ff =
+        new Run(Run.Tool.FFMPEG, size, ffFrames, ffSeconds, Run.COMPLETED, ffDetails, ffSamples);
+    return List.of(ff, defaults.run(ff), every.run(ff));
+  }
+
+  /** A warm {@link DetectWorker} JVM and what it measured. */
+  private final class Worker implements AutoCloseable {
+    final Run.Tool tool;
+    final String size;
+    final double sampleFps;
+    final ProcessSampler sampler;
+    final Path log;
+    Process process;
+    PrintWriter toWorker;
+    BufferedReader fromWorker;
+    long frames;
+    double seconds;
+    String outcome = Run.COMPLETED;
+    final Map<String, Integer> modes = new TreeMap<>();
+    List<ProcessSampler.Sample> samples = List.of();
+
+    Worker(Run.Tool tool, String size, double sampleFps, long intervalMillis) throws IOException {
+      this.tool = tool;
+      this.size = size;
+      this.sampleFps = sampleFps;
+      this.sampler =
+          ProcessSampler.start(
+              tool.key() + " " + size,
+              intervalMillis > 0 ? intervalMillis : settings.intervalMillis());
+      this.log = log(tool, size);
+      Files.createDirectories(log.getParent());
+    }
+
+    void start(Path warmUp) throws IOException {
+      Path scratch = Files.createDirectories(work.resolve("scratch-" + tool.key()));
+      List<String> cmd = Child.java(settings.heap(), "-cp", System.getProperty("java.class.path"));
+      cmd.addAll(
+          List.of(
+              DetectWorker.class.getName(),
+              scratch.toString(),
+              settings.detectors(),
+              String.valueOf(sampleFps),
+              "auto",
+              String.valueOf(settings.threads())));
+      process =
+          new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.to(log.toFile())).start();
+      sampler.watch("hose", process.pid(), true);
+      toWorker = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+      fromWorker =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      toWorker.println(warmUp); // not timed
+      String warm = fromWorker.readLine();
+      if (warm == null || !warm.startsWith("ok ")) {
+        throw new IllegalStateException(
+            "detect worker failed to warm up: " + warm + "; see " + log);
+      }
+    }
+
+    /** One clip; {@code videoFrames} are ffmpeg's count for it. */
+    void process(Path clip, long videoFrames) throws IOException {
+      if (!outcome.equals(Run.COMPLETED)) {
+        return;
+      }
+      toWorker.println(clip);
+      String answer = fromWorker.readLine();
+      if (answer == null || !answer.startsWith("ok ")) {
+        outcome = "failed: " + answer;
+        return;
+      }
+      String[] parts = answer.split(" ");
+      frames += videoFrames;
+      seconds += Double.parseDouble(parts[2]);
+      modes.merge(parts.length > 3 ? parts[3] : "?", 1, Integer::sum);
+    }
+
+    Run run(Run ff) {
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("clips", modes.values().stream().mapToInt(Integer::intValue).sum());
+      details.put("detectors", settings.detectors());
+      details.put("sampleFps", sampleFps);
+      details.put("decodeModes", modes.toString());
+      details.put("threads", settings.threads());
+      details.put("percentOfDecodeOnly", 100 * (frames / seconds) / ff.perSecond());
+      return new Run(
+          tool,
+          size,
+          outcome.equals(Run.COMPLETED) ? frames : 0,
+          seconds,
+          outcome,
+          details,
+          samples);
+    }
+
+    @Override
+    public void close() throws Exception {
+      try {
+        if (process != null) {
+          process.getOutputStream().close();
+          if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            Child.stop(process);
+          }
+        }
+      } finally {
+        samples = sampler.samples();
+        sampler.close();
+      }
+    }
   }
 
   /** Decodes {@code clip} with ffmpeg; returns its seconds, frames in {@code frames[0]}. */
@@ -221,6 +310,8 @@ final class DetectSuite {
             "-nostdin",
             "-v",
             "error",
+            "-threads",
+            String.valueOf(settings.threads()),
             "-i",
             clip.toString(),
             "-f",
@@ -247,14 +338,30 @@ final class DetectSuite {
     return Benchmarks.secondsSince(start);
   }
 
-  /** {@code hose detect} on all clips, as a user runs it. */
-  private Run job(String resolution, List<Path> clips) throws Exception {
-    Path dir = Files.createDirectories(work.resolve("job-" + resolution));
-    Path list = dir.resolve("clips.txt");
-    Files.write(list, clips.stream().map(c -> c.toUri().toString()).toList());
+  /**
+   * {@code hose detect} over {@code --jobClips} videos (the clips, repeated under distinct names),
+   * as a user runs it, two videos at once.
+   */
+  private Run job(String size, List<Path> clips) throws Exception {
+    Path dir = Files.createDirectories(work.resolve("job-" + size.replace(' ', '-')));
+    Path links = Files.createDirectories(dir.resolve("videos"));
+    List<String> urls = new ArrayList<>();
+    long videoFrames = 0;
+    for (int i = 0; i < settings.jobClips(); i++) {
+      Path clip = clips.get(i % clips.size());
+      Path link = links.resolve(i + "-" + clip.getFileName());
+      Files.deleteIfExists(link);
+      Files.createSymbolicLink(link, clip);
+      urls.add(link.toUri().toString());
+      videoFrames += clipFrames.getOrDefault(clip, 0L);
+    }
+    Path list = Files.write(dir.resolve("clips.txt"), urls);
     Path out = dir.resolve("out");
     List<String> cmd =
-        Child.java(settings.heap(), "-jar", HoseProcess.jar().toAbsolutePath().toString());
+        Child.java(
+            settings.heap(),
+            "-jar",
+            HoseProcess.jarFor(List.of("detect")).toAbsolutePath().toString());
     cmd.addAll(
         List.of(
             "detect",
@@ -262,24 +369,25 @@ final class DetectSuite {
             "--output=" + out,
             "--scratchDir=" + dir.resolve("scratch"),
             "--allowLocalFiles",
+            "--targetParallelism=2",
             "--detectors=" + settings.detectors(),
-            "--sampleFps=" + settings.fps()));
+            "--sampleFps=" + settings.sampleFps()));
     Child.Exit e;
     List<ProcessSampler.Sample> samples;
-    try (ProcessSampler sampler = sampler(Run.Tool.HOSE_DETECT_CLI, resolution)) {
+    try (ProcessSampler sampler = sampler(Run.Tool.HOSE_DETECT_CLI, size)) {
       e =
           Child.run(
               cmd,
               Map.of(),
-              log(Run.Tool.HOSE_DETECT_CLI, resolution),
+              log(Run.Tool.HOSE_DETECT_CLI, size),
               settings.runTimeoutSeconds(),
               sampler,
               "hose",
               true);
       samples = sampler.samples();
     }
-    long frames = 0;
     int videos = 0;
+    Map<String, Integer> modes = new TreeMap<>();
     if (e.ok()) {
       try (Stream<Path> files = Files.list(out)) {
         for (Path f :
@@ -290,7 +398,7 @@ final class DetectSuite {
                       new GZIPInputStream(Files.newInputStream(f)), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
               JsonNode video = JSON.readTree(line);
-              frames += video.path("framesDecoded").asLong();
+              modes.merge(video.path("decode").asText("?"), 1, Integer::sum);
               videos++;
             }
           }
@@ -302,15 +410,17 @@ final class DetectSuite {
             ? "time limit"
             : e.code() != 0
                 ? "failed (exit " + e.code() + "): " + e.lastLine("error")
-                : videos == clips.size() ? Run.COMPLETED : "only " + videos + " videos detected";
+                : videos == urls.size() ? Run.COMPLETED : "only " + videos + " videos detected";
     Map<String, Object> details = new LinkedHashMap<>();
-    details.put("clips", clips.size());
+    details.put("videos", urls.size());
     details.put("videosDetected", videos);
-    details.put("runner", "DirectRunner, targetParallelism=1 (runner-configs/direct.properties)");
+    details.put("decodeModes", modes.toString());
+    details.put("sampleFps", settings.sampleFps());
+    details.put("runner", "DirectRunner, --targetParallelism=2, decoder threads cores/2 per video");
     return new Run(
         Run.Tool.HOSE_DETECT_CLI,
-        resolution,
-        outcome.equals(Run.COMPLETED) ? frames : 0,
+        size,
+        outcome.equals(Run.COMPLETED) ? videoFrames : 0,
         e.seconds(),
         outcome,
         details,
@@ -332,7 +442,10 @@ final class DetectSuite {
     return ProcessSampler.start(tool.key() + " " + resolution, settings.intervalMillis());
   }
 
-  private Path log(Run.Tool tool, String resolution) {
-    return settings.out().resolve("logs").resolve(tool.key() + "-" + resolution + ".log");
+  private Path log(Run.Tool tool, String size) {
+    return settings
+        .out()
+        .resolve("logs")
+        .resolve(tool.key() + "-" + size.replace(' ', '-') + ".log");
   }
 }

@@ -1,5 +1,6 @@
 package dev.hose.bench;
 
+import dev.hose.detect.DecodeMode;
 import dev.hose.detect.DetectConfig;
 import dev.hose.detect.ScratchSpace;
 import dev.hose.detect.VideoProcessor;
@@ -18,7 +19,8 @@ import java.util.List;
  * first, so native loading and JIT compilation (once per worker) are not timed, and interleaves the
  * clips with the decode-only ffmpeg runs, so changes in machine load hit both alike.
  *
- * <p>Usage: {@code DetectWorker SCRATCH_DIR DETECTORS SAMPLE_FPS}
+ * <p>Usage: {@code DetectWorker SCRATCH_DIR DETECTORS SAMPLE_FPS [DECODE [THREADS]]}; the answer
+ * line ends with the decode mode used.
  */
 public final class DetectWorker {
   private DetectWorker() {}
@@ -29,6 +31,9 @@ public final class DetectWorker {
             args[0],
             List.of(args[1].split(",")),
             Double.parseDouble(args[2]),
+            DecodeMode.parse(args.length > 3 ? args[3] : "auto"),
+            args.length > 4 ? Integer.parseInt(args[4]) : 0,
+            1,
             640,
             1L << 32,
             1L << 33,
@@ -50,7 +55,7 @@ public final class DetectWorker {
         System.out.println(
             o.failure() != null
                 ? "failed " + o.failure().reason() + " " + o.failure().message()
-                : "ok " + o.result().framesDecoded() + " " + seconds);
+                : "ok " + o.result().framesDecoded() + " " + seconds + " " + o.result().decode());
         System.out.flush();
       }
     }

@@ -29,9 +29,11 @@ record Run(
     HOSE_DIRECT("archive", "hose archive, DirectRunner", "#1f77b4"),
     HOSE_FLINK("archive", "hose archive, Flink session cluster", "#2ca02c"),
     STOCK_BEAM("archive", "stock Beam readWithPartitions → TextIO gzip", "#d62728"),
-    FFMPEG("detect", "ffmpeg -f null (decode only)", "#7f7f7f"),
-    HOSE_DETECT("detect", "hose detect per video (warm JVM)", "#1f77b4"),
-    HOSE_DETECT_CLI("detect", "hose detect job, DirectRunner (incl. JVM start)", "#9467bd");
+    FFMPEG("detect", "ffmpeg -threads N -f null (decode only)", "#7f7f7f"),
+    HOSE_DETECT("detect", "hose detect per video, defaults (warm JVM)", "#1f77b4"),
+    HOSE_DETECT_EVERY("detect", "hose detect per video, every frame sampled", "#2ca02c"),
+    HOSE_DETECT_CLI(
+        "detect", "hose detect job, DirectRunner, 2 at once (incl. JVM start)", "#9467bd");
 
     final String suite;
     final String label;

@@ -20,6 +20,10 @@ record Settings(
     int clipSeconds,
     int fps,
     String detectors,
+    List<String> codecs,
+    double sampleFps,
+    int threads,
+    int jobClips,
     long intervalMillis,
     Path out,
     Path work,
@@ -41,7 +45,14 @@ record Settings(
         --taskManagers=2                 one slot each; the job runs with parallelism = this
         --resolutions=720p,1080p         detect clip sizes
         --clips=3 --clipSeconds=20 --fps=30   generated clips per resolution (cached)
-        --detectors=motion               detect's detectors, run on every frame (--sampleFps=fps)
+        --detectors=motion               detect's detectors
+        --codecs=h264-high,hevc,vp9,openh264   detect clip codecs (h264-high and hevc are made
+                                         with the system ffmpeg's libx264/libx265)
+        --sampleFps=2                    detect's sample rate in the "defaults" runs (the
+                                         "every frame" runs use --fps)
+        --threads=N                      decoder threads of the per-video runs and of ffmpeg
+                                         (default: this machine's cores)
+        --jobClips=50                    videos in each whole-job run (the clips, repeated)
         --interval=500                   memory sampling interval, ms
         --out=target/bench               results, charts, logs
         --work=target/bench-work         PostgreSQL data, the Flink cluster, outputs (removed at
@@ -49,7 +60,8 @@ record Settings(
         --publish=DIR                    also copy results, charts and README-table.md to DIR
                                          (e.g. docs/bench) and put the table in README.md
                                          between its bench markers
-        --ffmpeg=PATH                    decode-only baseline binary (default: JavaCV's)
+        --ffmpeg=PATH                    decode-only baseline binary (default: JavaCV's, the
+                                         FFmpeg that hose decodes with)
       """;
 
   static final List<Long> FULL_ROWS = List.of(250_000L, 1_000_000L, 4_000_000L);
@@ -79,6 +91,11 @@ record Settings(
             Integer.parseInt(or(a.remove("clipSeconds"), "20")),
             Integer.parseInt(or(a.remove("fps"), "30")),
             or(a.remove("detectors"), "motion"),
+            list(a.remove("codecs"), "h264-high,hevc,vp9,openh264"),
+            Double.parseDouble(or(a.remove("sampleFps"), "2")),
+            Integer.parseInt(
+                or(a.remove("threads"), "" + Runtime.getRuntime().availableProcessors())),
+            Integer.parseInt(or(a.remove("jobClips"), "50")),
             Long.parseLong(or(a.remove("interval"), "500")),
             Path.of(or(a.remove("out"), "target/bench")).toAbsolutePath(),
             Path.of(or(a.remove("work"), "target/bench-work")).toAbsolutePath(),
@@ -101,6 +118,12 @@ record Settings(
     for (String r : s.resolutions) {
       dimensions(r);
     }
+    for (String c : s.codecs) {
+      if (!DetectSuite.CODECS.contains(c)) {
+        throw new IllegalArgumentException(
+            "unknown codec " + c + " (known: " + DetectSuite.CODECS + ")");
+      }
+    }
     if (s.runners.contains("flink") && s.heapMb() < 192) {
       throw new IllegalArgumentException("--heap must be at least 192m with the flink runner");
     }
@@ -110,7 +133,7 @@ record Settings(
   /** Whether this run is smaller than the full benchmark's defaults. */
   boolean isSmokeRun() {
     return (runs("archive") && !rows.equals(FULL_ROWS))
-        || (runs("detect") && (clips < 3 || clipSeconds < 20));
+        || (runs("detect") && (clips < 3 || clipSeconds < 20 || jobClips < 50));
   }
 
   boolean runs(String suite) {

@@ -53,6 +53,24 @@ class DetectMemoryIT {
             .write(dir.resolve("d.avi"))
             .toUri()
             .toString());
+    // B-frames (decoded noref) and key frames 0.2 s apart (decoded keyframes at 5 fps).
+    urls.add(
+        SyntheticVideo.create()
+            .fps(30)
+            .frames(60)
+            .gop(300)
+            .bFrames(2)
+            .write(dir.resolve("e.mp4"))
+            .toUri()
+            .toString());
+    urls.add(
+        SyntheticVideo.create()
+            .fps(30)
+            .frames(60)
+            .gop(6)
+            .write(dir.resolve("f.mp4"))
+            .toUri()
+            .toString());
     urls.add(BadFiles.truncated(dir.resolve("bad-truncated.mp4")).toUri().toString());
 
     Path scratch = dir.resolve("scratch");

@@ -74,6 +74,9 @@ class DetectPipelineTest {
       assertEquals(2, detections.size());
       for (JsonNode d : detections) {
         assertEquals(30, d.get("framesDecoded").asInt());
+        assertEquals("all", d.get("decode").asText(), "no B-frames, key frames 1 s apart");
+        assertEquals(d.get("framesSampled").asInt(), d.get("sampledTimes").size());
+        assertEquals(0.2, d.get("sampledTimes").get(1).asDouble(), 1e-9);
         assertEquals(320, d.get("width").asInt());
         assertEquals(240, d.get("height").asInt());
         assertTrue(d.get("detections").size() > 0, d.toString());
@@ -93,6 +96,7 @@ class DetectPipelineTest {
       assertEquals(2, manifest.get("succeeded").asInt());
       assertEquals(2, manifest.get("failed").asInt());
       assertEquals(1, manifest.get("failedByReason").get("invalid_input").asInt());
+      assertEquals("auto", manifest.get("settings").get("decode").asText());
       assertTrue(manifest.get("files").get("detections").get(0).asText().endsWith(".jsonl.gz"));
     }
     try (Stream<Path> left = Files.walk(scratch)) {

@@ -29,7 +29,7 @@ class DetectSmokeIT {
             "--input=" + urls,
             "--output=" + out,
             "--scratchDir=" + dir.resolve("scratch"),
-            "--detectors=motion,faces",
+            "--detectors=motion,faces,people",
             "--sampleFps=5",
             "--maxVideoBytes=10000000",
             "--scratchBudgetBytes=50000000",
@@ -48,6 +48,22 @@ class DetectSmokeIT {
     assertEquals(2, r.code(), r.stderr());
     assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
     assertTrue(r.stderr().startsWith("hose detect: error:"), r.stderr());
+  }
+
+  @Test
+  void anUnknownDecodeModeIsOneLineAndExitCodeTwo() throws Exception {
+    Path urls = Files.write(dir.resolve("urls.txt"), List.of("https://example.com/v.mp4"));
+    Result r =
+        hose(
+            "detect",
+            "--input=" + urls,
+            "--output=" + dir.resolve("out"),
+            "--scratchDir=" + dir.resolve("scratch"),
+            "--decode=nonref");
+    assertEquals(2, r.code(), r.stderr());
+    assertEquals(
+        "hose detect: error: unknown --decode mode 'nonref' (known: auto, all, noref, keyframes)",
+        r.stderr().strip());
   }
 
   record Result(int code, String stderr) {}

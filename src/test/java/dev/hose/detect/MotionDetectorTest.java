@@ -62,23 +62,27 @@ class MotionDetectorTest {
   }
 
   static VideoResult analyze(Path file, double sampleFps) throws Exception {
-    DetectConfig config =
-        new DetectConfig(
-            file.getParent().toString(),
-            List.of("motion"),
-            sampleFps,
-            640,
-            1 << 30,
-            1L << 31,
-            Duration.ofMinutes(1),
-            1000,
-            1000,
-            true,
-            List.of()); // any host
-    try (VideoProcessor p = new VideoProcessor(config, null)) {
-      VideoRef ref = new VideoRef("x", file.toUri().toString());
-      return p.analyze(file, ref, Deadline.in(Duration.ofMinutes(1)));
-    }
+    return Analyze.run(file, "motion", sampleFps, DecodeMode.AUTO);
+  }
+
+  /** A configuration for tests that build a {@link VideoProcessor} themselves. */
+  static DetectConfig config(
+      String detectors, double sampleFps, DecodeMode mode, int threads, int concurrent) {
+    return new DetectConfig(
+        "/nonexistent",
+        List.of(detectors.split(",")),
+        sampleFps,
+        mode,
+        threads,
+        concurrent,
+        640,
+        1 << 30,
+        1L << 31,
+        Duration.ofMinutes(1),
+        1000,
+        1000,
+        true,
+        List.of()); // any host
   }
 
   static double iou(int[] a, int[] b) {
