@@ -175,7 +175,10 @@ final class RestoreSuite {
 
   private List<String> hose(String command, String... args) {
     List<String> cmd =
-        Child.java(settings.heap(), "-jar", HoseProcess.jar().toAbsolutePath().toString());
+        Child.java(
+            settings.heap(),
+            "-jar",
+            HoseProcess.jarFor(List.of(command)).toAbsolutePath().toString());
     cmd.add(command);
     cmd.addAll(List.of(args));
     if (command.equals("archive")) {
