@@ -14,13 +14,13 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.fs.CreateOptions.StandardCreateOptions;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
-import org.apache.beam.sdk.io.aws2.options.S3Options;
 
 /**
  * Where an archive's files live, through Beam's {@link FileSystems} (S3 or local):
@@ -126,8 +126,7 @@ final class ArchiveFiles implements Serializable {
     }
   }
 
-  static void writeString(ResourceId resource, String content, String mimeType)
-      throws IOException {
+  static void writeString(ResourceId resource, String content, String mimeType) throws IOException {
     try (WritableByteChannel ch =
         FileSystems.create(
             resource, StandardCreateOptions.builder().setMimeType(mimeType).build())) {

@@ -50,7 +50,8 @@ public final class ArchivePipeline {
   private ArchivePipeline() {}
 
   /** One committed table, as its manifest tells. */
-  public record TableSummary(String table, long rows, int shards, long jsonBytes, long gzipBytes, String manifest) {}
+  public record TableSummary(
+      String table, long rows, int shards, long jsonBytes, long gzipBytes, String manifest) {}
 
   /** The tables planned on one snapshot: their plans, all their ranges, and the widest row. */
   private record Planned(
@@ -92,8 +93,12 @@ public final class ArchivePipeline {
       logHeapEstimate(options, files.isS3(), planned.rowBytes());
       CommitTableFn.RunInfo run =
           new CommitTableFn.RunInfo(
-              runId, startedAt, planned.snapshotId(), withoutCredentials(options.getJdbcUrl()),
-              planned.serverVersion(), options.getOverwrite());
+              runId,
+              startedAt,
+              planned.snapshotId(),
+              withoutCredentials(options.getJdbcUrl()),
+              planned.serverVersion(),
+              options.getOverwrite());
       PipelineResult result = buildPipeline(options, source, planned, files, run).run();
       return commitOrRollback(result, files, tables, runId, s3);
     } catch (Exception | Error e) {
@@ -206,9 +211,9 @@ public final class ArchivePipeline {
   }
 
   /**
-   * Logs the run's fixed costs: from this JVM's start to the first range query (start-up,
-   * options, planning, the runner's start), and from the last shard written to the commit being
-   * checked (commit, cleanup). With wall-clock times, so that a benchmark can add the exit.
+   * Logs the run's fixed costs: from this JVM's start to the first range query (start-up, options,
+   * planning, the runner's start), and from the last shard written to the commit being checked
+   * (commit, cleanup). With wall-clock times, so that a benchmark can add the exit.
    */
   private static void logFixedCosts(PipelineResult result) {
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
@@ -313,7 +318,11 @@ public final class ArchivePipeline {
   private static void checkDestination(ArchiveFiles files, List<TableRef> tables, boolean overwrite)
       throws IOException {
     ResourceId probe =
-        files.runTempDir().resolve("_probe", org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
+        files
+            .runTempDir()
+            .resolve(
+                "_probe",
+                org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
     try {
       ArchiveFiles.writeString(probe, "hose", "text/plain");
       ArchiveFiles.delete(List.of(probe));
@@ -363,7 +372,8 @@ public final class ArchivePipeline {
         return;
       } catch (IOException | RuntimeException e) {
         if (attempt >= 6) {
-          LOG.warn("cleanup after the failure was incomplete ({}); run with --cleanup", e.toString());
+          LOG.warn(
+              "cleanup after the failure was incomplete ({}); run with --cleanup", e.toString());
           return;
         }
         try {
@@ -382,7 +392,8 @@ public final class ArchivePipeline {
       ResourceId manifest = files.manifest(table);
       boolean ours =
           ArchiveFiles.exists(manifest)
-              && runId.equals(JSON.readTree(ArchiveFiles.readString(manifest)).path("runId").asText());
+              && runId.equals(
+                  JSON.readTree(ArchiveFiles.readString(manifest)).path("runId").asText());
       if (!ours && !ArchiveFiles.exists(manifest)) {
         ArchiveFiles.delete(files.shardsIn(table));
       }
@@ -412,8 +423,8 @@ public final class ArchivePipeline {
   }
 
   /**
-   * Keeps the snapshot's transaction from being ended by {@code idle_in_transaction_session_timeout}
-   * while the pipeline runs.
+   * Keeps the snapshot's transaction from being ended by {@code
+   * idle_in_transaction_session_timeout} while the pipeline runs.
    */
   private static final class KeepAlive implements AutoCloseable {
     private final ScheduledExecutorService timer =

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 final class ArchiveProgress {
   private static final Logger LOG = LoggerFactory.getLogger(ArchiveProgress.class);
   private static final long INTERVAL_NANOS = 10_000_000_000L;
+
   /** Keyed by run and table: a long-lived worker JVM (a Flink TaskManager) sees many runs. */
   private static final Map<String, ArchiveProgress> TABLES = new ConcurrentHashMap<>();
 

@@ -15,9 +15,9 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Exports planned ranges to temp shards and commits each table: ranges →
- * {@link ExportRangeFn} → shard figures grouped by table → {@link CommitTableFn}. Outputs the path
- * of each committed manifest.
+ * Exports planned ranges to temp shards and commits each table: ranges → {@link ExportRangeFn} →
+ * shard figures grouped by table → {@link CommitTableFn}. Outputs the path of each committed
+ * manifest.
  */
 public final class ArchiveTables extends PTransform<PCollection<ExportRange>, PCollection<String>> {
   private final JdbcIO.DataSourceConfiguration source;

@@ -97,7 +97,11 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
       long size = ArchiveFiles.sizeOf(targets.get(i));
       if (size != shards.get(i).compressedBytes()) {
         throw new IllegalStateException(
-            "shard " + targets.get(i) + " has " + size + " bytes after the move, expected "
+            "shard "
+                + targets.get(i)
+                + " has "
+                + size
+                + " bytes after the move, expected "
                 + shards.get(i).compressedBytes());
       }
     }
@@ -121,7 +125,12 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
   private static void checkComplete(TablePlan plan, List<ShardResult> shards) {
     if (shards.size() != plan.shardCount()) {
       throw new IllegalStateException(
-          plan.table() + ": " + shards.size() + " shards written, " + plan.shardCount() + " planned");
+          plan.table()
+              + ": "
+              + shards.size()
+              + " shards written, "
+              + plan.shardCount()
+              + " planned");
     }
     for (int i = 0; i < shards.size(); i++) {
       if (shards.get(i).shard() != i) {
@@ -131,7 +140,8 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
   }
 
   private Map<String, Object> manifest(TablePlan plan, List<ShardResult> shards) {
-    boolean consistent = run.snapshotId() != null && shards.stream().allMatch(ShardResult::snapshotImported);
+    boolean consistent =
+        run.snapshotId() != null && shards.stream().allMatch(ShardResult::snapshotImported);
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("format", "hose-archive/1");
     m.put("runId", run.runId());

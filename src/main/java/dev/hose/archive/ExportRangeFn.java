@@ -4,8 +4,8 @@ import dev.hose.common.Errors;
 import dev.hose.common.S3Uploads;
 import dev.hose.common.WorkerResources;
 import java.io.IOException;
-import java.nio.channels.WritableByteChannel;
 import java.io.UncheckedIOException;
+import java.nio.channels.WritableByteChannel;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -38,13 +38,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Streams one range from a server-side cursor, through the serializer and gzip, into a temp shard,
  * and outputs only the shard's figures. At most {@code settings.fetchSize()} rows, and about {@code
- * settings.fetchBufferBytes()} of them, per range are in memory. A
- * failure removes the partial temp object (aborting its multipart upload) before it propagates, so
- * the runner's retry starts clean.
+ * settings.fetchBufferBytes()} of them, per range are in memory. A failure removes the partial temp
+ * object (aborting its multipart upload) before it propagates, so the runner's retry starts clean.
  *
- * <p>Up to {@code settings.exportThreads()} ranges of a bundle are exported at once on this instance's own
- * threads; results are emitted when the bundle finishes. This lets DirectRunner run with one
- * worker thread, whose driver otherwise spins on a core for the whole run.
+ * <p>Up to {@code settings.exportThreads()} ranges of a bundle are exported at once on this
+ * instance's own threads; results are emitted when the bundle finishes. This lets DirectRunner run
+ * with one worker thread, whose driver otherwise spins on a core for the whole run.
  */
 final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private static final Logger LOG = LoggerFactory.getLogger(ExportRangeFn.class);
@@ -199,11 +198,16 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
         return exportOnce(range, options, oneRowFetches);
       } catch (SQLException | UncheckedIOException | IOException e) {
         SQLException sql = Errors.find(e, SQLException.class);
-        boolean tooLarge = sql != null && String.valueOf(sql.getMessage()).contains("maxResultBuffer");
+        boolean tooLarge =
+            sql != null && String.valueOf(sql.getMessage()).contains("maxResultBuffer");
         if (attempt >= MAX_ATTEMPTS || !(tooLarge || connectionLost(sql))) {
           throw sql == null
               ? storageFailure(range, e)
-              : SourceSession.explain(sql, range.table(), settings.statementTimeoutSeconds(), settings.lockTimeoutSeconds());
+              : SourceSession.explain(
+                  sql,
+                  range.table(),
+                  settings.statementTimeoutSeconds(),
+                  settings.lockTimeoutSeconds());
         }
         oneRowFetches |= tooLarge;
         LOG.warn(
@@ -226,20 +230,29 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private IOException storageFailure(ExportRange range, Exception e) {
     IOException io =
         new IOException(
-            range.table() + " " + range.shardName() + ": writing the shard under " + files.output()
-                + " failed: " + Errors.rootMessage(e));
+            range.table()
+                + " "
+                + range.shardName()
+                + ": writing the shard under "
+                + files.output()
+                + " failed: "
+                + Errors.rootMessage(e));
     io.addSuppressed(e);
     return io;
   }
 
-  /** SQLState class 08 (connection exception) and 57P01-57P03 (server shutting down or starting). */
+  /**
+   * SQLState class 08 (connection exception) and 57P01-57P03 (server shutting down or starting).
+   */
   static boolean connectionLost(SQLException e) {
     if (e == null || e instanceof SourceSession.SnapshotGoneException) {
       return false;
     }
     String state = e.getSQLState();
     return state != null
-        && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+        && (state.startsWith("08")
+            || state.equals("57P01")
+            || state.equals("57P02")
             || state.equals("57P03"));
   }
 
@@ -256,24 +269,33 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     long reportedRows = 0;
     long reportedBytes = 0;
     try (SourceSession session =
-            SourceSession.begin(dataSource, settings.snapshotId(), settings.statementTimeoutSeconds(), settings.lockTimeoutSeconds());
+            SourceSession.begin(
+                dataSource,
+                settings.snapshotId(),
+                settings.statementTimeoutSeconds(),
+                settings.lockTimeoutSeconds());
         PreparedStatement ps =
             session
                 .connection()
                 .prepareStatement(
-                    plan.selectSql(range), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+                    plan.selectSql(range),
+                    ResultSet.TYPE_FORWARD_ONLY,
+                    ResultSet.CONCUR_READ_ONLY)) {
       List<String> params = plan.selectParameters(range);
       for (int i = 0; i < params.size(); i++) {
         ps.setString(i + 1, params.get(i));
       }
-      // The first round trip fetches one row; later ones as many rows as settings.fetchBufferBytes() holds
-      // of the largest row seen so far (at most settings.fetchSize()), so huge values are never fetched in
+      // The first round trip fetches one row; later ones as many rows as
+      // settings.fetchBufferBytes() holds
+      // of the largest row seen so far (at most settings.fetchSize()), so huge values are never
+      // fetched in
       // thousands.
       ps.setFetchSize(1);
       WritableByteChannel channel =
           FileSystems.create(
               temp, StandardCreateOptions.builder().setMimeType("application/gzip").build());
-      shard = new ShardWriter(channel, settings.gzipLevel(), range.table() + " " + range.shardName());
+      shard =
+          new ShardWriter(channel, settings.gzipLevel(), range.table() + " " + range.shardName());
       JsonSink sink = shard.sink();
       long largestRow = 1;
       int currentFetch = 1;
@@ -289,7 +311,11 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
             int fetch =
                 oneRowFetches
                     ? 1
-                    : (int) Math.max(1, Math.min(settings.fetchSize(), settings.fetchBufferBytes() / largestRow));
+                    : (int)
+                        Math.max(
+                            1,
+                            Math.min(
+                                settings.fetchSize(), settings.fetchBufferBytes() / largestRow));
             if (fetch != currentFetch) {
               rs.setFetchSize(fetch);
               currentFetch = fetch;
@@ -308,18 +334,18 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
       progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
       progress.rangeDone();
       return new ShardResult(
-              range.table(),
-              range.shard(),
-              range.shardCount(),
-              temp.toString(),
-              rows,
-              shard.jsonBytes(),
-              shard.compressedBytes(),
-              shard.sha256Hex(),
-              session.snapshotImported(),
-              (System.nanoTime() - start) / 1_000_000,
-              queryStartedAt,
-              writtenAt);
+          range.table(),
+          range.shard(),
+          range.shardCount(),
+          temp.toString(),
+          rows,
+          shard.jsonBytes(),
+          shard.compressedBytes(),
+          shard.sha256Hex(),
+          session.snapshotImported(),
+          (System.nanoTime() - start) / 1_000_000,
+          queryStartedAt,
+          writtenAt);
     } catch (Throwable t) {
       if (!committed) {
         // A failed attempt's rows are counted again by the retry.

@@ -1,11 +1,10 @@
 package dev.hose.archive;
 
 /**
- * The heap an archive worker needs, by the formula in the README: a fixed part (JVM, Beam, the
- * JDBC and S3 clients) plus, per open writer, its fetched rows about three times over (the
- * driver's bytes, their decoding, the JSON on its way out), its S3 upload buffer and gzip's queued
- * chunks. It is an estimate to warn by, on the safe side: the tests measure the live heap well
- * below it.
+ * The heap an archive worker needs, by the formula in the README: a fixed part (JVM, Beam, the JDBC
+ * and S3 clients) plus, per open writer, its fetched rows about three times over (the driver's
+ * bytes, their decoding, the JSON on its way out), its S3 upload buffer and gzip's queued chunks.
+ * It is an estimate to warn by, on the safe side: the tests measure the live heap well below it.
  *
  * @param writers ranges exported at once in one JVM
  * @param fetchBytes bytes of rows one round trip fetches
@@ -14,6 +13,7 @@ package dev.hose.archive;
 record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes) {
   static final long FIXED_BYTES = 60L << 20;
   static final long CHUNK_BYTES = 512L << 10;
+
   /** Assumed when the table's statistics give no row size (a view, or never analyzed). */
   static final long DEFAULT_ROW_BYTES = 1024;
 

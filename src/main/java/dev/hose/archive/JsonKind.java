@@ -2,8 +2,8 @@ package dev.hose.archive;
 
 /**
  * How a PostgreSQL value becomes JSON, following {@code row_to_json}'s categories: numbers bare,
- * booleans, dates and timestamps in ISO-8601, json embedded; everything else as its text form.
- * Two deliberate differences: {@code bytea} is base64 and {@code timestamptz} is always UTC.
+ * booleans, dates and timestamps in ISO-8601, json embedded; everything else as its text form. Two
+ * deliberate differences: {@code bytea} is base64 and {@code timestamptz} is always UTC.
  */
 public enum JsonKind {
   /** int2, int4, int8, oid, float4, float8, numeric: bare, except NaN and infinities. */

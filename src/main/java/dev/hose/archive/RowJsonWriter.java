@@ -1,7 +1,6 @@
 package dev.hose.archive;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -128,8 +127,8 @@ public final class RowJsonWriter {
   }
 
   /**
-   * PostgreSQL's ISO text form ({@code 2026-01-02 03:04:05.123456+00}, DateStyle ISO, TimeZone
-   * UTC) to the XSD form {@code row_to_json} uses ({@code "2026-01-02T03:04:05.123456+00:00"}).
+   * PostgreSQL's ISO text form ({@code 2026-01-02 03:04:05.123456+00}, DateStyle ISO, TimeZone UTC)
+   * to the XSD form {@code row_to_json} uses ({@code "2026-01-02T03:04:05.123456+00:00"}).
    */
   private static void writeTimestamp(byte[] v, int off, int len, boolean zone, JsonSink out) {
     int end = off + len;
@@ -230,7 +229,10 @@ public final class RowJsonWriter {
     }
     byte[] out = new byte[(len - 2) / 2];
     for (int i = 0; i < out.length; i++) {
-      out[i] = (byte) (Character.digit(v[off + 2 + 2 * i], 16) << 4 | Character.digit(v[off + 3 + 2 * i], 16));
+      out[i] =
+          (byte)
+              (Character.digit(v[off + 2 + 2 * i], 16) << 4
+                  | Character.digit(v[off + 3 + 2 * i], 16));
     }
     return out;
   }

@@ -18,10 +18,21 @@ import org.postgresql.core.Oid;
  * but boundary values ever reaches this JVM.
  */
 final class TablePlanner {
-  /** Base types a key range can be computed on: integers, numeric, dates, timestamps, text, uuid. */
+  /**
+   * Base types a key range can be computed on: integers, numeric, dates, timestamps, text, uuid.
+   */
   private static final Set<Long> KEY_TYPES =
-      Set.of(Oid.INT8, Oid.INT2, Oid.INT4, Oid.NUMERIC, Oid.DATE, Oid.TIMESTAMP, Oid.TIMESTAMPTZ,
-              Oid.TEXT, Oid.VARCHAR, Oid.UUID)
+      Set.of(
+              Oid.INT8,
+              Oid.INT2,
+              Oid.INT4,
+              Oid.NUMERIC,
+              Oid.DATE,
+              Oid.TIMESTAMP,
+              Oid.TIMESTAMPTZ,
+              Oid.TEXT,
+              Oid.VARCHAR,
+              Oid.UUID)
           .stream()
           .map(Integer::longValue)
           .collect(java.util.stream.Collectors.toUnmodifiableSet());
@@ -83,13 +94,18 @@ final class TablePlanner {
       char c = where.charAt(i);
       if (c == '\'' || c == '"') {
         boolean backslashes =
-            c == '\'' && i > 0 && (where.charAt(i - 1) == 'E' || where.charAt(i - 1) == 'e')
+            c == '\''
+                && i > 0
+                && (where.charAt(i - 1) == 'E' || where.charAt(i - 1) == 'e')
                 && (i < 2 || !Character.isLetterOrDigit(where.charAt(i - 2)));
         i = closingQuote(where, i, c, backslashes);
       } else if (c == '$' && (i == 0 || !isIdentifierChar(where.charAt(i - 1)))) {
         int tagEnd = where.indexOf('$', i + 1);
         String tag = tagEnd < 0 ? null : where.substring(i, tagEnd + 1);
-        if (tag != null && tag.substring(1, tag.length() - 1).chars().allMatch(ch -> isIdentifierChar((char) ch))
+        if (tag != null
+            && tag.substring(1, tag.length() - 1)
+                .chars()
+                .allMatch(ch -> isIdentifierChar((char) ch))
             && (tag.length() == 2 || !Character.isDigit(tag.charAt(1)))) {
           int close = where.indexOf(tag, tagEnd + 1);
           if (close < 0) {
@@ -99,7 +115,9 @@ final class TablePlanner {
         }
       } else if (c == ';') {
         throw new UserError("--where must be one SQL condition (no ';')");
-      } else if ((c == '-' || c == '/') && i + 1 < n && where.charAt(i + 1) == (c == '-' ? '-' : '*')) {
+      } else if ((c == '-' || c == '/')
+          && i + 1 < n
+          && where.charAt(i + 1) == (c == '-' ? '-' : '*')) {
         throw new UserError("--where must not hold SQL comments ('--' or '/*')");
       } else if (c == '(') {
         depth++;
@@ -174,7 +192,8 @@ final class TablePlanner {
     }
     List<ExportRange> numbered = new ArrayList<>();
     for (Draft d : ranges) {
-      numbered.add(new ExportRange(table, numbered.size(), ranges.size(), d.predicate, d.parameters));
+      numbered.add(
+          new ExportRange(table, numbered.size(), ranges.size(), d.predicate, d.parameters));
     }
     TablePlan plan =
         new TablePlan(
@@ -215,7 +234,11 @@ final class TablePlanner {
             throw new UserError("no SELECT privilege on table " + table);
           }
           return new Relation(
-              rs.getLong(1), rs.getString(2).charAt(0), rs.getLong(3), rs.getLong(4), rs.getLong(5));
+              rs.getLong(1),
+              rs.getString(2).charAt(0),
+              rs.getLong(3),
+              rs.getLong(4),
+              rs.getLong(5));
         }
       }
     }
@@ -316,7 +339,8 @@ final class TablePlanner {
     if (incrementalColumn != null) {
       ColumnType type = columnType(oid, incrementalColumn);
       if (type == null) {
-        throw new UserError("--incrementalColumn " + incrementalColumn + " is not a column of " + table);
+        throw new UserError(
+            "--incrementalColumn " + incrementalColumn + " is not a column of " + table);
       }
       String col = TableRef.quote(incrementalColumn);
       checkBound("--since", since, type, table);
@@ -334,15 +358,16 @@ final class TablePlanner {
   }
 
   /**
-   * A --since/--until value the column's type cannot read is bad input: one line and exit 2, not
-   * a database error in the middle of planning. (The value is a bound parameter either way.)
+   * A --since/--until value the column's type cannot read is bad input: one line and exit 2, not a
+   * database error in the middle of planning. (The value is a bound parameter either way.)
    */
   private void checkBound(String option, String value, ColumnType type, TableRef table)
       throws SQLException {
     if (value == null) {
       return;
     }
-    try (PreparedStatement ps = connection.prepareStatement("SELECT CAST(? AS " + type.name + ")")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement("SELECT CAST(? AS " + type.name + ")")) {
       ps.setString(1, value);
       ps.executeQuery().close();
     } catch (SQLException e) {
@@ -351,8 +376,16 @@ final class TablePlanner {
       }
       String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
       throw new UserError(
-          option + " is not a valid " + type.name + " for " + table + "." + incrementalColumn
-              + " (" + reason.replaceFirst("^ERROR: ", "") + ")");
+          option
+              + " is not a valid "
+              + type.name
+              + " for "
+              + table
+              + "."
+              + incrementalColumn
+              + " ("
+              + reason.replaceFirst("^ERROR: ", "")
+              + ")");
     }
   }
 
@@ -369,7 +402,8 @@ final class TablePlanner {
     String from = " FROM " + table.quoted() + (filter == null ? "" : " WHERE " + filter);
     long total;
     long nonNull;
-    try (PreparedStatement ps = prepare("SELECT count(*), count(" + col + ")" + from, filterParams);
+    try (PreparedStatement ps =
+            prepare("SELECT count(*), count(" + col + ")" + from, filterParams);
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       total = rs.getLong(1);
@@ -411,11 +445,11 @@ final class TablePlanner {
       out.add(new Draft(col + " < " + cast, List.of(bounds.get(0))));
       for (int i = 0; i + 1 < bounds.size(); i++) {
         out.add(
-            new Draft(col + " >= " + cast + " AND " + col + " < " + cast,
-                    List.of(bounds.get(i), bounds.get(i + 1))));
+            new Draft(
+                col + " >= " + cast + " AND " + col + " < " + cast,
+                List.of(bounds.get(i), bounds.get(i + 1))));
       }
-      out.add(
-          new Draft(col + " >= " + cast, List.of(bounds.get(bounds.size() - 1))));
+      out.add(new Draft(col + " >= " + cast, List.of(bounds.get(bounds.size() - 1))));
     }
     if (total > nonNull) {
       out.add(new Draft(col + " IS NULL", List.of()));
@@ -424,14 +458,14 @@ final class TablePlanner {
   }
 
   /** Block ranges sized from the table's row density; the last range is open-ended. */
-  private long blockRanges(TableRef table, Relation rel, List<Draft> out)
-      throws SQLException {
+  private long blockRanges(TableRef table, Relation rel, List<Draft> out) throws SQLException {
     long pages = rel.pages;
     long rows = rel.reltuples;
     boolean statsStale =
         rows < 0 || rel.relpages == 0 || Math.abs(rel.relpages - pages) > pages / 5;
     if (statsStale && pages > 0) {
-      try (PreparedStatement ps = connection.prepareStatement("SELECT count(*) FROM " + table.quoted());
+      try (PreparedStatement ps =
+              connection.prepareStatement("SELECT count(*) FROM " + table.quoted());
           ResultSet rs = ps.executeQuery()) {
         rs.next();
         rows = rs.getLong(1);
@@ -451,8 +485,7 @@ final class TablePlanner {
         out.add(new Draft("ctid >= CAST(? AS tid)", List.of(lo)));
       } else {
         String hi = "(" + (start + blocks) + ",0)";
-        out.add(
-            new Draft("ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid)", List.of(lo, hi)));
+        out.add(new Draft("ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid)", List.of(lo, hi)));
       }
     }
     return rows;

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * A table as the catalog spells it ({@code schema.table}, exact case). Names are validated here
- * and only ever reach SQL through {@link #quoted()} or as bound parameters.
+ * A table as the catalog spells it ({@code schema.table}, exact case). Names are validated here and
+ * only ever reach SQL through {@link #quoted()} or as bound parameters.
  */
 public record TableRef(String schema, String table) implements Serializable {
   /** Letters and digits of any script, underscore, dollar, space and hyphen. */

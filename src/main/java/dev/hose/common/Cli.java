@@ -102,7 +102,8 @@ public final class Cli {
   }
 
   private void usage() {
-    err.println("usage: java -jar " + JobJar.running().getFileName() + " COMMAND [--option=value ...]");
+    err.println(
+        "usage: java -jar " + JobJar.running().getFileName() + " COMMAND [--option=value ...]");
     for (Command c : commands.values()) {
       err.printf("  %-10s %s%n", c.name(), c.summary());
     }

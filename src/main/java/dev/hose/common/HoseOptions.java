@@ -4,8 +4,8 @@ import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.options.Description;
 
 /**
- * Options every hose command shares. S3 settings come from Beam's {@link S3Options}
- * ({@code --awsRegion}, {@code --endpoint}, {@code --s3UploadBufferSizeBytes}, …).
+ * Options every hose command shares. S3 settings come from Beam's {@link S3Options} ({@code
+ * --awsRegion}, {@code --endpoint}, {@code --s3UploadBufferSizeBytes}, …).
  */
 public interface HoseOptions extends S3Options {
   @Description(

@@ -5,8 +5,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /**
- * A PostgreSQL connection, as archive and restore spell it. The password never travels as a
- * value: only the name of a variable or a file that holds it.
+ * A PostgreSQL connection, as archive and restore spell it. The password never travels as a value:
+ * only the name of a variable or a file that holds it.
  */
 public interface JdbcOptions extends PipelineOptions {
   @Description("JDBC URL of the database, e.g. jdbc:postgresql://host:5432/db (no password in it).")

@@ -14,10 +14,10 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /**
- * A command's options as its {@code --help} and the reference docs show them, read from the
- * options interface's {@code @Description}, {@code @Default} and {@code @Validation.Required}, so
- * that the help, the docs and the code cannot disagree. Reads annotations only: no Beam options
- * registry, so {@code --help} answers in well under a second.
+ * A command's options as its {@code --help} and the reference docs show them, read from the options
+ * interface's {@code @Description}, {@code @Default} and {@code @Validation.Required}, so that the
+ * help, the docs and the code cannot disagree. Reads annotations only: no Beam options registry, so
+ * {@code --help} answers in well under a second.
  */
 public final class OptionsHelp {
   /** Beam's options that hose documents beside its own (S3 settings). */

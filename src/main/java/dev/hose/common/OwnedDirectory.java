@@ -30,11 +30,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #create} makes {@code ROOT/<prefix><uuid>/}, holds an exclusive lock on its {@code
  * .lock} file for the owner's life and records the pid and process start time in {@code owner}.
- * {@link #sweep} deletes the sibling directories with the same prefix whose owner is gone: the
- * lock is free and no process with the recorded pid and start time runs. A process killed with
- * SIGKILL (or by the OOM killer) therefore has its directory removed by the next one, and a live
- * owner's files are never touched. Nothing outside {@code ROOT} is deleted and symbolic links are
- * removed, never followed.
+ * {@link #sweep} deletes the sibling directories with the same prefix whose owner is gone: the lock
+ * is free and no process with the recorded pid and start time runs. A process killed with SIGKILL
+ * (or by the OOM killer) therefore has its directory removed by the next one, and a live owner's
+ * files are never touched. Nothing outside {@code ROOT} is deleted and symbolic links are removed,
+ * never followed.
  */
 public final class OwnedDirectory implements Closeable {
   public static final String LOCK = ".lock";

@@ -23,7 +23,8 @@ public final class S3Uploads {
         String km = keyMarker;
         String um = uploadIdMarker;
         ListMultipartUploadsResponse page =
-            s3.listMultipartUploads(b -> b.bucket(bucket).prefix(prefix).keyMarker(km).uploadIdMarker(um));
+            s3.listMultipartUploads(
+                b -> b.bucket(bucket).prefix(prefix).keyMarker(km).uploadIdMarker(um));
         for (MultipartUpload u : page.uploads()) {
           s3.abortMultipartUpload(b -> b.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
           aborted++;

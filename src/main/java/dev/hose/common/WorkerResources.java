@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * PostgreSQL driver in {@link DriverManager}, pooled connections and their cleaner thread; the
  * seventh nightly job then ran the TaskManager out of metaspace. So when the last DoFn of this
  * classloader tears down, the shared pools are closed and, if the classes were loaded by a per-job
- * classloader, its JDBC drivers are deregistered and the executors of Beam's filesystems shut
- * down. A DoFn that sets up after that (a later stage of the same job) gets all of it back: {@link
- * #open} re-registers the drivers and Beam's filesystems.
+ * classloader, its JDBC drivers are deregistered and the executors of Beam's filesystems shut down.
+ * A DoFn that sets up after that (a later stage of the same job) gets all of it back: {@link #open}
+ * re-registers the drivers and Beam's filesystems.
  */
 public final class WorkerResources implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerResources.class);
@@ -61,7 +61,8 @@ public final class WorkerResources implements AutoCloseable {
         try {
           DriverManager.registerDriver(d);
         } catch (SQLException e) {
-          LOG.warn("cannot register the JDBC driver {} again: {}", d.getClass().getName(), e.toString());
+          LOG.warn(
+              "cannot register the JDBC driver {} again: {}", d.getClass().getName(), e.toString());
         }
       }
       DEREGISTERED.clear();
@@ -121,7 +122,8 @@ public final class WorkerResources implements AutoCloseable {
           DriverManager.deregisterDriver(d);
           DEREGISTERED.add(d);
         } catch (SQLException | RuntimeException e) {
-          LOG.warn("cannot deregister the JDBC driver {}: {}", d.getClass().getName(), e.toString());
+          LOG.warn(
+              "cannot deregister the JDBC driver {}: {}", d.getClass().getName(), e.toString());
         }
       }
     }

@@ -20,8 +20,8 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * {@code hose demo [--dir=DIR] [--rows=N]}: the embedded default end to end. Starts a real
- * PostgreSQL server and an S3 server, creates sample tables, archives them to {@code s3://hose/}
- * on DirectRunner, and shows where the output is and how to read it; then runs detect on a few
+ * PostgreSQL server and an S3 server, creates sample tables, archives them to {@code s3://hose/} on
+ * DirectRunner, and shows where the output is and how to read it; then runs detect on a few
  * generated videos served over local HTTP and prints the detections.
  */
 public final class DemoCommand implements Command {
@@ -83,8 +83,9 @@ public final class DemoCommand implements Command {
                   "--endpoint=" + sandbox.s3.endpoint(),
                   "--overwrite"));
       archiveArgs.addAll(extra);
-      out.printf("hose demo: archiving %s (%,d orders) to s3://%s/demo/archive/%n", tables, rows,
-          Sandbox.BUCKET);
+      out.printf(
+          "hose demo: archiving %s (%,d orders) to s3://%s/demo/archive/%n",
+          tables, rows, Sandbox.BUCKET);
       long start = System.nanoTime();
       List<ArchivePipeline.TableSummary> summaries =
           ArchivePipeline.run(
@@ -98,7 +99,9 @@ public final class DemoCommand implements Command {
             s.table(), s.rows(), s.shards(), s.jsonBytes() / 1e6, s.gzipBytes() / 1e6);
       }
       Path tableDir = sandbox.objectPath("demo/archive/public.orders");
-      Path firstShard = tableDir.resolve("part-00000-of-" + String.format("%05d", summaries.get(0).shards()) + ".jsonl.gz");
+      Path firstShard =
+          tableDir.resolve(
+              "part-00000-of-" + String.format("%05d", summaries.get(0).shards()) + ".jsonl.gz");
       out.println();
       out.println("The S3 server keeps objects as files, so you can read them directly:");
       out.println("  ls '" + sandbox.objectPath("demo/archive") + "'");

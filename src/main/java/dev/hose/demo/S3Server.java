@@ -46,8 +46,8 @@ public final class S3Server implements AutoCloseable {
     return new S3Server(proxy, context, directory, accessKey, secretKey);
   }
 
-  private static S3Proxy serve(BlobStoreContext context, int port, String accessKey, String secretKey)
-      throws Exception {
+  private static S3Proxy serve(
+      BlobStoreContext context, int port, String accessKey, String secretKey) throws Exception {
     S3Proxy proxy =
         S3Proxy.builder()
             .blobStore(context.getBlobStore())

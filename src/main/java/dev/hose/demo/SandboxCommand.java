@@ -80,7 +80,9 @@ public final class SandboxCommand implements Command {
       stdinWatch.setDaemon(true);
       stdinWatch.start();
       Path tmp = dir.resolve("sandbox.json.tmp");
-      new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), sandbox.describe());
+      new ObjectMapper()
+          .writerWithDefaultPrettyPrinter()
+          .writeValue(tmp.toFile(), sandbox.describe());
       Files.move(tmp, ready, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       LOG.info("sandbox ready: {}", ready.toAbsolutePath());
       stop.await();

@@ -77,9 +77,12 @@ class ArchiveFaultsIT {
         out.rowsLost(BIG_ROWS),
         out.bytesBad(),
         left,
-        (r.exit() == 0 ? "range retried on a new connection on the same snapshot, run complete"
+        (r.exit() == 0
+                ? "range retried on a new connection on the same snapshot, run complete"
                 : "exit " + r.exit() + ": " + ArchiveOutput.oneLine(r.stderr()))
-            + " (exit " + r.exit() + ")");
+            + " (exit "
+            + r.exit()
+            + ")");
     assertEquals(0, r.exit(), r.stderr());
     assertTrue(retried, r.stderr());
     assertEquals(BIG_ROWS, out.manifestRows());
@@ -150,9 +153,15 @@ class ArchiveFaultsIT {
     List<String> left = leftoversAndSecrets(prefix, r);
     String line = ArchiveOutput.oneLine(r.stderr());
     fault.run(
-        0, 0, left,
-        "held throughout: failed after the 2 s --lockTimeoutSeconds in " + r.millis() / 1000
-            + " s, exit " + r.exit() + ": " + line);
+        0,
+        0,
+        left,
+        "held throughout: failed after the 2 s --lockTimeoutSeconds in "
+            + r.millis() / 1000
+            + " s, exit "
+            + r.exit()
+            + ": "
+            + line);
     assertEquals(1, r.exit(), r.stderr());
     assertTrue(line.contains("--lockTimeoutSeconds=2"), line);
     assertTrue(r.millis() < 60_000, "bounded wait: " + r.millis() + " ms");
@@ -164,7 +173,8 @@ class ArchiveFaultsIT {
     try (Connection locker = servers.connect();
         Forked hose = start(SMALL, prefix2)) {
       lock(locker, SMALL);
-      hose.awaitWhileRunning("a session waiting for the lock", ArchiveFaultsIT::someoneWaitsForALock, 120);
+      hose.awaitWhileRunning(
+          "a session waiting for the lock", ArchiveFaultsIT::someoneWaitsForALock, 120);
       Thread.sleep(3000); // the length of the lock, not a synchronisation
       locker.rollback();
       r2 = hose.await(300);
@@ -173,7 +183,9 @@ class ArchiveFaultsIT {
         ArchiveOutput.committed(servers, prefix2, "public." + SMALL, ArchiveOutput::leadingId);
     List<String> left2 = leftoversAndSecrets(prefix2, r2);
     fault.run(
-        out.rowsLost(1000), out.bytesBad(), left2,
+        out.rowsLost(1000),
+        out.bytesBad(),
+        left2,
         "released after 3 s: waited, then complete (exit " + r2.exit() + ")");
     assertEquals(0, r2.exit(), r2.stderr());
     assertEquals(0, out.rowsLost(1000));
@@ -220,9 +232,9 @@ class ArchiveFaultsIT {
   }
 
   /**
-   * SIGKILLs a run while a shard uploads, then runs the same command again: the rerun must
-   * complete and remove both the killed run's uploads and the temp files its JVM unpacked (each
-   * run gets a java.io.tmpdir of the test's, so this sees only hose's own).
+   * SIGKILLs a run while a shard uploads, then runs the same command again: the rerun must complete
+   * and remove both the killed run's uploads and the temp files its JVM unpacked (each run gets a
+   * java.io.tmpdir of the test's, so this sees only hose's own).
    */
   private void killThenRerun(FaultLog fault, String prefix, List<String> heap, String... extra)
       throws Exception {
@@ -231,7 +243,9 @@ class ArchiveFaultsIT {
     jvm.add("-Djava.io.tmpdir=" + tmp);
     try (Forked hose = start(jvm, BIG, prefix, extra)) {
       hose.awaitWhileRunning(
-          "a temp shard being uploaded", () -> ArchiveOutput.shardUploads(servers, prefix) > 0, 180);
+          "a temp shard being uploaded",
+          () -> ArchiveOutput.shardUploads(servers, prefix) > 0,
+          180);
       hose.kill();
     }
     List<String> killedTemp = tempFiles(tmp);
@@ -254,10 +268,16 @@ class ArchiveFaultsIT {
         out.rowsLost(BIG_ROWS),
         out.bytesBad(),
         left,
-        (extra.length == 0 ? "DirectRunner" : "flink-local") + " killed: no manifest, left "
-            + (debris.isEmpty() ? "nothing" : String.join(", ", debris)) + " and "
-            + killedTemp.size() + " temp files (" + String.join(", ", kinds(killedTemp))
-            + "); the same command then completed (exit " + again.exit() + ") and removed them");
+        (extra.length == 0 ? "DirectRunner" : "flink-local")
+            + " killed: no manifest, left "
+            + (debris.isEmpty() ? "nothing" : String.join(", ", debris))
+            + " and "
+            + killedTemp.size()
+            + " temp files ("
+            + String.join(", ", kinds(killedTemp))
+            + "); the same command then completed (exit "
+            + again.exit()
+            + ") and removed them");
     assertFalse(manifest, "no manifest after SIGKILL");
     assertEquals(0, again.exit(), again.stderr());
     assertEquals(BIG_ROWS, out.lines());
@@ -269,7 +289,10 @@ class ArchiveFaultsIT {
   /** Files and directories under {@code tmp}, relative to it. */
   private static List<String> tempFiles(Path tmp) throws IOException {
     try (Stream<Path> all = Files.walk(tmp)) {
-      return all.filter(p -> !p.equals(tmp)).map(p -> tmp.relativize(p).toString()).sorted().toList();
+      return all.filter(p -> !p.equals(tmp))
+          .map(p -> tmp.relativize(p).toString())
+          .sorted()
+          .toList();
     }
   }
 
@@ -293,9 +316,14 @@ class ArchiveFaultsIT {
     int base = 100_000;
     servers.sql(
         "CREATE TABLE " + table + " (id bigint PRIMARY KEY, batch int NOT NULL, pad text)",
-        "INSERT INTO " + table + " SELECT g, 0, repeat('p', 200) FROM generate_series(1, " + base + ") g",
+        "INSERT INTO "
+            + table
+            + " SELECT g, 0, repeat('p', 200) FROM generate_series(1, "
+            + base
+            + ") g",
         "ANALYZE " + table);
-    // Batch k, in one transaction: inserts ids 10M+100k+1..10M+100k+100, deletes ids 50(k-1)+1..50k,
+    // Batch k, in one transaction: inserts ids 10M+100k+1..10M+100k+100, deletes ids
+    // 50(k-1)+1..50k,
     // and marks row 100000-k as updated by k. A snapshot that saw batches 1..K has
     // base + 100K - 50K rows.
     AtomicBoolean stop = new AtomicBoolean();
@@ -307,9 +335,21 @@ class ArchiveFaultsIT {
                   Statement s = c.createStatement()) {
                 c.setAutoCommit(false);
                 for (int k = 1; !stop.get() && k < 1900; k++) {
-                  s.execute("INSERT INTO " + table + " SELECT 10000000 + " + k + " * 100 + g, " + k
-                      + ", 'new' FROM generate_series(1, 100) g");
-                  s.execute("DELETE FROM " + table + " WHERE id > " + 50 * (k - 1) + " AND id <= " + 50 * k);
+                  s.execute(
+                      "INSERT INTO "
+                          + table
+                          + " SELECT 10000000 + "
+                          + k
+                          + " * 100 + g, "
+                          + k
+                          + ", 'new' FROM generate_series(1, 100) g");
+                  s.execute(
+                      "DELETE FROM "
+                          + table
+                          + " WHERE id > "
+                          + 50 * (k - 1)
+                          + " AND id <= "
+                          + 50 * k);
                   s.execute("UPDATE " + table + " SET batch = " + k + " WHERE id = " + (base - k));
                   c.commit();
                   committed.set(k);
@@ -365,8 +405,15 @@ class ArchiveFaultsIT {
         missing.size(),
         out.bytesBad(),
         left,
-        "exported " + out.lines() + " rows = count(*) at the snapshot that saw batches 1.." + k
-            + " of " + committed.get() + " committed during the run (exit " + r.exit() + ")");
+        "exported "
+            + out.lines()
+            + " rows = count(*) at the snapshot that saw batches 1.."
+            + k
+            + " of "
+            + committed.get()
+            + " committed during the run (exit "
+            + r.exit()
+            + ")");
     assertEquals(0, r.exit(), r.stderr());
     assertTrue(k > 0 && k < committed.get(), "the snapshot fell inside the writes: " + k);
     assertTrue(prefixOfBatches, "whole batches 1..K: " + seen);
@@ -393,8 +440,13 @@ class ArchiveFaultsIT {
         out.rowsLost(BIG_ROWS),
         out.bytesBad(),
         left,
-        "failed cleanly, exit " + r.exit() + ": " + line + "; same command again: exit "
-            + again.exit() + ", complete");
+        "failed cleanly, exit "
+            + r.exit()
+            + ": "
+            + line
+            + "; same command again: exit "
+            + again.exit()
+            + ", complete");
     assertEquals(1, r.exit(), r.stderr());
     assertEquals(1, r.errorLines().size(), r.stderr());
     if (cause != null) {
@@ -472,7 +524,9 @@ class ArchiveFaultsIT {
           pid[0] =
               queryInt(
                   "SELECT pid FROM pg_stat_activity WHERE application_name = 'hose-archive'"
-                      + " AND query LIKE 'SELECT \"id\"%FROM \"public\".\"" + table + "\"%'"
+                      + " AND query LIKE 'SELECT \"id\"%FROM \"public\".\""
+                      + table
+                      + "\"%'"
                       + " AND state <> 'idle' ORDER BY query_start LIMIT 1");
           return pid[0] != 0;
         },

@@ -84,7 +84,8 @@ class ArchiveFlinkSecretsFaultsIT {
     List<String> endpoints = new ArrayList<>(List.of("/jobs/overview", "/jobmanager/config"));
     for (JsonNode job : cluster.jobs()) {
       String jid = job.path("jid").asText();
-      for (String p : List.of("", "/config", "/plan", "/exceptions", "/accumulators", "/checkpoints/config")) {
+      for (String p :
+          List.of("", "/config", "/plan", "/exceptions", "/accumulators", "/checkpoints/config")) {
         endpoints.add("/jobs/" + jid + p);
       }
       for (JsonNode v : cluster.rest("/jobs/" + jid).path("vertices")) {
@@ -104,15 +105,23 @@ class ArchiveFlinkSecretsFaultsIT {
     boolean graphShown = all.contains("ExportRanges");
     // The options are the job config's user-config (Flink masks keys that say "password").
     boolean optionsShown =
-        all.contains("\"user-config\"") && all.contains("\"jdbcUrl\"") && all.contains("\"passwordEnv\"");
+        all.contains("\"user-config\"")
+            && all.contains("\"jdbcUrl\"")
+            && all.contains("\"passwordEnv\"");
     List<String> found = new ArrayList<>(ArchiveOutput.secretsIn(all));
     found.addAll(ArchiveOutput.secretsIn(r.stdout() + r.stderr()));
     fault.run(
         0,
         0,
         found.stream().map(s -> s + " shown").toList(),
-        "job FINISHED; " + endpoints.size() + " REST endpoints (" + all.length() / 1024
-            + " KiB; job graph shown: " + graphShown + ", pipeline options shown: " + optionsShown
+        "job FINISHED; "
+            + endpoints.size()
+            + " REST endpoints ("
+            + all.length() / 1024
+            + " KiB; job graph shown: "
+            + graphShown
+            + ", pipeline options shown: "
+            + optionsShown
             + ") hold no password or S3 key");
     assertTrue(graphShown, "the REST answers describe the job, so the check means something");
     assertTrue(optionsShown, "the pipeline options are shown in the job config");

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hostile and extreme input: SQL injection through every option that reaches SQL, secrets in what
- * a run prints and writes, identifiers in any script, and values of tens of MB. The database is
+ * Hostile and extreme input: SQL injection through every option that reaches SQL, secrets in what a
+ * run prints and writes, identifiers in any script, and values of tens of MB. The database is
  * fingerprinted (rows, catalog, sequence, an audit table) before and after every attempt.
  */
 class ArchiveHostileInputFaultsIT {
@@ -99,18 +99,33 @@ class ArchiveHostileInputFaultsIT {
   void injectionThroughIncrementalColumn(FaultLog fault) throws Exception {
     for (String c : List.of("at; DROP TABLE victim", "at) OR (true", "at\" > now() OR \"at")) {
       refused(
-          fault, "--incrementalColumn=" + c, "--tables=victim", "--incrementalColumn=" + c,
+          fault,
+          "--incrementalColumn=" + c,
+          "--tables=victim",
+          "--incrementalColumn=" + c,
           "--since=2026-11-02");
     }
   }
 
   @Fault(job = "archive", value = "SQL injection through --since/--until")
   void injectionThroughSinceUntil(FaultLog fault) throws Exception {
-    refused(fault, "--since=…'); DROP TABLE victim; --", "--tables=victim", "--incrementalColumn=at",
+    refused(
+        fault,
+        "--since=…'); DROP TABLE victim; --",
+        "--tables=victim",
+        "--incrementalColumn=at",
         "--since=2026-11-02'); DROP TABLE victim; --");
-    refused(fault, "--until=…' OR '1'='1", "--tables=victim", "--incrementalColumn=at",
+    refused(
+        fault,
+        "--until=…' OR '1'='1",
+        "--tables=victim",
+        "--incrementalColumn=at",
         "--until=2026-11-03' OR '1'='1");
-    refused(fault, "--since=0 OR 1=1 (bigint)", "--tables=victim", "--incrementalColumn=id",
+    refused(
+        fault,
+        "--since=0 OR 1=1 (bigint)",
+        "--tables=victim",
+        "--incrementalColumn=id",
         "--since=0 OR 1=1");
   }
 
@@ -121,11 +136,20 @@ class ArchiveHostileInputFaultsIT {
     refused(fault, "write through a function", "--tables=victim", "--where=writer()");
     refused(fault, "DDL through a function", "--tables=victim", "--where=dropper()");
     refused(fault, "nextval", "--tables=victim", "--where=nextval('victim_seq') > 0");
-    refused(fault, "DELETE in a CTE", "--tables=victim",
+    refused(
+        fault,
+        "DELETE in a CTE",
+        "--tables=victim",
         "--where=id IN (WITH d AS (DELETE FROM victim RETURNING id) SELECT id FROM d)");
-    refused(fault, "lo_import (server file into the database)", "--tables=victim",
+    refused(
+        fault,
+        "lo_import (server file into the database)",
+        "--tables=victim",
         "--where=lo_import('/etc/hostname') > 0");
-    refused(fault, "switch the transaction to read-write", "--tables=victim",
+    refused(
+        fault,
+        "switch the transaction to read-write",
+        "--tables=victim",
         "--where=set_config('transaction_read_only', 'off', true) = 'off'");
     refused(fault, "second statement", "--tables=victim", "--where=true; DROP TABLE victim");
     refused(fault, "escape the parentheses", "--tables=victim", "--where=true) OR (true");
@@ -134,13 +158,18 @@ class ArchiveHostileInputFaultsIT {
     // A ';', ')' or '--' inside a string is data, not syntax: the run goes ahead, 100 rows.
     String prefix = "where-ok/";
     String before = fingerprint();
-    Run r = cli("--tables=victim", "--output=s3://hose/" + prefix,
-        "--where=v <> $$a); DROP TABLE victim; --$$ AND v <> 'x'';--'");
+    Run r =
+        cli(
+            "--tables=victim",
+            "--output=s3://hose/" + prefix,
+            "--where=v <> $$a); DROP TABLE victim; --$$ AND v <> 'x'';--'");
     ArchiveOutput.Committed out =
         ArchiveOutput.committed(servers, prefix, "public.victim", ArchiveOutput::leadingId);
     boolean unchanged = before.equals(fingerprint());
     fault.run(
-        out.rowsLost(100), out.bytesBad(), unchanged ? List.of() : List.of("database changed"),
+        out.rowsLost(100),
+        out.bytesBad(),
+        unchanged ? List.of() : List.of("database changed"),
         "quoted ; ) -- accepted as data: exit " + r.exit + ", " + out.lines() + " rows");
     assertEquals(0, r.exit, r.err);
     assertEquals(100, out.lines());
@@ -156,30 +185,47 @@ class ArchiveHostileInputFaultsIT {
     record Case(String what, List<String> args, int exit) {}
     List<Case> cases =
         List.of(
-            new Case("complete run, password from env", forkedArgs("secrets-ok/", "--tables=victim"), 0),
-            new Case("complete run, password from file",
-                forkedArgs("secrets-file/", "--tables=victim", "--passwordFile=" + servers.passwordFile), 0),
+            new Case(
+                "complete run, password from env", forkedArgs("secrets-ok/", "--tables=victim"), 0),
+            new Case(
+                "complete run, password from file",
+                forkedArgs(
+                    "secrets-file/", "--tables=victim", "--passwordFile=" + servers.passwordFile),
+                0),
             new Case("unknown table, stack trace", forkedArgs("secrets-bad/", "--tables=nope"), 2),
-            new Case("failure inside the pipeline, stack trace",
-                forkedArgs("secrets-fail/", "--tables=victim", "--statementTimeoutSeconds=1",
-                    "--where=(SELECT pg_sleep(2)) IS NOT NULL"), 1));
+            new Case(
+                "failure inside the pipeline, stack trace",
+                forkedArgs(
+                    "secrets-fail/",
+                    "--tables=victim",
+                    "--statementTimeoutSeconds=1",
+                    "--where=(SELECT pg_sleep(2)) IS NOT NULL"),
+                1));
     for (Case c : cases) {
       List<String> args = new ArrayList<>(c.args);
       if (c.what.contains("file")) {
         args.removeIf(a -> a.startsWith("--passwordEnv="));
       }
       Forked.Ended r =
-          Forked.run(List.of("-Xmx256m"), args, env, dir.resolve("run-" + RUNS.incrementAndGet()), 300);
+          Forked.run(
+              List.of("-Xmx256m"), args, env, dir.resolve("run-" + RUNS.incrementAndGet()), 300);
       StringBuilder seen = new StringBuilder(r.stdout()).append(r.stderr());
-      String prefix = args.stream().filter(a -> a.startsWith("--output=")).findFirst().orElseThrow()
-          .substring("--output=s3://hose/".length());
+      String prefix =
+          args.stream()
+              .filter(a -> a.startsWith("--output="))
+              .findFirst()
+              .orElseThrow()
+              .substring("--output=s3://hose/".length());
       for (String key : servers.keys(prefix)) {
         if (key.endsWith("_manifest.json")) {
           seen.append(ArchiveOutput.text(servers.object(key)));
         }
       }
       List<String> found = ArchiveOutput.secretsIn(seen.toString());
-      fault.run(0, 0, found.stream().map(s -> s + " printed").toList(),
+      fault.run(
+          0,
+          0,
+          found.stream().map(s -> s + " printed").toList(),
           c.what + ": exit " + r.exit() + ", " + seen.length() + " chars checked, no secret");
       assertEquals(c.exit, r.exit(), r.stderr());
       assertEquals(List.of(), found, c.what);
@@ -187,10 +233,15 @@ class ArchiveHostileInputFaultsIT {
     // A wrong password: the error names the user, never the password tried.
     List<String> args = forkedArgs("secrets-wrong/", "--tables=victim", "--passwordFile=" + wrong);
     args.removeIf(a -> a.startsWith("--passwordEnv="));
-    Forked.Ended r = Forked.run(List.of("-Xmx256m"), args, env, dir.resolve("run-" + RUNS.incrementAndGet()), 300);
+    Forked.Ended r =
+        Forked.run(
+            List.of("-Xmx256m"), args, env, dir.resolve("run-" + RUNS.incrementAndGet()), 300);
     String all = r.stdout() + r.stderr();
     boolean leaked = all.contains("not-the-") || !ArchiveOutput.secretsIn(all).isEmpty();
-    fault.run(0, 0, leaked ? List.of("password printed") : List.of(),
+    fault.run(
+        0,
+        0,
+        leaked ? List.of("password printed") : List.of(),
         "wrong password: exit " + r.exit() + ", " + ArchiveOutput.oneLine(r.stderr()));
     assertEquals(2, r.exit(), r.stderr());
     assertTrue(!leaked, all);
@@ -204,10 +255,18 @@ class ArchiveHostileInputFaultsIT {
     String table = "Mixed Case 表 Äb-1";
     servers.sql(
         "CREATE SCHEMA \"" + schema + "\"",
-        "CREATE TABLE \"" + schema + "\".\"" + table + "\" (\"Id\" bigint PRIMARY KEY,"
+        "CREATE TABLE \""
+            + schema
+            + "\".\""
+            + table
+            + "\" (\"Id\" bigint PRIMARY KEY,"
             + " \"Spaced Name\" text, \"名前\" text, \"ÄÖÜ ß\" jsonb, \"we\"\"ird\" text,"
             + " \"Zeitpunkt Ä\" timestamptz NOT NULL, lower int, \"UPPER\" text[])",
-        "INSERT INTO \"" + schema + "\".\"" + table + "\" SELECT g, 'Zeile ' || g || ' 🚀 ünï',"
+        "INSERT INTO \""
+            + schema
+            + "\".\""
+            + table
+            + "\" SELECT g, 'Zeile ' || g || ' 🚀 ünï',"
             + " '名前' || g || E' \\\"q\\\" \\\\ \\t \\n \\u2028', jsonb_build_object('ключ', g, 'emoji', '😀'),"
             + " CASE WHEN g % 7 = 0 THEN NULL ELSE E'a\\\"b' END,"
             + " timestamptz '2026-11-01' + g * interval '1 minute', g, ARRAY['Ä', NULL, 'b\"c']"
@@ -227,21 +286,27 @@ class ArchiveHostileInputFaultsIT {
             servers.environment(),
             dir.resolve("run-" + RUNS.incrementAndGet()),
             300);
-    String where = "\"Zeitpunkt Ä\" >= '2026-11-01T02:00:00Z' AND \"Zeitpunkt Ä\" < '2026-11-02T12:00:00Z'";
+    String where =
+        "\"Zeitpunkt Ä\" >= '2026-11-01T02:00:00Z' AND \"Zeitpunkt Ä\" < '2026-11-02T12:00:00Z'";
     Map<String, JsonNode> expected = new HashMap<>();
     try (Connection c = servers.connect();
         Statement s = c.createStatement()) {
       s.execute("SET TimeZone = 'UTC'");
-      try (ResultSet rs = s.executeQuery("SELECT \"Id\", row_to_json(t)::text FROM \"" + schema
-          + "\".\"" + table + "\" t WHERE " + where)) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT \"Id\", row_to_json(t)::text FROM \""
+                  + schema
+                  + "\".\""
+                  + table
+                  + "\" t WHERE "
+                  + where)) {
         while (rs.next()) {
           expected.put(rs.getString(1), ArchiveRun.JSON.readTree(rs.getString(2)));
         }
       }
     }
     String dirName = schema + "." + table;
-    ArchiveOutput.Committed out =
-        ArchiveOutput.committed(servers, prefix, dirName, line -> line);
+    ArchiveOutput.Committed out = ArchiveOutput.committed(servers, prefix, dirName, line -> line);
     long differ = 0;
     for (String line : out.keys()) {
       JsonNode got = ArchiveRun.JSON.readTree(line);
@@ -259,7 +324,12 @@ class ArchiveHostileInputFaultsIT {
         Math.max(0, expected.size() - out.lines()),
         out.bytesBad(),
         left,
-        "exit " + r.exit() + ": " + out.lines() + " rows in " + m.get("shards").size()
+        "exit "
+            + r.exit()
+            + ": "
+            + out.lines()
+            + " rows in "
+            + m.get("shards").size()
             + " shards, keys and values equal to row_to_json");
     assertEquals(0, r.exit(), r.stderr());
     assertEquals(expected.size(), out.lines());
@@ -276,14 +346,17 @@ class ArchiveHostileInputFaultsIT {
         // ~32 MB of text with characters JSON must escape, and a ~6 MB jsonb array, per row.
         "INSERT INTO huge SELECT g, repeat(md5(g::text) || E'\"\\\\ ü\\n', 800000),"
             + " (SELECT jsonb_agg(md5((g * 100000 + i)::text)) FROM generate_series(1, 170000) i)"
-            + " FROM generate_series(1, " + rows + ") g");
+            + " FROM generate_series(1, "
+            + rows
+            + ") g");
     Map<String, String> bodyMd5 = new HashMap<>();
     long rowBytes;
     try (Connection c = servers.connect();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(
-            "SELECT id, md5(body), max(octet_length(body) + octet_length(doc::text)) OVER ()"
-                + " FROM huge")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT id, md5(body), max(octet_length(body) + octet_length(doc::text)) OVER ()"
+                    + " FROM huge")) {
       rowBytes = 0;
       while (rs.next()) {
         bodyMd5.put(rs.getString(1), rs.getString(2));
@@ -298,8 +371,12 @@ class ArchiveHostileInputFaultsIT {
         args.add("--fetchBufferBytes=1099511627776");
       }
       Forked.Ended r =
-          Forked.run(List.of("-Xmx160m"), args, servers.environment(),
-              dir.resolve("run-" + RUNS.incrementAndGet()), 600);
+          Forked.run(
+              List.of("-Xmx160m"),
+              args,
+              servers.environment(),
+              dir.resolve("run-" + RUNS.incrementAndGet()),
+              600);
       long ok = 0;
       long lines = 0;
       if (r.exit() == 0) {
@@ -315,8 +392,11 @@ class ArchiveHostileInputFaultsIT {
           for (String line : text.split("\n")) {
             lines++;
             JsonNode n = HUGE_JSON.readTree(line);
-            String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
-                .digest(n.get("body").asText().getBytes(StandardCharsets.UTF_8)));
+            String md5 =
+                HexFormat.of()
+                    .formatHex(
+                        MessageDigest.getInstance("MD5")
+                            .digest(n.get("body").asText().getBytes(StandardCharsets.UTF_8)));
             if (md5.equals(bodyMd5.get(n.get("id").asText())) && n.get("doc").size() == 170000) {
               ok++;
             }
@@ -328,9 +408,22 @@ class ArchiveHostileInputFaultsIT {
           rows - ok,
           0,
           left,
-          "byte bound " + bound + ": exit " + r.exit() + ", " + ok + "/" + rows + " rows of "
-              + (rowBytes >> 20) + " MB intact, peak RSS " + (r.peakRssKb() >> 10) + " MB"
-              + (r.stderr().contains("one row per round trip") ? ", backstop tripped and range retried" : ""));
+          "byte bound "
+              + bound
+              + ": exit "
+              + r.exit()
+              + ", "
+              + ok
+              + "/"
+              + rows
+              + " rows of "
+              + (rowBytes >> 20)
+              + " MB intact, peak RSS "
+              + (r.peakRssKb() >> 10)
+              + " MB"
+              + (r.stderr().contains("one row per round trip")
+                  ? ", backstop tripped and range retried"
+                  : ""));
       assertEquals(0, r.exit(), r.stderr());
       assertEquals(rows, lines);
       assertEquals(rows, ok);
@@ -356,8 +449,15 @@ class ArchiveHostileInputFaultsIT {
     }
     String[] lines = r.err.strip().split("\n");
     String line = lines[lines.length - 1].replace("hose archive: error: ", "");
-    fault.run(0, 0, left,
-        attempt + " → exit " + r.exit + ": " + (line.length() > 70 ? line.substring(0, 70) + "…" : line));
+    fault.run(
+        0,
+        0,
+        left,
+        attempt
+            + " → exit "
+            + r.exit
+            + ": "
+            + (line.length() > 70 ? line.substring(0, 70) + "…" : line));
     assertTrue(r.exit != 0, attempt + ": " + r.err);
     assertEquals(1, lines.length, "one line: " + r.err);
     assertTrue(lines[0].startsWith("hose archive: error: "), r.err);

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * never collected, whatever the table's size. Runs the real jar, with the password from an
  * environment variable, to S3.
  *
- * <p>The heap is what the README's estimate asks for these options (~82 MB: 2 writers, 2,000
- * rows of ~0.9 KB per fetch, 5 MiB upload buffers) and a little more; the run must log that it
- * fits. (A 64 MB heap, below the estimate, passed here but ran out on a CI machine.)
+ * <p>The heap is what the README's estimate asks for these options (~82 MB: 2 writers, 2,000 rows
+ * of ~0.9 KB per fetch, 5 MiB upload buffers) and a little more; the run must log that it fits. (A
+ * 64 MB heap, below the estimate, passed here but ran out on a CI machine.)
  */
 class ArchiveMemoryIT {
   private static final long ROWS = 560_000; // ~450 MB of JSON
@@ -59,7 +59,8 @@ class ArchiveMemoryIT {
       assertTrue(jsonMb > 4 * HEAP_MB, "table is several times the heap: " + jsonMb + " MB");
       assertTrue(!r.stderr().contains(TestServers.PASSWORD), "no password in the log");
       assertTrue(
-          r.stderr().contains("memory: ~") && r.stderr().contains("this JVM has " + HEAP_MB + " MB"),
+          r.stderr().contains("memory: ~")
+              && r.stderr().contains("this JVM has " + HEAP_MB + " MB"),
           "the heap estimate fits and is logged: " + r.stderr());
       System.out.printf(
           "archived %d MB of JSON with -Xmx%dm: peak RSS %d MB%n",

@@ -33,14 +33,17 @@ final class ArchiveOutput {
    * @param keys distinct row keys among them
    * @param bytesBad bytes of listed shards that are missing or differ from the manifest's sha256
    */
-  record Committed(boolean manifest, long manifestRows, long lines, Set<String> keys, long bytesBad) {
+  record Committed(
+      boolean manifest, long manifestRows, long lines, Set<String> keys, long bytesBad) {
     /** Rows the source had that the committed output lacks (all of them if nothing committed). */
     long rowsLost(long expected) {
       return manifest ? Math.max(0, expected - keys.size()) : expected;
     }
   }
 
-  /** Reads {@code prefix/schema.table/}; {@code key} extracts a row's identity from its JSON line. */
+  /**
+   * Reads {@code prefix/schema.table/}; {@code key} extracts a row's identity from its JSON line.
+   */
   static Committed committed(
       TestServers servers, String prefix, String table, Function<String, String> key)
       throws Exception {
@@ -112,7 +115,9 @@ final class ArchiveOutput {
   /** Pending multipart uploads under a prefix, listed by an independent client. */
   static int uploads(TestServers servers, String prefix) {
     try (S3Client c = servers.s3Client()) {
-      return c.listMultipartUploads(b -> b.bucket(TestServers.BUCKET).prefix(prefix)).uploads().size();
+      return c.listMultipartUploads(b -> b.bucket(TestServers.BUCKET).prefix(prefix))
+          .uploads()
+          .size();
     }
   }
 
@@ -120,7 +125,10 @@ final class ArchiveOutput {
   static int shardUploads(TestServers servers, String prefix) {
     try (S3Client c = servers.s3Client()) {
       return (int)
-          c.listMultipartUploads(b -> b.bucket(TestServers.BUCKET).prefix(prefix)).uploads().stream()
+          c
+              .listMultipartUploads(b -> b.bucket(TestServers.BUCKET).prefix(prefix))
+              .uploads()
+              .stream()
               .filter(u -> u.key().contains("/part-"))
               .count();
     }

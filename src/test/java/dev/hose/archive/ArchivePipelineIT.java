@@ -176,7 +176,10 @@ class ArchivePipelineIT {
                 c.setAutoCommit(false); // each batch's insert and update commit together
                 for (int i = 1; !stop.get() && i < 10_000; i++) {
                   s.execute(
-                      "INSERT INTO moving SELECT 1000000 + " + i + " * 100 + g, " + i
+                      "INSERT INTO moving SELECT 1000000 + "
+                          + i
+                          + " * 100 + g, "
+                          + i
                           + " FROM generate_series(1, 100) g");
                   s.execute("UPDATE moving SET v = " + i + " WHERE id = " + i);
                   c.commit();
@@ -189,14 +192,17 @@ class ArchivePipelineIT {
     writer.start();
     try {
       Path out = dir.resolve("moving");
-      ArchiveRun.archive(
-          servers, "--tables=moving", "--maxRowsPerBundle=20000", "--output=" + out);
+      ArchiveRun.archive(servers, "--tables=moving", "--maxRowsPerBundle=20000", "--output=" + out);
       List<JsonNode> rows = ArchiveRun.rows(out.resolve("public.moving"));
       long inserted = rows.stream().filter(r -> r.get("id").asLong() > 1_000_000).count();
       assertEquals(0, inserted % 100, "insert batches are whole: " + inserted);
       long batchesSeen = inserted / 100;
-      long updatesSeen = rows.stream().filter(r -> r.get("id").asLong() <= 200000 && r.get("v").asInt() > 0).count();
-      assertEquals(batchesSeen, updatesSeen, "one snapshot: every batch's insert and update together");
+      long updatesSeen =
+          rows.stream()
+              .filter(r -> r.get("id").asLong() <= 200000 && r.get("v").asInt() > 0)
+              .count();
+      assertEquals(
+          batchesSeen, updatesSeen, "one snapshot: every batch's insert and update together");
       assertEquals(
           rows.size(), ArchiveRun.manifest(out.resolve("public.moving")).get("rowCount").asLong());
     } finally {
@@ -230,7 +236,8 @@ class ArchivePipelineIT {
         ArchiveRun.archive(servers, "--tables=events", "--output=s3://hose/" + prefix);
         List<String> keys = servers.keys(prefix);
         assertTrue(keys.stream().noneMatch(k -> k.contains("_hose_temp")), keys.toString());
-        assertTrue(keys.stream().noneMatch(k -> k.contains("part-00007-of-00009")), keys.toString());
+        assertTrue(
+            keys.stream().noneMatch(k -> k.contains("part-00007-of-00009")), keys.toString());
         assertTrue(keys.contains(prefix + "public.events/_manifest.json"));
       }
       assertEquals(0, servers.pendingUploads());
@@ -241,14 +248,27 @@ class ArchivePipelineIT {
   private static void leaveDebris(String prefix) {
     try (var s3 = servers.s3Client()) {
       var body = software.amazon.awssdk.core.sync.RequestBody.fromString("partial");
-      s3.putObject(b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00000-of-00002.jsonl.gz.x"), body);
-      s3.putObject(b -> b.bucket("hose").key(prefix + "public.events/part-00007-of-00009.jsonl.gz"), body);
+      s3.putObject(
+          b ->
+              b.bucket("hose")
+                  .key(prefix + "_hose_temp/dead-run/public.events/part-00000-of-00002.jsonl.gz.x"),
+          body);
+      s3.putObject(
+          b -> b.bucket("hose").key(prefix + "public.events/part-00007-of-00009.jsonl.gz"), body);
       String upload =
-          s3.createMultipartUpload(b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y"))
+          s3.createMultipartUpload(
+                  b ->
+                      b.bucket("hose")
+                          .key(
+                              prefix
+                                  + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y"))
               .uploadId();
       s3.uploadPart(
-          b -> b.bucket("hose").key(prefix + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y")
-              .uploadId(upload).partNumber(1),
+          b ->
+              b.bucket("hose")
+                  .key(prefix + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y")
+                  .uploadId(upload)
+                  .partNumber(1),
           software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[5 << 20]));
     }
   }
@@ -259,7 +279,9 @@ class ArchivePipelineIT {
     assertBad(cli("--tables=public.nope", s3), "table public.nope does not exist");
     assertBad(cli("--tables=nope.events", s3), "does not exist");
     assertBad(cli("--tables=orders; drop table x", s3), "not a plain identifier");
-    assertBad(cli("--tables=events", "--partitionColumn=id; drop table events", s3), "not a plain identifier");
+    assertBad(
+        cli("--tables=events", "--partitionColumn=id; drop table events", s3),
+        "not a plain identifier");
     assertBad(cli("--tables=events", "--partitionColumn=kind2", s3), "not a column");
     Run badSince = cli("--tables=events", "--incrementalColumn=at", "--since=not a date", s3);
     assertBad(badSince, "--since is not a valid timestamp with time zone for public.events.at");
@@ -269,41 +291,73 @@ class ArchivePipelineIT {
     assertEquals(2, badUntil.exit(), "bad input exits 2: " + badUntil.err());
     assertBad(cli("--tables=events", "--where=1=1; drop table events", s3), "no ';'");
     // --where is SQL by design; it runs in a read-only transaction, so it cannot write.
-    assertBad(cli("--tables=events", "--where=nextval('hose_seq') > 0", s3), "read-only transaction");
     assertBad(
-        run(List.of(
-            "--jdbcUrl=" + servers.jdbcUrl(), "--username=postgres", "--passwordEnv=HOSE_NO_SUCH_VAR",
-            "--tables=events", "--awsRegion=us-east-1", "--endpoint=" + servers.s3.endpoint(), s3)),
+        cli("--tables=events", "--where=nextval('hose_seq') > 0", s3), "read-only transaction");
+    assertBad(
+        run(
+            List.of(
+                "--jdbcUrl=" + servers.jdbcUrl(),
+                "--username=postgres",
+                "--passwordEnv=HOSE_NO_SUCH_VAR",
+                "--tables=events",
+                "--awsRegion=us-east-1",
+                "--endpoint=" + servers.s3.endpoint(),
+                s3)),
         "HOSE_NO_SUCH_VAR");
     Path wrong = dir.resolve("wrong-password");
     Files.writeString(wrong, "nope");
     assertBad(
-        run(List.of(
-            "--jdbcUrl=" + servers.jdbcUrl(), "--username=postgres", "--passwordFile=" + wrong,
-            "--tables=events", "--awsRegion=us-east-1", "--endpoint=" + servers.s3.endpoint(), s3)),
+        run(
+            List.of(
+                "--jdbcUrl=" + servers.jdbcUrl(),
+                "--username=postgres",
+                "--passwordFile=" + wrong,
+                "--tables=events",
+                "--awsRegion=us-east-1",
+                "--endpoint=" + servers.s3.endpoint(),
+                s3)),
         "password authentication failed");
     assertBad(
-        run(List.of(
-            "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/postgres", "--username=postgres",
-            "--passwordFile=" + servers.passwordFile, "--tables=events", "--awsRegion=us-east-1",
-            "--endpoint=" + servers.s3.endpoint(), s3)),
+        run(
+            List.of(
+                "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/postgres",
+                "--username=postgres",
+                "--passwordFile=" + servers.passwordFile,
+                "--tables=events",
+                "--awsRegion=us-east-1",
+                "--endpoint=" + servers.s3.endpoint(),
+                s3)),
         "cannot connect");
     assertBad(
-        run(List.of(
-            "--jdbcUrl=" + servers.jdbcUrl() + "?password=x", "--username=postgres",
-            "--tables=events", "--output=" + dir.resolve("pw"))),
+        run(
+            List.of(
+                "--jdbcUrl=" + servers.jdbcUrl() + "?password=x",
+                "--username=postgres",
+                "--tables=events",
+                "--output=" + dir.resolve("pw"))),
         "must not carry a password");
     assertBad(
-        run(List.of(
-            "--jdbcUrl=" + servers.jdbcUrl(), "--username=postgres",
-            "--passwordFile=" + servers.passwordFile, "--tables=events", s3)),
+        run(
+            List.of(
+                "--jdbcUrl=" + servers.jdbcUrl(),
+                "--username=postgres",
+                "--passwordFile=" + servers.passwordFile,
+                "--tables=events",
+                s3)),
         "--awsRegion");
-    assertBad(cli("--tables=events", "--output=s3://no-such-bucket/x/"), "cannot write to s3://no-such-bucket/x/");
     assertBad(
-        run(List.of(
-            "--jdbcUrl=" + servers.jdbcUrl(), "--username=postgres",
-            "--passwordFile=" + servers.passwordFile, "--tables=events", "--awsRegion=us-east-1",
-            "--endpoint=http://127.0.0.1:1", s3)),
+        cli("--tables=events", "--output=s3://no-such-bucket/x/"),
+        "cannot write to s3://no-such-bucket/x/");
+    assertBad(
+        run(
+            List.of(
+                "--jdbcUrl=" + servers.jdbcUrl(),
+                "--username=postgres",
+                "--passwordFile=" + servers.passwordFile,
+                "--tables=events",
+                "--awsRegion=us-east-1",
+                "--endpoint=http://127.0.0.1:1",
+                s3)),
         "cannot write to s3://hose/bad/");
     Path local = dir.resolve("bad-local");
     assertBad(cli("--tables=public.nope", "--output=" + local), "does not exist");

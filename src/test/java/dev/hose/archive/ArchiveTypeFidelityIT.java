@@ -91,8 +91,7 @@ class ArchiveTypeFidelityIT {
         Statement s = c.createStatement()) {
       s.execute("SET TimeZone = 'UTC'");
       try (ResultSet rs =
-          s.executeQuery(
-              "SELECT id, row_to_json(r)::text FROM " + ref.quoted() + " r")) {
+          s.executeQuery("SELECT id, row_to_json(r)::text FROM " + ref.quoted() + " r")) {
         while (rs.next()) {
           rows.put(rs.getInt(1), EXACT.readTree(rs.getString(2)));
         }
@@ -106,7 +105,8 @@ class ArchiveTypeFidelityIT {
   private static JsonNode base64OfHex(JsonNode v) {
     if (v.isTextual()) {
       String hex = v.asText();
-      return EXACT.getNodeFactory()
+      return EXACT
+          .getNodeFactory()
           .textNode(Base64.getEncoder().encodeToString(HexFormat.of().parseHex(hex.substring(2))));
     }
     if (v.isArray()) {

@@ -40,7 +40,8 @@ class HeapEstimateTest {
     HeapEstimate e = HeapEstimate.of(2, 2_000, 16 * MB, 1024, 8 * MB);
     assertTrue(e.fitsIn(256 * MB));
     assertTrue(
-        e.describe(256 * MB).startsWith("memory: ~89 MB of heap estimated (60 MB fixed + 2 writers"),
+        e.describe(256 * MB)
+            .startsWith("memory: ~89 MB of heap estimated (60 MB fixed + 2 writers"),
         e.describe(256 * MB));
     assertFalse(e.fitsIn(64 * MB));
     String warning = e.describe(64 * MB);

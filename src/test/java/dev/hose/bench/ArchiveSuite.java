@@ -27,9 +27,9 @@ import java.util.zip.GZIPInputStream;
 /**
  * Archive: for each table size, seeds a ~1 KB/row table in an embedded PostgreSQL 16 and runs, on
  * that table and in this order, {@code psql \copy (select row_to_json(t) …) | gzip -6}, hose on
- * DirectRunner, hose on a local Flink session cluster (a fresh one per size, stopped by pid), and stock
- * Beam {@code JdbcIO.readWithPartitions → TextIO} gzip with the same heap and a time limit. Every
- * tool writes gzipped JSON lines to a local directory, which is counted and removed after it.
+ * DirectRunner, hose on a local Flink session cluster (a fresh one per size, stopped by pid), and
+ * stock Beam {@code JdbcIO.readWithPartitions → TextIO} gzip with the same heap and a time limit.
+ * Every tool writes gzipped JSON lines to a local directory, which is counted and removed after it.
  */
 final class ArchiveSuite {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -194,8 +194,7 @@ final class ArchiveSuite {
       args = List.of("archive", "--runner=FlinkRunner");
     }
     List<String> cmd =
-        Child.java(
-            settings.heap(), "-jar", HoseProcess.jarFor(args).toAbsolutePath().toString());
+        Child.java(settings.heap(), "-jar", HoseProcess.jarFor(args).toAbsolutePath().toString());
     cmd.addAll(
         List.of(
             "archive",
@@ -269,8 +268,8 @@ final class ArchiveSuite {
 
   /**
    * From hose's "fixed cost:" line (wall-clock times of the first range query and the last shard
-   * written): seconds from the command's start to the first range query, and from the last shard
-   * to the process's exit.
+   * written): seconds from the command's start to the first range query, and from the last shard to
+   * the process's exit.
    */
   private static void fixedCosts(Child.Exit e, Map<String, Object> details) throws IOException {
     String line = e.lastLine("fixed cost:");

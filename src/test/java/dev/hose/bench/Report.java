@@ -34,6 +34,7 @@ import java.util.function.ToDoubleFunction;
 final class Report {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
   /** Wall time against psql | gzip, by table size: DirectRunner, and the Flink session cluster. */
   static final Map<Long, Double> DIRECT_WALL_TARGETS =
       Map.of(250_000L, 1.2, 1_000_000L, 1.0, 4_000_000L, 0.8);
@@ -46,7 +47,10 @@ final class Report {
   /** Seconds a Flink client takes before the job runs on the cluster. */
   static final double CLIENT_BEFORE_JOB_TARGET_S = 5;
 
-  /** Job jar sizes: the archive jar in MB, the detect jar as a share of the 317 MB hose.jar of 2026-12-01. */
+  /**
+   * Job jar sizes: the archive jar in MB, the detect jar as a share of the 317 MB hose.jar of
+   * 2026-12-01.
+   */
   static final double ARCHIVE_JAR_TARGET_MB = 80;
 
   static final double DETECT_JAR_TARGET_SHARE = 0.4;
@@ -165,8 +169,8 @@ final class Report {
   /**
    * Copies the small outputs (not the logs) to {@code target}, e.g. docs/bench, and puts
    * README-table.md into docs/benchmarks.md between {@link #BEGIN} and {@link #END}, and the
-   * targets into README.md between {@link #TARGETS_BEGIN} and {@link #TARGETS_END}; returns
-   * whether docs/benchmarks.md had its markers.
+   * targets into README.md between {@link #TARGETS_BEGIN} and {@link #TARGETS_END}; returns whether
+   * docs/benchmarks.md had its markers.
    */
   boolean publish(Path from, Path target) throws IOException {
     Files.createDirectories(target);
@@ -198,7 +202,8 @@ final class Report {
     if (b < 0 || e < b) {
       return false;
     }
-    Files.writeString(file, text.substring(0, b + begin.length()) + "\n" + body + text.substring(e));
+    Files.writeString(
+        file, text.substring(0, b + begin.length()) + "\n" + body + text.substring(e));
     return true;
   }
 
@@ -258,7 +263,9 @@ final class Report {
         String figure =
             ratio == null ? "no figure (" + r.outcome() + ")" : String.format("%.2f×", ratio);
         if (target == null) {
-          lines.add(String.format("%s at %s: %s psql|gzip (no target)", tool.label, displaySize(r), figure));
+          lines.add(
+              String.format(
+                  "%s at %s: %s psql|gzip (no target)", tool.label, displaySize(r), figure));
           continue;
         }
         lines.add(
@@ -366,7 +373,10 @@ final class Report {
       lines.add(
           String.format(
               "archive job jar ≤ %.0f MB: **%s** (%.1f MB; hose.jar with everything: %.1f MB)",
-              ARCHIVE_JAR_TARGET_MB, archive <= ARCHIVE_JAR_TARGET_MB ? "met" : "NOT met", archive, all));
+              ARCHIVE_JAR_TARGET_MB,
+              archive <= ARCHIVE_JAR_TARGET_MB ? "met" : "NOT met",
+              archive,
+              all));
       lines.add(
           String.format(
               "detect job jar ≤ %.0f%% of the %.0f MB hose.jar of 2026-12-01: **%s** (%.1f MB, %.0f%%)",
@@ -545,8 +555,7 @@ final class Report {
             r ->
                 String.format(
                     "%.0f MB%s",
-                    r.peakTotalRss(),
-                    r.completed() ? "" : " (" + shortOutcome(r) + ")"));
+                    r.peakTotalRss(), r.completed() ? "" : " (" + shortOutcome(r) + ")"));
     return Charts.bars(
         "Archive: peak RSS, all of a tool's processes added up (Flink: client + JobManager +"
             + " TaskManagers)",

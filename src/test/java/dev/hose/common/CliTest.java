@@ -14,11 +14,11 @@ class CliTest {
   void outOfMemoryIsOneLineThatNamesTheHeap() {
     String line =
         Errors.describe(
-            new RuntimeException(
-                "pipeline failed", new OutOfMemoryError("Java heap space")));
+            new RuntimeException("pipeline failed", new OutOfMemoryError("Java heap space")));
     long maxMb = Runtime.getRuntime().maxMemory() >> 20;
     assertEquals(
-        "out of memory (Java heap space, this JVM's maximum heap is " + maxMb
+        "out of memory (Java heap space, this JVM's maximum heap is "
+            + maxMb
             + " MB): give it more with -Xmx, or run less at once",
         line);
   }

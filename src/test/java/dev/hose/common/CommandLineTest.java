@@ -59,7 +59,8 @@ class CommandLineTest {
     Path config = dir.resolve("c.properties");
     Files.writeString(config, "filesToStage=${hose.jar}\n");
     assertEquals(
-        JobJar.running().toString(), CommandLine.readConfig(config, JobJar.ALL).get("filesToStage"));
+        JobJar.running().toString(),
+        CommandLine.readConfig(config, JobJar.ALL).get("filesToStage"));
   }
 
   @Test

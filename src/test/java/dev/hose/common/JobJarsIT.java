@@ -26,10 +26,22 @@ class JobJarsIT {
   @Test
   void theArchiveJarHoldsNoVideoNoDemoServersNoDatabaseBinariesAndNoFlink() throws IOException {
     List<String> entries = entries(ARCHIVE);
-    assertNone(entries, "org/bytedeco/", "dev/hose/detect/", "dev/hose/demo/", "io/zonky/",
-        "postgres-linux-x86_64.txz", "org/gaul/", "org/jclouds/", "com/azure/",
-        "org/apache/flink/runtime/", "org/apache/flink/api/common/");
-    assertSome(entries, "dev/hose/archive/ArchivePipeline.class", "org/postgresql/Driver.class",
+    assertNone(
+        entries,
+        "org/bytedeco/",
+        "dev/hose/detect/",
+        "dev/hose/demo/",
+        "io/zonky/",
+        "postgres-linux-x86_64.txz",
+        "org/gaul/",
+        "org/jclouds/",
+        "com/azure/",
+        "org/apache/flink/runtime/",
+        "org/apache/flink/api/common/");
+    assertSome(
+        entries,
+        "dev/hose/archive/ArchivePipeline.class",
+        "org/postgresql/Driver.class",
         "org/apache/beam/runners/flink/FlinkRunner.class",
         "org/apache/beam/runners/direct/DirectRunner.class");
   }
@@ -37,12 +49,23 @@ class JobJarsIT {
   @Test
   void theDetectJarHoldsLinuxNativesThatDetectLoadsAndNoFlink() throws IOException {
     List<String> entries = entries(DETECT);
-    assertNone(entries, "dev/hose/archive/", "dev/hose/demo/", "io/zonky/", "org/gaul/",
-        "org/postgresql/", "org/apache/flink/runtime/", "org/bytedeco/opencv/windows",
-        "org/bytedeco/opencv/macosx", "org/bytedeco/opencv/linux-x86_64/python/",
-        "org/bytedeco/opencv/linux-x86_64/libopencv_xfeatures2d", "org/bytedeco/tesseract/",
+    assertNone(
+        entries,
+        "dev/hose/archive/",
+        "dev/hose/demo/",
+        "io/zonky/",
+        "org/gaul/",
+        "org/postgresql/",
+        "org/apache/flink/runtime/",
+        "org/bytedeco/opencv/windows",
+        "org/bytedeco/opencv/macosx",
+        "org/bytedeco/opencv/linux-x86_64/python/",
+        "org/bytedeco/opencv/linux-x86_64/libopencv_xfeatures2d",
+        "org/bytedeco/tesseract/",
         "org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so");
-    assertSome(entries, "dev/hose/detect/DetectPipeline.class",
+    assertSome(
+        entries,
+        "dev/hose/detect/DetectPipeline.class",
         "org/bytedeco/ffmpeg/linux-x86_64/libavcodec.so.61",
         "org/bytedeco/opencv/linux-x86_64/libopencv_video.so.411",
         "org/bytedeco/opencv/linux-x86_64/libopencv_objdetect.so.411",
@@ -77,8 +100,14 @@ class JobJarsIT {
 
   @Test
   void anUnknownOptionGetsOneLineWithTheClosestName() throws Exception {
-    Run r = run(ARCHIVE, "archive", "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/x", "--username=u",
-        "--tabels=t", "--output=/tmp/hose-never-written");
+    Run r =
+        run(
+            ARCHIVE,
+            "archive",
+            "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/x",
+            "--username=u",
+            "--tabels=t",
+            "--output=/tmp/hose-never-written");
     assertEquals(2, r.exit(), r.stderr());
     assertEquals(
         "hose archive: error: unknown option --tabels (did you mean --tables?); --help lists the"
@@ -88,12 +117,23 @@ class JobJarsIT {
 
   @Test
   void aJobJarRefusesTheFlinkRunnerWithOneLineSayingWhereFlinkIs() throws Exception {
-    Run r = run(ARCHIVE, "archive", "--runnerConfig=runner-configs/flink-local.properties",
-        "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/x", "--username=u", "--tables=t",
-        "--output=/tmp/hose-never-written");
+    Run r =
+        run(
+            ARCHIVE,
+            "archive",
+            "--runnerConfig=runner-configs/flink-local.properties",
+            "--jdbcUrl=jdbc:postgresql://127.0.0.1:1/x",
+            "--username=u",
+            "--tables=t",
+            "--output=/tmp/hose-never-written");
     assertEquals(2, r.exit(), r.stderr());
-    assertTrue(r.stderr().strip().startsWith("hose archive: error: --runner=FlinkRunner needs"
-        + " Flink's classes, which hose-archive.jar leaves to the cluster"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .strip()
+            .startsWith(
+                "hose archive: error: --runner=FlinkRunner needs"
+                    + " Flink's classes, which hose-archive.jar leaves to the cluster"),
+        r.stderr());
     assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
   }
 
@@ -128,7 +168,11 @@ class JobJarsIT {
 
   private static void assertNone(List<String> entries, String... prefixes) {
     for (String prefix : prefixes) {
-      List<String> found = entries.stream().filter(e -> e.startsWith(prefix) || e.endsWith(prefix)).limit(3).toList();
+      List<String> found =
+          entries.stream()
+              .filter(e -> e.startsWith(prefix) || e.endsWith(prefix))
+              .limit(3)
+              .toList();
       assertEquals(List.of(), found, "entries starting with " + prefix);
     }
   }

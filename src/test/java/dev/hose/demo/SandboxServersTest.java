@@ -51,7 +51,8 @@ class SandboxServersTest {
               .build()) {
         byte[] body = "hello".getBytes(StandardCharsets.UTF_8);
         client.putObject(b -> b.bucket("bucket").key("a/b.txt"), RequestBody.fromBytes(body));
-        assertArrayEquals(body, client.getObjectAsBytes(b -> b.bucket("bucket").key("a/b.txt")).asByteArray());
+        assertArrayEquals(
+            body, client.getObjectAsBytes(b -> b.bucket("bucket").key("a/b.txt")).asByteArray());
         assertArrayEquals(body, Files.readAllBytes(s3.objectPath("bucket", "a/b.txt")));
       }
     }

@@ -87,8 +87,7 @@ class DetectFaultsIT {
   void killedMidDetection(FaultLog fault, @TempDir Path dir) throws Exception {
     // Long enough that decoding it with both detectors takes seconds, not milliseconds.
     byte[] longVideo =
-        Files.readAllBytes(
-            SyntheticVideo.create().frames(600).write(dir.resolve("long.mp4")));
+        Files.readAllBytes(SyntheticVideo.create().frames(600).write(dir.resolve("long.mp4")));
     try (FaultyVideoServer http = new FaultyVideoServer(clip, truncated, garbage);
         FaultyVideoServer longHttp = new FaultyVideoServer(longVideo, truncated, garbage)) {
       killAndRerun(
@@ -134,7 +133,10 @@ class DetectFaultsIT {
     try {
       assertTrue(http.awaitHeld("live", 3, TimeUnit.MINUTES), "the live worker never asked");
       Path liveFile =
-          await("the live worker's partial file", () -> scratchFile(scratch, live, clip.length / 2), live);
+          await(
+              "the live worker's partial file",
+              () -> scratchFile(scratch, live, clip.length / 2),
+              live);
       byte[] liveBytes = Files.readAllBytes(liveFile);
 
       List<String> victimLines = new ArrayList<>(List.of(victimUrl));
@@ -147,7 +149,10 @@ class DetectFaultsIT {
       victim = Hose.start(dir, "victim", victimList, scratch, args);
       Hose v = victim;
       Path victimFile =
-          await("the victim's scratch file at " + killAtBytes + " bytes", () -> scratchFile(scratch, v, killAtBytes), v);
+          await(
+              "the victim's scratch file at " + killAtBytes + " bytes",
+              () -> scratchFile(scratch, v, killAtBytes),
+              v);
       victim.sigkill();
       assertTrue(
           Files.exists(victimFile) && Files.size(victimFile) == killAtBytes,
@@ -199,7 +204,9 @@ class DetectFaultsIT {
     }
   }
 
-  @Fault(job = "detect", value = "scratch disk fills up (8 MB tmpfs): mid-run, and full before start")
+  @Fault(
+      job = "detect",
+      value = "scratch disk fills up (8 MB tmpfs): mid-run, and full before start")
   void scratchDiskFull(FaultLog fault, @TempDir Path dir) throws Exception {
     Path scratch = dir.resolve("scratch");
     try (FaultyVideoServer http = new FaultyVideoServer(clip, truncated, garbage);
@@ -227,7 +234,11 @@ class DetectFaultsIT {
           left.describe(),
           String.format(
               "fills mid-run: exit %d, %d succeeded, %d scratch_full (%s), %d wrong reasons",
-              exit, out.succeeded(), out.count("scratch_full"), out.sample("scratch_full"), out.wrong().size()));
+              exit,
+              out.succeeded(),
+              out.count("scratch_full"),
+              out.sample("scratch_full"),
+              out.wrong().size()));
       assertEquals(0, exit, run.stderrTail());
       assertEquals(List.of(), out.wrong());
       assertEquals(List.of(), left.describe());
@@ -239,8 +250,7 @@ class DetectFaultsIT {
       for (int i = 0; i < 10; i++) {
         none.put(http.url("/ok/none/" + i + "/clip.mp4"), "scratch_full");
       }
-      Hose full =
-          Hose.start(dir, "full", lines(dir, "full.txt", shuffled(none)), scratch, patient);
+      Hose full = Hose.start(dir, "full", lines(dir, "full.txt", shuffled(none)), scratch, patient);
       int fullExit = full.await(300);
       Accounting fullOut = Accounting.of(full.output(), none);
       Leftovers fullLeft = Leftovers.scan(scratch, filler);
@@ -281,25 +291,61 @@ class DetectFaultsIT {
       add(expected, kinds, "body cut short", 20, i -> http.url("/short/" + i), "download_failed");
       add(expected, kinds, "truncated file", 20, i -> http.url("/truncated/" + i), "decode_error");
       add(expected, kinds, "garbage", 20, i -> http.url("/garbage/" + i), "not_a_video");
-      add(expected, kinds, "over the cap", 20, i -> http.url("/sized/" + (CAP + 1) + "/" + i), "too_large");
       add(
-          expected, kinds, "redirect to file://", 15, i -> redirect(http, i, "file:///etc/passwd"),
+          expected,
+          kinds,
+          "over the cap",
+          20,
+          i -> http.url("/sized/" + (CAP + 1) + "/" + i),
+          "too_large");
+      add(
+          expected,
+          kinds,
+          "redirect to file://",
+          15,
+          i -> redirect(http, i, "file:///etc/passwd"),
           "url_not_allowed");
       add(
-          expected, kinds, "redirect to ftp://", 10, i -> redirect(http, i, "ftp://127.0.0.1/" + i),
+          expected,
+          kinds,
+          "redirect to ftp://",
+          10,
+          i -> redirect(http, i, "ftp://127.0.0.1/" + i),
           "url_not_allowed");
       add(
-          expected, kinds, "redirect to another host", 10,
-          i -> redirect(http, i, localhost + "/ok/" + i), "url_not_allowed");
+          expected,
+          kinds,
+          "redirect to another host",
+          10,
+          i -> redirect(http, i, localhost + "/ok/" + i),
+          "url_not_allowed");
       add(expected, kinds, "redirect loop", 15, i -> http.url("/loop/" + i), "download_failed");
       add(
-          expected, kinds, "disallowed scheme", 15,
-          i -> List.of("file:///etc/passwd?", "gopher://127.0.0.1/", "FILE:///etc/hostname?").get(i % 3) + i,
+          expected,
+          kinds,
+          "disallowed scheme",
+          15,
+          i ->
+              List.of("file:///etc/passwd?", "gopher://127.0.0.1/", "FILE:///etc/hostname?")
+                      .get(i % 3)
+                  + i,
           "url_not_allowed");
       add(expected, kinds, "disallowed host", 15, i -> localhost + "/ok/" + i, "url_not_allowed");
       add(expected, kinds, "local path", 10, i -> "/etc/passwd-" + i, "invalid_input");
-      add(expected, kinds, "malformed line", 10, i -> "{\"id\": \"broken-" + i + "\", ", "invalid_input");
-      add(expected, kinds, "disk full", 15, i -> http.url("/sized/" + CAP + "/" + i), "scratch_full");
+      add(
+          expected,
+          kinds,
+          "malformed line",
+          10,
+          i -> "{\"id\": \"broken-" + i + "\", ",
+          "invalid_input");
+      add(
+          expected,
+          kinds,
+          "disk full",
+          15,
+          i -> http.url("/sized/" + CAP + "/" + i),
+          "scratch_full");
       int faults = expected.size();
       add(expected, kinds, "good", 1000 - faults, i -> http.url("/ok/" + i + "/clip.mp4"), OK);
       assertEquals(300, faults);
@@ -350,8 +396,9 @@ class DetectFaultsIT {
 
   @Fault(
       job = "detect",
-      value = "hostile input: traversal, long, NUL and non-ASCII URLs; file:// and local paths;"
-          + " redirects to other schemes; bodies over the cap")
+      value =
+          "hostile input: traversal, long, NUL and non-ASCII URLs; file:// and local paths;"
+              + " redirects to other schemes; bodies over the cap")
   void hostileInput(FaultLog fault, @TempDir Path dir) throws Exception {
     Path scratch = dir.resolve("scratch");
     try (FaultyVideoServer http = new FaultyVideoServer(clip, truncated, garbage)) {
@@ -364,7 +411,8 @@ class DetectFaultsIT {
       held.put("k5", http.url("/hold/k5/nul%00byte.mp4"));
       held.put("k6", http.url("/hold/k6/vidéo-视频-\u202Egnp.mp4"));
       held.values().forEach(u -> expected.put(u, OK));
-      String jsonId = "{\"id\":\"../../../../tmp/escape\",\"url\":\"" + http.url("/hold/k7/j") + "\"}";
+      String jsonId =
+          "{\"id\":\"../../../../tmp/escape\",\"url\":\"" + http.url("/hold/k7/j") + "\"}";
       held.put("k7", jsonId);
       expected.put(jsonId, OK);
       expected.put(http.url("/ok/raw\u0000nul.mp4"), "invalid_input");
@@ -384,7 +432,11 @@ class DetectFaultsIT {
       List<String> before = tree(dir);
       Hose run =
           Hose.start(
-              dir, "hostile", lines(dir, "hostile.txt", shuffled(expected)), scratch, List.of("--readTimeoutSeconds=300", "--timeoutPerVideo=5m"));
+              dir,
+              "hostile",
+              lines(dir, "hostile.txt", shuffled(expected)),
+              scratch,
+              List.of("--readTimeoutSeconds=300", "--timeoutPerVideo=5m"));
       List<String> names = new ArrayList<>();
       List<String> bad = new ArrayList<>();
       try {
@@ -579,7 +631,15 @@ class DetectFaultsIT {
       }
       for (Hose h : mustRun) {
         if (!h.alive()) {
-          fail("waiting for " + what + ": " + h.name + " exited " + h.process.exitValue() + "\n" + h.stderrTail());
+          fail(
+              "waiting for "
+                  + what
+                  + ": "
+                  + h.name
+                  + " exited "
+                  + h.process.exitValue()
+                  + "\n"
+                  + h.stderrTail());
         }
       }
       Thread.sleep(20);

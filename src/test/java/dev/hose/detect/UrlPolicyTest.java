@@ -59,7 +59,8 @@ class UrlPolicyTest {
 
   @Test
   void allowedHostsApplyToUrlsAndRedirects() throws Exception {
-    List<String> hosts = DetectConfig.parseHosts(" Media.Example.com, *.cdn.example.net,127.0.0.1 ");
+    List<String> hosts =
+        DetectConfig.parseHosts(" Media.Example.com, *.cdn.example.net,127.0.0.1 ");
     assertEquals(List.of("media.example.com", "*.cdn.example.net", "127.0.0.1"), hosts);
     assertEquals("http", UrlPolicy.check("http://MEDIA.example.com/x", false, hosts).getScheme());
     UrlPolicy.check("https://a.b.cdn.example.net/x", false, hosts);

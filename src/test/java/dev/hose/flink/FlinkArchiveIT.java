@@ -239,20 +239,19 @@ class FlinkArchiveIT {
   /**
    * A session cluster runs a nightly job for months: each job's classes (a classloader of its own
    * on every TaskManager) must be unloadable once it ends. Before hose released what its libraries
-   * leave behind, every archive job pinned its classloader, and the seventh ran a 256 MB
-   * metaspace out, so after this test's four jobs at least four would be alive on each
-   * TaskManager (every job runs on both). Now, after pgjdbc's 30 s cleaner-thread linger and a
-   * few GCs, fewer must be: two or three were in the runs here. One is held by Java 17's
-   * one-entry cache of the last record type whose equals ran (ObjectMethods' OBJECT_EQ.asTypeCache,
-   * replaced by the next job's); in a heap dump another was reachable only through the JDK's
-   * ResourceBundle cache's weak references, yet outlived five full GCs.
+   * leave behind, every archive job pinned its classloader, and the seventh ran a 256 MB metaspace
+   * out, so after this test's four jobs at least four would be alive on each TaskManager (every job
+   * runs on both). Now, after pgjdbc's 30 s cleaner-thread linger and a few GCs, fewer must be: two
+   * or three were in the runs here. One is held by Java 17's one-entry cache of the last record
+   * type whose equals ran (ObjectMethods' OBJECT_EQ.asTypeCache, replaced by the next job's); in a
+   * heap dump another was reachable only through the JDK's ResourceBundle cache's weak references,
+   * yet outlived five full GCs.
    */
   @Test
   void successiveJobsLeaveNoClassesBehindInTheTaskManagers() throws Exception {
     int jobs = 4;
     for (int i = 1; i <= jobs; i++) {
-      JavaProcess.Result r =
-          archiveOnCluster(SMALL_TABLES, "nightly/").arg("--overwrite").run();
+      JavaProcess.Result r = archiveOnCluster(SMALL_TABLES, "nightly/").arg("--overwrite").run();
       assertEquals(0, r.exitCode(), "job " + i + ": " + r);
     }
     Thread.sleep(35_000);

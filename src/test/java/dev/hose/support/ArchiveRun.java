@@ -29,7 +29,8 @@ public final class ArchiveRun {
       throws Exception {
     List<String> args = new ArrayList<>(servers.archiveArgs());
     args.addAll(List.of(extra));
-    return ArchivePipeline.run(CommandLine.parse(args.toArray(new String[0]), ArchiveOptions.class, JobJar.ALL));
+    return ArchivePipeline.run(
+        CommandLine.parse(args.toArray(new String[0]), ArchiveOptions.class, JobJar.ALL));
   }
 
   /** Every JSON line of every shard under a local table directory, in shard order. */

@@ -5,8 +5,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * The benchmark's table: about 1 KB of JSON per row over mixed types (bigint, timestamptz,
- * numeric, text, jsonb, text[]), generated inside PostgreSQL.
+ * The benchmark's table: about 1 KB of JSON per row over mixed types (bigint, timestamptz, numeric,
+ * text, jsonb, text[]), generated inside PostgreSQL.
  */
 public final class BenchTable {
   private BenchTable() {}

@@ -7,10 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The hose jars as users and schedulers run them: a command line and the RSS of a live process
- * from /proc. {@link dev.hose.support.faults.Forked} runs it. Each command runs from its job jar
- * ({@code archive} from hose-archive.jar, {@code detect} from hose-detect.jar), as a deployment
- * would, except on Flink, whose classes only hose.jar carries (it stages the job jar).
+ * The hose jars as users and schedulers run them: a command line and the RSS of a live process from
+ * /proc. {@link dev.hose.support.faults.Forked} runs it. Each command runs from its job jar ({@code
+ * archive} from hose-archive.jar, {@code detect} from hose-detect.jar), as a deployment would,
+ * except on Flink, whose classes only hose.jar carries (it stages the job jar).
  */
 public final class HoseProcess {
   private HoseProcess() {}
@@ -39,7 +39,8 @@ public final class HoseProcess {
   /** The jar that runs {@code args}: its command's job jar, or hose.jar for Flink runners. */
   public static Path jarFor(List<String> args) {
     boolean flink =
-        args.stream().anyMatch(a -> a.contains("FlinkRunner") || a.matches("--runnerConfig=.*flink.*"));
+        args.stream()
+            .anyMatch(a -> a.contains("FlinkRunner") || a.matches("--runnerConfig=.*flink.*"));
     String command = args.isEmpty() ? "" : args.get(0);
     String name =
         switch (command) {
@@ -57,7 +58,10 @@ public final class HoseProcess {
     return job;
   }
 
-  /** {@code java JVM_ARGS -jar JAR ARGS}, with the jar of {@link #jarFor}, started as {@link #java} does. */
+  /**
+   * {@code java JVM_ARGS -jar JAR ARGS}, with the jar of {@link #jarFor}, started as {@link #java}
+   * does.
+   */
   public static List<String> command(List<String> jvmArgs, List<String> args) {
     List<String> command = java(jvmArgs);
     command.add("-jar");

@@ -1,20 +1,19 @@
 package dev.hose.support;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
 import dev.hose.demo.EmbeddedPostgresServer;
 import dev.hose.demo.S3Server;
 import dev.hose.demo.Sandbox;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -33,6 +32,7 @@ public final class TestServers implements AutoCloseable {
   public static final String BUCKET = "hose";
 
   public final EmbeddedPostgresServer postgres;
+
   /** Replaced by {@link #startS3Again()} after {@link #stopS3()}: same port, same objects. */
   public S3Server s3;
 
@@ -145,10 +145,10 @@ public final class TestServers implements AutoCloseable {
   }
 
   /**
-   * Restarts PostgreSQL in place (fast shutdown, then the same command line: same port, same
-   * data): every connection and open transaction ends, as in a database restart. Returns once it
-   * accepts connections again. Signals the postmaster and starts it as it was started, because
-   * pg_ctl refuses root.
+   * Restarts PostgreSQL in place (fast shutdown, then the same command line: same port, same data):
+   * every connection and open transaction ends, as in a database restart. Returns once it accepts
+   * connections again. Signals the postmaster and starts it as it was started, because pg_ctl
+   * refuses root.
    */
   public synchronized void restartPostgres() throws IOException, InterruptedException {
     Path home = postgres.directory();

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A fault-suite test: one row of the fault report. The test injects the fault one or more times and
  * tells the injected {@link FaultLog} what each run lost and left behind; a test that throws counts
- * as a run that did not survive. Fault tests live in classes named {@code *FaultsIT}, which run only with
- * {@code mvn verify -Pfaults}.
+ * as a run that did not survive. Fault tests live in classes named {@code *FaultsIT}, which run
+ * only with {@code mvn verify -Pfaults}.
  *
  * <pre>{@code
  * @Fault(job = "archive", value = "database connection killed mid-range")

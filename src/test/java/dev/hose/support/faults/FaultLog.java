@@ -39,8 +39,8 @@ public final class FaultLog {
   /**
    * Records one run of the fault.
    *
-   * @param leftovers what was found afterwards that should not be there, e.g. "2 temp objects"; empty
-   *     when nothing was
+   * @param leftovers what was found afterwards that should not be there, e.g. "2 temp objects";
+   *     empty when nothing was
    * @param outcome what the job did, e.g. "failed cleanly (exit 1), next run complete"
    */
   public void run(long rowsLost, long bytesLost, List<String> leftovers, String outcome) {
@@ -57,7 +57,11 @@ public final class FaultLog {
     if (failure != null) {
       String message = String.valueOf(failure.getMessage()).lines().findFirst().orElse("");
       all.add(
-          new Run(0, 0, List.of(), "TEST FAILED: " + failure.getClass().getSimpleName() + ": " + message));
+          new Run(
+              0,
+              0,
+              List.of(),
+              "TEST FAILED: " + failure.getClass().getSimpleName() + ": " + message));
     }
     StringBuilder json = new StringBuilder();
     json.append("{\"job\":").append(quote(job)).append(",\"fault\":").append(quote(fault));
@@ -66,9 +70,12 @@ public final class FaultLog {
       Run r = all.get(i);
       boolean ok = r.survived() && !r.outcome.startsWith("TEST FAILED");
       json.append(i == 0 ? "" : ",")
-          .append("{\"survived\":").append(ok)
-          .append(",\"rowsLost\":").append(r.rowsLost)
-          .append(",\"bytesLost\":").append(r.bytesLost)
+          .append("{\"survived\":")
+          .append(ok)
+          .append(",\"rowsLost\":")
+          .append(r.rowsLost)
+          .append(",\"bytesLost\":")
+          .append(r.bytesLost)
           .append(",\"leftovers\":[");
       for (int j = 0; j < r.leftovers.size(); j++) {
         json.append(j == 0 ? "" : ",").append(quote(r.leftovers.get(j)));

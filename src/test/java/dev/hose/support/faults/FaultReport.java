@@ -31,7 +31,15 @@ public final class FaultReport {
     System.out.print(table);
   }
 
-  record Row(String job, String fault, int runs, int survived, long rows, long bytes, String leftovers, String outcome) {}
+  record Row(
+      String job,
+      String fault,
+      int runs,
+      int survived,
+      long rows,
+      long bytes,
+      String leftovers,
+      String outcome) {}
 
   static List<Row> read(Path dir) throws IOException {
     List<Row> rows = new ArrayList<>();
@@ -74,26 +82,40 @@ public final class FaultReport {
 
   static String render(List<Row> rows) {
     StringBuilder b = new StringBuilder();
-    b.append("| job | fault | runs | survived | data lost (rows / bytes) | leftovers | what happened |\n");
+    b.append(
+        "| job | fault | runs | survived | data lost (rows / bytes) | leftovers | what happened |\n");
     b.append("|---|---|---:|---:|---|---|---|\n");
     int runs = 0;
     int survived = 0;
     for (Row r : rows) {
       runs += r.runs;
       survived += r.survived;
-      b.append("| ").append(r.job)
-          .append(" | ").append(cell(r.fault))
-          .append(" | ").append(r.runs)
-          .append(" | ").append(r.survived).append(r.survived == r.runs ? "" : " ✗")
-          .append(" | ").append(r.rows).append(" / ").append(r.bytes)
-          .append(" | ").append(cell(r.leftovers))
-          .append(" | ").append(cell(r.outcome))
+      b.append("| ")
+          .append(r.job)
+          .append(" | ")
+          .append(cell(r.fault))
+          .append(" | ")
+          .append(r.runs)
+          .append(" | ")
+          .append(r.survived)
+          .append(r.survived == r.runs ? "" : " ✗")
+          .append(" | ")
+          .append(r.rows)
+          .append(" / ")
+          .append(r.bytes)
+          .append(" | ")
+          .append(cell(r.leftovers))
+          .append(" | ")
+          .append(cell(r.outcome))
           .append(" |\n");
     }
     b.append("\n")
-        .append(rows.size()).append(" faults, ")
-        .append(runs).append(" runs, ")
-        .append(survived).append(" survived")
+        .append(rows.size())
+        .append(" faults, ")
+        .append(runs)
+        .append(" runs, ")
+        .append(survived)
+        .append(" survived")
         .append(rows.isEmpty() ? " (no fault results: run `mvn verify -Pfaults`)" : "")
         .append(".\n");
     return b.toString();

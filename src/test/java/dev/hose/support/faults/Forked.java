@@ -84,7 +84,11 @@ public final class Forked implements AutoCloseable {
     while (!condition.getAsBoolean()) {
       if (!process.isAlive()) {
         throw new IllegalStateException(
-            "hose ended (exit " + process.exitValue() + ") before " + what + ": "
+            "hose ended (exit "
+                + process.exitValue()
+                + ") before "
+                + what
+                + ": "
                 + Files.readString(err));
       }
       if (System.nanoTime() > deadline) {
@@ -118,7 +122,11 @@ public final class Forked implements AutoCloseable {
 
   /** Runs hose to its end. */
   public static Ended run(
-      List<String> jvmArgs, List<String> args, Map<String, String> env, Path workDir, long timeoutSeconds)
+      List<String> jvmArgs,
+      List<String> args,
+      Map<String, String> env,
+      Path workDir,
+      long timeoutSeconds)
       throws IOException, InterruptedException {
     try (Forked f = start(jvmArgs, args, env, workDir)) {
       return f.await(timeoutSeconds);

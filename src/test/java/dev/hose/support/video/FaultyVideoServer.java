@@ -114,7 +114,8 @@ public final class FaultyVideoServer implements AutoCloseable {
     try (s) {
       s.setSoTimeout(30_000);
       BufferedReader in =
-          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+          new BufferedReader(
+              new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
       String request = in.readLine();
       if (request == null) {
         return;
