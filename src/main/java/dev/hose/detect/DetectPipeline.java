@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -30,7 +29,6 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.annotations.VisibleForTesting;
 
 /** The detect pipeline: video URLs to detections and failures as gzipped JSON lines. */
 public final class DetectPipeline {
@@ -100,7 +98,6 @@ public final class DetectPipeline {
   }
 
   /** Adds the steps to {@code pipeline}; tests run it with their own pipeline. */
-  @VisibleForTesting
   static void build(Pipeline pipeline, DetectOptions options, DetectConfig config) {
     /* Steps:
      * 1) Read the URL list: one URL, or one JSON object with id and url, per line.
@@ -203,9 +200,5 @@ public final class DetectPipeline {
     s.put("allowedHosts", String.join(",", config.allowedHosts()));
     s.put("input", options.getInput());
     return s;
-  }
-
-  static List<String> outputNames() {
-    return List.of(DETECTIONS, FAILURES);
   }
 }

@@ -41,10 +41,6 @@ final class Fetcher {
   private final boolean allowLocalFiles;
   private final List<String> allowedHosts;
 
-  Fetcher(int connectTimeoutMillis, int readTimeoutMillis, boolean allowLocalFiles) {
-    this(connectTimeoutMillis, readTimeoutMillis, allowLocalFiles, List.of());
-  }
-
   Fetcher(
       int connectTimeoutMillis,
       int readTimeoutMillis,

@@ -75,18 +75,10 @@ public final class ScratchSpace implements Closeable {
   }
 
   /**
-   * Reserves {@code reserveBytes} of the budget (waiting while other downloads hold it), creates a
+   * Reserves {@code reserveBytes} of the budget, waiting while other downloads hold it at most
+   * until {@code deadline} (then {@link Reason#TIMEOUT}; null waits as long as it takes), creates a
    * file named after a hash of {@code key}, runs {@code work} on it, then deletes the file and
    * returns the reservation, whatever happened.
-   */
-  public <T, E extends Exception> T use(String key, long reserveBytes, Work<T, E> work)
-      throws E, IOException, InterruptedException {
-    return useReserved(key, budget.acquire(reserveBytes), work);
-  }
-
-  /**
-   * As {@link #use(String, long, Work)}, waiting for the budget at most until {@code deadline}
-   * (then {@link Reason#TIMEOUT}); null waits as long as it takes.
    */
   <T, E extends Exception> T use(String key, long reserveBytes, Deadline deadline, Work<T, E> work)
       throws E, VideoFailure, IOException, InterruptedException {

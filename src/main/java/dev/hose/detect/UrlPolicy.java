@@ -153,15 +153,4 @@ public final class UrlPolicy {
       throw new IllegalStateException(e);
     }
   }
-
-  /** {@code url} without user info or query, for logs and messages. */
-  public static String redact(String url) {
-    try {
-      URI u = new URI(url);
-      return new URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getPath(), null, null)
-          .toString();
-    } catch (URISyntaxException | RuntimeException e) {
-      return "<unparseable URL>";
-    }
-  }
 }

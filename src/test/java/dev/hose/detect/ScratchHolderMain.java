@@ -14,11 +14,12 @@ public final class ScratchHolderMain {
 
   public static void main(String[] args) throws Exception {
     ScratchSpace space = ScratchSpace.open(Path.of(args[0]), 1L << 30);
-    Fetcher fetcher = new Fetcher(5_000, 600_000, false);
+    Fetcher fetcher = new Fetcher(5_000, 600_000, false, java.util.List.of());
     Deadline deadline = Deadline.in(Duration.ofMinutes(10));
     space.use(
         args[1],
         1L << 20,
+        null,
         file -> {
           Thread watcher =
               new Thread(

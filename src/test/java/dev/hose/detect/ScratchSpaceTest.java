@@ -32,7 +32,7 @@ class ScratchSpaceTest {
     try (ScratchSpace space = ScratchSpace.open(root, 1000)) {
       AtomicReference<Path> seen = new AtomicReference<>();
 
-      String value = space.use("https://h/a.mp4", 10, f -> record(seen, f, "ok"));
+      String value = space.use("https://h/a.mp4", 10, null, f -> record(seen, f, "ok"));
       assertEquals("ok", value);
       assertGone(seen.get());
 
@@ -45,6 +45,7 @@ class ScratchSpaceTest {
                   space.use(
                       "k",
                       10,
+                      null,
                       f -> {
                         record(seen, f, "x");
                         throw failure;
@@ -57,6 +58,7 @@ class ScratchSpaceTest {
               space.use(
                   "k",
                   10,
+                  null,
                   f -> {
                     record(seen, f, "x");
                     throw new IllegalStateException("detector bug");
@@ -72,6 +74,7 @@ class ScratchSpaceTest {
                   space.use(
                       "k",
                       10,
+                      null,
                       f -> {
                         record(seen, f, "x");
                         throw oom;
@@ -84,6 +87,7 @@ class ScratchSpaceTest {
               space.use(
                   "k",
                   10,
+                  null,
                   f -> {
                     record(seen, f, "x");
                     Thread.currentThread().interrupt();
@@ -101,7 +105,7 @@ class ScratchSpaceTest {
   @Test
   void namesComeFromAHashNotTheUrl() throws Exception {
     try (ScratchSpace space = ScratchSpace.open(root, 1000)) {
-      Path file = space.use("http://h/../../../etc/passwd", 1, f -> f);
+      Path file = space.use("http://h/../../../etc/passwd", 1, null, f -> f);
       assertEquals(space.directory(), file.getParent());
       assertTrue(file.getFileName().toString().matches("v-[0-9a-f]{24}-\\d+"), file.toString());
     }
@@ -114,6 +118,7 @@ class ScratchSpaceTest {
       space.use(
           "a",
           60,
+          null,
           f -> {
             assertEquals(40, budget.available());
             return null;
@@ -122,6 +127,7 @@ class ScratchSpaceTest {
       space.use(
           "a",
           5_000,
+          null,
           f -> {
             assertEquals(0, budget.available());
             return null;
