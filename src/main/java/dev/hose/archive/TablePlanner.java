@@ -270,31 +270,7 @@ final class TablePlanner {
   }
 
   private List<Column> columns(long oid) throws SQLException {
-    String sql =
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, bt.oid,"
-            + " (bt.typcategory = 'A' AND bt.typelem <> 0),"
-            + " COALESCE(NULLIF(et.typbasetype, 0), et.oid), et.typdelim"
-            + " FROM pg_attribute a"
-            + " JOIN pg_type t ON t.oid = a.atttypid"
-            + " JOIN pg_type bt ON bt.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid)"
-            + " LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'"
-            + " WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
-    List<Column> columns = new ArrayList<>();
-    try (PreparedStatement ps = connection.prepareStatement(sql)) {
-      ps.setLong(1, oid);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          boolean array = rs.getBoolean(5);
-          JsonKind kind = array ? JsonKind.ARRAY : JsonKind.ofTypeOid(rs.getLong(4));
-          JsonKind elementKind = array ? JsonKind.ofTypeOid(rs.getLong(6)) : null;
-          String delim = rs.getString(7);
-          char d = delim == null || delim.isEmpty() ? ',' : delim.charAt(0);
-          columns.add(
-              new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3), kind, elementKind, d));
-        }
-      }
-    }
-    return columns;
+    return Column.ofTable(connection, oid);
   }
 
   private ColumnType columnType(long oid, String column) throws SQLException {

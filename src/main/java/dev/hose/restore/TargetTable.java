@@ -1,7 +1,6 @@
 package dev.hose.restore;
 
 import dev.hose.archive.Column;
-import dev.hose.archive.JsonKind;
 import dev.hose.archive.TableRef;
 import dev.hose.common.UserError;
 import java.sql.Connection;
@@ -115,34 +114,7 @@ final class TargetTable {
 
   /** The staging table's columns, with how each one's values were written to JSON. */
   List<Column> stagingColumns() throws SQLException {
-    String sql =
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, bt.oid,"
-            + " (bt.typcategory = 'A' AND bt.typelem <> 0),"
-            + " COALESCE(NULLIF(et.typbasetype, 0), et.oid), et.typdelim"
-            + " FROM pg_attribute a"
-            + " JOIN pg_type t ON t.oid = a.atttypid"
-            + " JOIN pg_type bt ON bt.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid)"
-            + " LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'"
-            + " WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
-    List<Column> columns = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setLong(1, oid(staging));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          boolean array = rs.getBoolean(5);
-          String delim = rs.getString(7);
-          columns.add(
-              new Column(
-                  rs.getString(1),
-                  rs.getString(2),
-                  rs.getBoolean(3),
-                  array ? JsonKind.ARRAY : JsonKind.ofTypeOid(rs.getLong(4)),
-                  array ? JsonKind.ofTypeOid(rs.getLong(6)) : null,
-                  delim == null || delim.isEmpty() ? ',' : delim.charAt(0)));
-        }
-      }
-    }
-    return columns;
+    return Column.ofTable(c, oid(staging));
   }
 
   /**
