@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts, inspects and stops a local Flink 1.19 standalone session cluster: one JobManager and
+# Starts, inspects and stops a local Flink 1.20 standalone session cluster: one JobManager and
 # N TaskManagers, each its own JVM, on loopback, built from Maven-resolved Flink jars.
 #
 #   cluster.sh start  [--dir DIR] [--taskmanagers N] [--slots N] [--rest-port P]
@@ -42,7 +42,7 @@ METASPACE=256
 OVERHEAD=192
 JM_HEAP=384
 
-# What Flink 1.19's distribution passes to every JVM on Java 17 (env.java.opts.all).
+# What Flink 1.20's distribution passes to every JVM on Java 17 (env.java.opts.all).
 JAVA17_OPTS=(
   --add-exports=java.base/sun.net.util=ALL-UNNAMED
   --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED

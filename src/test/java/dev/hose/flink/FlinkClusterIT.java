@@ -57,7 +57,7 @@ class FlinkClusterIT {
     JsonNode overview = cluster.rest("/overview");
     assertEquals(2, overview.path("taskmanagers").asInt());
     assertEquals(2, overview.path("slots-total").asInt());
-    assertEquals("1.19.0", overview.path("flink-version").asText());
+    assertEquals("1.20.5", overview.path("flink-version").asText());
     assertEquals(3, new HashSet<>(cluster.pids()).size());
     assertEquals(cluster.pids(), cluster.alivePids());
     assertNotEquals(ProcessHandle.current().pid(), cluster.pids().get(0));

@@ -19,7 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A local Flink 1.19 standalone session cluster (one JobManager and N TaskManagers, each its own
+ * A local Flink 1.20 standalone session cluster (one JobManager and N TaskManagers, each its own
  * JVM) started and stopped through {@code runner-configs/flink-cluster/cluster.sh}, so tests run
  * exactly what users run. {@link #close()} stops the cluster and fails if any of its processes is
  * still alive.
