@@ -1,5 +1,7 @@
 package dev.hose.archive;
 
+import org.postgresql.core.Oid;
+
 /**
  * How a PostgreSQL value becomes JSON, following {@code row_to_json}'s categories: numbers bare,
  * booleans, dates and timestamps in ISO-8601, json embedded; everything else as its text form. Two
@@ -23,31 +25,16 @@ public enum JsonKind {
 
   /** The kind of a (domain-resolved) base type OID. */
   public static JsonKind ofTypeOid(long oid) {
-    switch ((int) oid) {
-      case 20: // int8
-      case 21: // int2
-      case 23: // int4
-      case 26: // oid
-      case 700: // float4
-      case 701: // float8
-      case 1700: // numeric
-        return NUMBER;
-      case 16:
-        return BOOLEAN;
-      case 114:
-        return JSON;
-      case 3802:
-        return JSONB;
-      case 1082:
-        return DATE;
-      case 1114:
-        return TIMESTAMP;
-      case 1184:
-        return TIMESTAMPTZ;
-      case 17:
-        return BYTEA;
-      default:
-        return TEXT;
-    }
+    return switch ((int) oid) {
+      case Oid.INT8, Oid.INT2, Oid.INT4, Oid.OID, Oid.FLOAT4, Oid.FLOAT8, Oid.NUMERIC -> NUMBER;
+      case Oid.BOOL -> BOOLEAN;
+      case Oid.JSON -> JSON;
+      case Oid.JSONB -> JSONB;
+      case Oid.DATE -> DATE;
+      case Oid.TIMESTAMP -> TIMESTAMP;
+      case Oid.TIMESTAMPTZ -> TIMESTAMPTZ;
+      case Oid.BYTEA -> BYTEA;
+      default -> TEXT;
+    };
   }
 }

@@ -91,17 +91,52 @@ public final class Benchmarks {
     if (settings.runs("detect")) {
       runs.addAll(DetectSuite.run(settings, ffmpeg));
     }
+    List<RestoreSuite.Timing> restore = List.of();
     if (settings.runs("restore")) {
       // Writes its own restore.csv: the report's charts are archive's and detect's.
-      RestoreSuite.run(settings);
+      restore = RestoreSuite.run(settings);
     }
     deleteTree(settings.work());
     Report report = new Report(settings, machine, runs, secondsSince(start));
-    report.write(settings.out());
-    boolean readme =
-        settings.publish() != null && report.publish(settings.out(), settings.publish());
+    boolean readme = false;
+    if (!runs.isEmpty()) {
+      report.write(settings.out());
+      readme = settings.publish() != null && report.publish(settings.out(), settings.publish());
+    }
+    if (!restore.isEmpty()) {
+      String when = machine.get("date").toString().substring(0, 16).replace('T', ' ') + " UTC";
+      String md = RestoreSuite.markdown(restore, "measured " + when);
+      Files.writeString(settings.out().resolve("restore.md"), md);
+      System.out.println();
+      RestoreSuite.targets(restore).forEach(t -> System.out.println("  " + t.replace("**", "")));
+      if (settings.publish() != null) {
+        Files.copy(
+            settings.out().resolve("restore.csv"),
+            settings.publish().resolve("restore.csv"),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Report.replaceBetween(
+            Report.PROJECT.resolve("docs/benchmarks.md"),
+            "<!-- bench-restore:begin -->",
+            "<!-- bench-restore:end -->",
+            md);
+        StringBuilder targets =
+            new StringBuilder(
+                "<!-- Written by dev.hose.bench.Benchmarks --suites=restore --publish, "
+                    + when
+                    + ". -->\n");
+        RestoreSuite.targets(restore).forEach(t -> targets.append("- ").append(t).append('\n'));
+        Report.replaceBetween(
+            Report.PROJECT.resolve("README.md"),
+            "<!-- bench-restore-targets:begin -->",
+            "<!-- bench-restore-targets:end -->",
+            targets.toString());
+        readme = true;
+      }
+    }
     System.out.println();
-    System.out.print(report.summary());
+    if (!runs.isEmpty()) {
+      System.out.print(report.summary());
+    }
     System.out.printf("%nwritten: %s (%.1f min)%n", settings.out(), secondsSince(start) / 60);
     if (settings.publish() != null) {
       System.out.println(

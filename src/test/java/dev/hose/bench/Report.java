@@ -73,7 +73,7 @@ final class Report {
           "detect-frames-per-second.svg",
           "detect-memory.svg");
 
-  private static final Path PROJECT = FlinkSessionCluster.projectDir();
+  static final Path PROJECT = FlinkSessionCluster.projectDir();
   static final String BEGIN = "<!-- bench:begin -->";
   static final String END = "<!-- bench:end -->";
   static final String TARGETS_BEGIN = "<!-- bench-targets:begin -->";
@@ -194,7 +194,7 @@ final class Report {
   }
 
   /** Puts {@code body} between the markers in {@code file}; false if the file lacks them. */
-  private static boolean replaceBetween(Path file, String begin, String end, String body)
+  static boolean replaceBetween(Path file, String begin, String end, String body)
       throws IOException {
     String text = Files.exists(file) ? Files.readString(file) : "";
     int b = text.indexOf(begin);

@@ -164,6 +164,59 @@ final class RestoreSuite {
     }
   }
 
+  /** The targets of the restore issue, judged on the 1M-row table; other sizes for reference. */
+  static List<String> targets(List<Timing> timings) {
+    List<String> lines = new ArrayList<>();
+    for (long rows : timings.stream().map(Timing::rows).distinct().toList()) {
+      List<Timing> t = timings.stream().filter(x -> x.rows() == rows).toList();
+      lines.add(
+          target(t, rows, "hose restore", "pg_restore (of a pg_dump -Fc)", "pg_restore", 1.5));
+      lines.add(
+          target(
+              t, rows, "hose verify", "sha256sum + zcat | wc -l", "sha256sum + zcat | wc -l", 2.0));
+    }
+    return lines;
+  }
+
+  private static String target(
+      List<Timing> t, long rows, String tool, String label, String baseline, double target) {
+    double r = ratioOf(t, tool, baseline);
+    String size = String.format("%,d rows", rows);
+    if (rows != 1_000_000L) {
+      return String.format("%s at %s: %.2f× %s (reference)", tool, size, r, label);
+    }
+    return String.format(
+        "%s at %s ≤ %.1f× %s: **%s** (%.2f×)",
+        tool, size, target, label, r <= target ? "met" : "NOT met", r);
+  }
+
+  /** The timings as a Markdown table with the targets under it. */
+  static String markdown(List<Timing> timings, String when) {
+    StringBuilder md =
+        new StringBuilder(
+            "<!-- Written by dev.hose.bench.Benchmarks --suites=restore; --publish puts it in"
+                + " docs/benchmarks.md between the bench-restore markers. -->\n");
+    md.append("Restore and verify, ")
+        .append(when)
+        .append(", against Debian's PostgreSQL 15 (pg_dump's major version):\n\n");
+    md.append("| tool | rows | wall s | peak RSS MB | outcome |\n|---|---:|---:|---:|---|\n");
+    for (Timing t : timings) {
+      md.append(
+          String.format(
+              "| %s | %,d | %.1f | %.0f | %s |%n",
+              t.tool().replace("|", "\\|"), t.rows(), t.seconds(), t.peakRssMb(), t.outcome()));
+    }
+    md.append("\nTargets:\n\n");
+    targets(timings).forEach(l -> md.append("- ").append(l).append('\n'));
+    return md.toString();
+  }
+
+  private static double ratioOf(List<Timing> t, String tool, String baseline) {
+    Timing a = t.stream().filter(x -> x.tool().equals(tool)).findFirst().orElseThrow();
+    Timing b = t.stream().filter(x -> x.tool().equals(baseline)).findFirst().orElseThrow();
+    return a.seconds() / b.seconds();
+  }
+
   private static void ratio(List<Timing> t, String tool, String baseline, double target) {
     Timing a = t.stream().filter(x -> x.tool().equals(tool)).findFirst().orElseThrow();
     Timing b = t.stream().filter(x -> x.tool().equals(baseline)).findFirst().orElseThrow();
