@@ -105,9 +105,9 @@ CONF="$DIR/conf"
 PIDS_DIR="$DIR/pid"
 LOGS="$DIR/log"
 
-# Sets PORT to a port nothing listens on, below the kernel's ephemeral range (an outgoing
-# connection can take an ephemeral port between this check and the JVM's bind: a CI run's
-# JobManager once failed to bind 41540); ports already chosen by this run are skipped.
+# Sets PORT to a port nothing listens on, below the kernel's ephemeral range: an outgoing
+# connection can take an ephemeral port between this check and the JVM's bind. Ports already
+# chosen by this run are skipped.
 CHOSEN_PORTS=" "
 EPHEMERAL_LOW="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
 pick_port() {

@@ -23,15 +23,15 @@ import org.slf4j.LoggerFactory;
  * there, released when the last of them tears down.
  *
  * <p>On a Flink session cluster each job's classes live in a classloader of their own, which the
- * TaskManager can unload only once nothing outside it refers to it. Left alone, every archive job
- * pinned its classloader (about 6,300 classes, 34 MB of metaspace and 27 MB of heap) through
- * threads and registrations its libraries leave: Beam's S3 filesystem executor threads, the
- * PostgreSQL driver in {@link DriverManager}, pooled connections and their cleaner thread; the
- * seventh nightly job then ran the TaskManager out of metaspace. So when the last DoFn of this
- * classloader tears down, the shared pools are closed and, if the classes were loaded by a per-job
- * classloader, its JDBC drivers are deregistered and the executors of Beam's filesystems shut down.
- * A DoFn that sets up after that (a later stage of the same job) gets all of it back: {@link #open}
- * re-registers the drivers and Beam's filesystems.
+ * TaskManager can unload only once nothing outside it refers to it. The libraries a job uses leave
+ * threads and registrations that pin it: Beam's S3 filesystem executor threads, the PostgreSQL
+ * driver in {@link DriverManager}, pooled connections and their cleaner thread. Each pinned job
+ * keeps about 6,300 classes, 34 MB of metaspace and 27 MB of heap, so a session cluster that runs
+ * the nightly job runs out of metaspace within days (docs/design/flink-session-classloaders.md). So
+ * when the last DoFn of this classloader tears down, the shared pools are closed and, if the
+ * classes were loaded by a per-job classloader, its JDBC drivers are deregistered and the executors
+ * of Beam's filesystems shut down. A DoFn that sets up after that (a later stage of the same job)
+ * gets all of it back: {@link #open} re-registers the drivers and Beam's filesystems.
  */
 public final class WorkerResources implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerResources.class);
