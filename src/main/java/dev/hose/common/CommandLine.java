@@ -63,7 +63,7 @@ public final class CommandLine {
    * Beam's message for a bad argument as one line; for an unknown option, the closest option name
    * of {@code type}.
    */
-  static String unknownOption(String message, Class<? extends PipelineOptions> type) {
+  public static String unknownOption(String message, Class<? extends PipelineOptions> type) {
     Matcher m = MISSING_PROPERTY.matcher(message == null ? "" : message);
     if (!m.find()) {
       return firstLine(message);

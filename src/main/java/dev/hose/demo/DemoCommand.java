@@ -47,20 +47,19 @@ public final class DemoCommand implements Command {
 
   @Override
   public int run(String[] args) throws Exception {
-    Path dir = Path.of("target/demo");
-    long rows = 200_000;
+    List<String> own = new ArrayList<>();
     List<String> extra = new ArrayList<>();
     for (String arg : args) {
-      if (arg.startsWith("--dir=")) {
-        dir = Path.of(arg.substring(6));
-      } else if (arg.startsWith("--rows=")) {
-        rows = Long.parseLong(arg.substring(7));
-      } else if (arg.startsWith("--")) {
-        extra.add(arg); // Beam options, e.g. --runnerConfig=runner-configs/flink-local.properties
-      } else {
+      if (!arg.startsWith("--")) {
         throw new UserError("demo: unexpected argument " + arg);
       }
+      // --dir and --rows are the demo's; the rest are archive's and Beam's, e.g.
+      // --runnerConfig=runner-configs/flink-local.properties
+      (arg.startsWith("--dir=") || arg.startsWith("--rows=") ? own : extra).add(arg);
     }
+    SandboxOptions options = SandboxCommand.parse(own.toArray(new String[0]));
+    Path dir = Path.of(options.getDir() == null ? "target/demo" : options.getDir());
+    long rows = CommandLine.isGiven(args, "rows") ? options.getRows() : 200_000;
     dir = dir.toAbsolutePath();
     out.println("hose demo: starting embedded PostgreSQL and S3 server under " + dir);
     try (Sandbox sandbox = Sandbox.start(dir, 0)) {

@@ -2,11 +2,13 @@ package dev.hose.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.common.Command;
+import dev.hose.common.CommandLine;
 import dev.hose.common.UserError;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.concurrent.CountDownLatch;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,21 +31,25 @@ public final class SandboxCommand implements Command {
   }
 
   @Override
-  public int run(String[] args) throws Exception {
-    Path dir = Path.of("target/sandbox");
-    long rows = 10_000;
-    int s3Port = 0;
-    for (String arg : args) {
-      if (arg.startsWith("--dir=")) {
-        dir = Path.of(arg.substring(6));
-      } else if (arg.startsWith("--rows=")) {
-        rows = Long.parseLong(arg.substring(7));
-      } else if (arg.startsWith("--s3Port=")) {
-        s3Port = Integer.parseInt(arg.substring(9));
-      } else {
-        throw new UserError("sandbox: unknown option " + arg + " (use --dir, --rows, --s3Port)");
-      }
+  public Class<SandboxOptions> options() {
+    return SandboxOptions.class;
+  }
+
+  /** Parses {@code --dir}, {@code --rows} and {@code --s3Port}; anything else is an error. */
+  static SandboxOptions parse(String[] args) {
+    try {
+      return PipelineOptionsFactory.fromArgs(args).as(SandboxOptions.class);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(CommandLine.unknownOption(e.getMessage(), SandboxOptions.class), e);
     }
+  }
+
+  @Override
+  public int run(String[] args) throws Exception {
+    SandboxOptions options = parse(args);
+    Path dir = Path.of(options.getDir() == null ? "target/sandbox" : options.getDir());
+    long rows = options.getRows();
+    int s3Port = options.getS3Port();
     Path ready = dir.resolve("sandbox.json");
     Files.deleteIfExists(ready);
     CountDownLatch stop = new CountDownLatch(1);
