@@ -218,9 +218,7 @@ final class RestoreSuite {
   }
 
   private static void ratio(List<Timing> t, String tool, String baseline, double target) {
-    Timing a = t.stream().filter(x -> x.tool().equals(tool)).findFirst().orElseThrow();
-    Timing b = t.stream().filter(x -> x.tool().equals(baseline)).findFirst().orElseThrow();
-    double r = a.seconds() / b.seconds();
+    double r = ratioOf(t, tool, baseline);
     System.out.printf(
         "  %s / %s = %.2f× (target ≤ %.1f×: %s)%n",
         tool, baseline, r, target, r <= target ? "met" : "NOT met");
