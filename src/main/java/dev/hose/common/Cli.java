@@ -25,6 +25,17 @@ public final class Cli {
           new Known("demo", "dev.hose.demo.DemoCommand", JobJar.ALL),
           new Known("sandbox", "dev.hose.demo.SandboxCommand", JobJar.ALL));
 
+  /**
+   * The jar that ships {@code command}: its job jar, or hose.jar for the demo and unknown words.
+   */
+  public static JobJar jarOf(String command) {
+    return KNOWN.stream()
+        .filter(k -> k.name().equals(command))
+        .map(Known::jar)
+        .findFirst()
+        .orElse(JobJar.ALL);
+  }
+
   private final Map<String, Command> commands = new LinkedHashMap<>();
   private final Map<String, JobJar> elsewhere = new LinkedHashMap<>();
   private final PrintStream err;

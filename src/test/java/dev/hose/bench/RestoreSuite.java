@@ -243,38 +243,35 @@ final class RestoreSuite {
   }
 
   private List<String> pgDump(String table, Path dump) {
-    return List.of(
-        "pg_dump",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String.valueOf(pg.port()),
-        "-U",
-        DebianPostgres.USER,
-        "-d",
-        "postgres",
-        "-Fc",
-        "-t",
-        "public." + table,
-        "-f",
-        dump.toString());
+    return pgTool("pg_dump", "postgres", "-Fc", "-t", "public." + table, "-f", dump.toString());
   }
 
   private List<String> pgRestore(Path dump) {
-    return List.of(
+    return pgTool(
         "pg_restore",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String.valueOf(pg.port()),
-        "-U",
-        DebianPostgres.USER,
-        "-d",
         "by_pg_restore",
         "--no-owner",
         "--section=pre-data",
         "--section=data",
         dump.toString());
+  }
+
+  /** {@code TOOL -h 127.0.0.1 -p PORT -U USER -d DATABASE ARGS}, against the benchmark's server. */
+  private List<String> pgTool(String tool, String database, String... args) {
+    List<String> command = new ArrayList<>();
+    command.addAll(
+        List.of(
+            tool,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            String.valueOf(pg.port()),
+            "-U",
+            DebianPostgres.USER,
+            "-d",
+            database));
+    command.addAll(List.of(args));
+    return command;
   }
 
   private Map<String, String> env() {

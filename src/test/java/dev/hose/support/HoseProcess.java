@@ -1,5 +1,6 @@
 package dev.hose.support;
 
+import dev.hose.common.Cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,17 +42,10 @@ public final class HoseProcess {
     boolean flink =
         args.stream()
             .anyMatch(a -> a.contains("FlinkRunner") || a.matches("--runnerConfig=.*flink.*"));
-    String command = args.isEmpty() ? "" : args.get(0);
-    String name =
-        switch (command) {
-          case "archive", "verify", "restore" -> "hose-archive.jar";
-          case "detect" -> "hose-detect.jar";
-          default -> "hose.jar";
-        };
     if (flink) {
       return jar();
     }
-    Path job = jar().resolveSibling(name);
+    Path job = jar().resolveSibling(Cli.jarOf(args.isEmpty() ? "" : args.get(0)).fileName());
     if (!Files.exists(job)) {
       throw new IllegalStateException(job + " is missing: run `mvn package` first");
     }
