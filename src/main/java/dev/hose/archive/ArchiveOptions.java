@@ -2,12 +2,13 @@ package dev.hose.archive;
 
 import dev.hose.common.HoseOptions;
 import dev.hose.common.JdbcOptions;
+import dev.hose.common.OutputClaimOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code hose archive}: PostgreSQL tables to gzipped JSON-lines shards. */
-public interface ArchiveOptions extends HoseOptions, JdbcOptions {
+public interface ArchiveOptions extends HoseOptions, JdbcOptions, OutputClaimOptions {
   @Description(
       "Comma-separated tables: schema.table as the catalog spells it, or quoted as in psql"
           + " (sales.\"Order Items\"); the schema defaults to public.")

@@ -3,6 +3,7 @@ package dev.hose.archive;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.common.Errors;
+import dev.hose.common.OutputClaim;
 import dev.hose.common.Secrets;
 import dev.hose.common.UserError;
 import java.io.IOException;
@@ -38,6 +39,7 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.transforms.Create;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * {@code hose archive}: PostgreSQL tables to gzipped JSON-lines shards, one consistent snapshot,
@@ -64,8 +66,8 @@ public final class ArchivePipeline {
   /*
    * Steps:
    * 1) Check the options.
-   * 2) Prepare the destination: writable, no committed manifest unless --overwrite, no temp
-   *    objects of earlier runs.
+   * 2) Claim the output (one run at a time; --wait waits for the holder), then prepare it:
+   *    writable, no committed manifest unless --overwrite, no temp objects of earlier runs.
    * 3) Open a read-only transaction, export its snapshot, and plan each table into bounded ranges.
    * 4) Build and run the pipeline: ranges → ExportRanges (cursor → JSON → gzip → temp shard) →
    *    CommitTables (move shards, write _manifest.json last). The snapshot stays open meanwhile.
@@ -75,13 +77,21 @@ public final class ArchivePipeline {
   public static List<TableSummary> run(ArchiveOptions options) throws Exception {
     List<TableRef> tables = checkOptions(options);
     FileSystems.setDefaultPipelineOptions(options);
-    String runId = newRunId();
-    ArchiveFiles files = new ArchiveFiles(options.getOutput(), runId);
+    ArchiveFiles files = new ArchiveFiles(options.getOutput(), newRunId());
     S3Options s3 = options.as(S3Options.class);
-    if (options.getCleanup()) {
-      cleanup(files, tables, s3);
-      return List.of();
+    try (OutputClaim claim = claimOutput(files, options)) {
+      if (options.getCleanup()) {
+        cleanup(files, tables, s3);
+        return List.of();
+      }
+      return archive(options, tables, files, s3);
     }
+  }
+
+  private static List<TableSummary> archive(
+      ArchiveOptions options, List<TableRef> tables, ArchiveFiles files, S3Options s3)
+      throws Exception {
+    String runId = files.runId();
     prepareDestination(files, tables, options.getOverwrite(), s3);
 
     JdbcIO.DataSourceConfiguration source = dataSource(options);
@@ -108,6 +118,24 @@ public final class ArchivePipeline {
       if (launcherSource instanceof AutoCloseable closeable) {
         closeable.close();
       }
+    }
+  }
+
+  /**
+   * One run per output at a time: two would remove each other's temp files and race on the
+   * manifests.
+   */
+  private static OutputClaim claimOutput(ArchiveFiles files, ArchiveOptions options)
+      throws InterruptedException {
+    try {
+      return OutputClaim.acquire(
+          files.output(),
+          files.runId(),
+          "hose archive",
+          options.as(S3Options.class),
+          options.getWait());
+    } catch (IOException | SdkException e) {
+      throw new UserError("cannot write to " + files.output() + ": " + Errors.rootMessage(e), e);
     }
   }
 

@@ -1,12 +1,13 @@
 package dev.hose.detect;
 
 import dev.hose.common.HoseOptions;
+import dev.hose.common.OutputClaimOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code hose detect}: video URLs to detections, with bounded scratch space. */
-public interface DetectOptions extends HoseOptions {
+public interface DetectOptions extends HoseOptions, OutputClaimOptions {
   @Description(
       "URL list (local path or s3://): one URL per line, or JSON lines {\"id\":…,\"url\":…}.")
   @Validation.Required

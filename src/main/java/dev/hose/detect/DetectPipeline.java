@@ -1,11 +1,14 @@
 package dev.hose.detect;
 
+import dev.hose.common.Errors;
+import dev.hose.common.OutputClaim;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -29,6 +32,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import software.amazon.awssdk.core.exception.SdkException;
 
 /** The detect pipeline: video URLs to detections and failures as gzipped JSON lines. */
 public final class DetectPipeline {
@@ -38,16 +42,30 @@ public final class DetectPipeline {
   private DetectPipeline() {}
 
   /** Checks the options, runs the pipeline to completion and returns its result. */
-  public static PipelineResult run(DetectOptions options) {
+  public static PipelineResult run(DetectOptions options) throws InterruptedException {
     DetectConfig config = check(options);
-    Pipeline pipeline = Pipeline.create(options);
-    build(pipeline, options, config);
-    PipelineResult result = pipeline.run();
-    PipelineResult.State state = result.waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("the detect pipeline ended " + state);
+    try (OutputClaim claim = claimOutput(options)) {
+      Pipeline pipeline = Pipeline.create(options);
+      build(pipeline, options, config);
+      PipelineResult result = pipeline.run();
+      PipelineResult.State state = result.waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("the detect pipeline ended " + state);
+      }
+      return result;
     }
-    return result;
+  }
+
+  /** One run per output at a time: two would interleave their shards under one manifest. */
+  private static OutputClaim claimOutput(DetectOptions options) throws InterruptedException {
+    String runId = UUID.randomUUID().toString().substring(0, 8);
+    try {
+      return OutputClaim.acquire(
+          options.getOutput(), runId, "hose detect", options, options.getWait());
+    } catch (IOException | SdkException e) {
+      throw new UserError(
+          "cannot write to " + options.getOutput() + ": " + Errors.rootMessage(e), e);
+    }
   }
 
   /**
