@@ -96,6 +96,17 @@ public interface ArchiveOptions extends HoseOptions, JdbcOptions, OutputClaimOpt
   void setLockTimeoutSeconds(int value);
 
   @Description(
+      "How long a range waits for the database's next answer (a fetch of at most"
+          + " --fetchBufferBytes) before its connection counts as lost and the range is retried on"
+          + " a new connection on the same snapshot; at least --statementTimeoutSeconds + 30 (0:"
+          + " wait forever). Catches a network that drops packets without closing the"
+          + " connection.")
+  @Default.Integer(120)
+  int getReadTimeoutSeconds();
+
+  void setReadTimeoutSeconds(int value);
+
+  @Description(
       "Bytes of rows per round trip from the server-side cursor: the fetch size shrinks below"
           + " --fetchSize so that this many bytes of the largest row seen so far fit.")
   @Default.Long(16L << 20)

@@ -100,6 +100,12 @@ public final class ArchivePipeline {
     try (SourceSession snapshot = connect(launcherSource, options);
         KeepAlive keepAlive = new KeepAlive(snapshot.connection())) {
       Planned planned = planTables(snapshot, tables, options, runId);
+      // Planning may scan whole tables; from here on the connection only keeps the snapshot.
+      snapshot
+          .connection()
+          .setNetworkTimeout(
+              Runnable::run,
+              ExportSettings.networkTimeoutMillis(options.getReadTimeoutSeconds(), 0));
       logHeapEstimate(options, files.isS3(), planned.rowBytes());
       CommitTableFn.RunInfo run =
           new CommitTableFn.RunInfo(
@@ -172,7 +178,11 @@ public final class ArchivePipeline {
     return JdbcIO.DataSourceConfiguration.create("org.postgresql.Driver", options.getJdbcUrl())
         .withUsername(options.getUsername())
         .withPassword(Secrets.of(options.getPasswordEnv(), options.getPasswordFile()))
-        .withConnectionProperties(SourceSession.CONNECTION_PROPERTIES)
+        .withConnectionProperties(
+            SourceSession.connectionProperties(
+                options.getReadTimeoutSeconds() > 0
+                    ? Math.min(30, options.getReadTimeoutSeconds())
+                    : 30))
         .withMaxConnections(options.getMaxConnections());
   }
 

@@ -5,6 +5,7 @@ import dev.hose.common.S3Uploads;
 import dev.hose.common.WorkerResources;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.SocketTimeoutException;
 import java.nio.channels.WritableByteChannel;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -200,9 +201,13 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
         SQLException sql = Errors.find(e, SQLException.class);
         boolean tooLarge =
             sql != null && String.valueOf(sql.getMessage()).contains("maxResultBuffer");
+        boolean silent = silent(e, sql);
         if (attempt >= MAX_ATTEMPTS || !(tooLarge || connectionLost(sql))) {
-          throw sql == null
-              ? storageFailure(range, e)
+          if (sql == null) {
+            throw storageFailure(range, e);
+          }
+          throw silent
+              ? silentDatabase(range, attempt, sql)
               : SourceSession.explain(
                   sql,
                   range.table(),
@@ -216,7 +221,9 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
             range.shardName(),
             attempt,
             MAX_ATTEMPTS,
-            String.valueOf(sql.getMessage()).lines().findFirst().orElse(""),
+            silent
+                ? "the database did not answer for " + settings.networkTimeoutMillis() / 1000 + " s"
+                : String.valueOf(sql.getMessage()).lines().findFirst().orElse(""),
             tooLarge ? ", one row per round trip" : "");
         Thread.sleep(RETRY_PAUSE_MS * attempt);
       }
@@ -239,6 +246,40 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
                 + Errors.rootMessage(e));
     io.addSuppressed(e);
     return io;
+  }
+
+  /**
+   * Bounds every wait for the server on this connection: without it, a network that drops packets
+   * without a reset leaves the read waiting forever (TCP keepalive takes hours to notice).
+   */
+  private java.sql.Connection withNetworkTimeout(java.sql.Connection c) throws SQLException {
+    c.setNetworkTimeout(Runnable::run, settings.networkTimeoutMillis());
+    return c;
+  }
+
+  /** A read that timed out, or a connection whose login got no answer. */
+  private static boolean silent(Exception e, SQLException sql) {
+    return Errors.find(e, SocketTimeoutException.class) != null
+        || (sql != null
+            && "08001".equals(sql.getSQLState())
+            && String.valueOf(sql.getMessage()).contains("timed out"));
+  }
+
+  /** Every attempt's connection went silent: one line that names the bound and what to check. */
+  private SQLException silentDatabase(ExportRange range, int attempts, SQLException cause) {
+    return new SQLException(
+        range.table()
+            + " "
+            + range.shardName()
+            + ": the database stopped answering (no reply for "
+            + settings.networkTimeoutMillis() / 1000
+            + " s, --readTimeoutSeconds) on "
+            + attempts
+            + (attempts == 1 ? " connection" : " connections in a row")
+            + "; check the network to the database, or raise --readTimeoutSeconds for slow"
+            + " fetches",
+        "08006",
+        cause);
   }
 
   /**
@@ -275,8 +316,7 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
                 settings.statementTimeoutSeconds(),
                 settings.lockTimeoutSeconds());
         PreparedStatement ps =
-            session
-                .connection()
+            withNetworkTimeout(session.connection())
                 .prepareStatement(
                     plan.selectSql(range),
                     ResultSet.TYPE_FORWARD_ONLY,

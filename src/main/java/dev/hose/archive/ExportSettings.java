@@ -12,6 +12,7 @@ import java.io.Serializable;
  * @param gzipLevel 1 (fast) to 9 (small)
  * @param statementTimeoutSeconds per range query, 0 for none
  * @param lockTimeoutSeconds how long a range waits for a locked table, 0 for ever
+ * @param readTimeoutSeconds how long a range waits for the server's next answer, 0 for ever
  * @param exportThreads ranges one DoFn instance exports at once
  */
 record ExportSettings(
@@ -21,6 +22,7 @@ record ExportSettings(
     int gzipLevel,
     int statementTimeoutSeconds,
     int lockTimeoutSeconds,
+    int readTimeoutSeconds,
     int exportThreads)
     implements Serializable {
 
@@ -32,6 +34,28 @@ record ExportSettings(
         options.getGzipLevel(),
         options.getStatementTimeoutSeconds(),
         options.getLockTimeoutSeconds(),
+        options.getReadTimeoutSeconds(),
         options.getExportThreads());
+  }
+
+  /**
+   * The socket read timeout of a range's connection, in milliseconds (0: none): a silent network
+   * otherwise leaves a fetch waiting forever while the job looks alive. A fetch holds at most
+   * {@code fetchBufferBytes}, so {@code readTimeoutSeconds} bounds the wait for one; a statement
+   * timeout, which the server enforces and reports, gets 30 s to arrive first.
+   */
+  int networkTimeoutMillis() {
+    return networkTimeoutMillis(readTimeoutSeconds, statementTimeoutSeconds);
+  }
+
+  static int networkTimeoutMillis(int readTimeoutSeconds, int statementTimeoutSeconds) {
+    if (readTimeoutSeconds <= 0) {
+      return 0;
+    }
+    int seconds =
+        statementTimeoutSeconds > 0
+            ? Math.max(readTimeoutSeconds, statementTimeoutSeconds + 30)
+            : readTimeoutSeconds;
+    return (int) Math.min(Integer.MAX_VALUE, seconds * 1000L);
   }
 }

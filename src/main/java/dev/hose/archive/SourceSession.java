@@ -18,14 +18,18 @@ record SourceSession(Connection connection, boolean snapshotImported) implements
   private static final Pattern SNAPSHOT_ID = Pattern.compile("[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+");
 
   /**
-   * JDBC connection properties: text transfer, timeouts and an application name. {@code
-   * maxResultBuffer} is a backstop under the byte-bounded fetch of {@link ExportRangeFn}: a fetch
-   * that would hold more than this share of the heap fails (and the range is retried one row per
-   * round trip) instead of running the JVM out of memory.
+   * JDBC connection properties: text transfer, timeouts and an application name. No socket timeout
+   * here: the launcher's planning queries may scan a whole table; ranges set theirs with {@link
+   * Connection#setNetworkTimeout}. A login that gets no answer gives up after {@code
+   * loginTimeoutSeconds}. {@code maxResultBuffer} is a backstop under the byte-bounded fetch of
+   * {@link ExportRangeFn}: a fetch that would hold more than this share of the heap fails (and the
+   * range is retried one row per round trip) instead of running the JVM out of memory.
    */
-  static final String CONNECTION_PROPERTIES =
-      "binaryTransfer=false;connectTimeout=15;tcpKeepAlive=true;ApplicationName=hose-archive;"
-          + "maxResultBuffer=40percent";
+  static String connectionProperties(int loginTimeoutSeconds) {
+    return "binaryTransfer=false;connectTimeout=15;loginTimeout="
+        + loginTimeoutSeconds
+        + ";tcpKeepAlive=true;ApplicationName=hose-archive;maxResultBuffer=40percent";
+  }
 
   /**
    * Opens a transaction on {@code snapshotId} (or on its own snapshot when null). If the shared

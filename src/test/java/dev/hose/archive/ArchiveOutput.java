@@ -97,6 +97,9 @@ final class ArchiveOutput {
     if (temp > 0) {
       found.add(temp + " temp objects");
     }
+    if (keys.stream().anyMatch(k -> k.endsWith("/_hose_claim.json"))) {
+      found.add("the run's output claim");
+    }
     int uploads = uploads(servers, prefix);
     if (uploads > 0) {
       found.add(uploads + " multipart uploads");

@@ -66,6 +66,15 @@ public final class Forked implements AutoCloseable {
     return new Forked(pb.start(), out, err);
   }
 
+  /** What the run has written to stderr so far (its log). */
+  public String stderrSoFar() {
+    try {
+      return Files.readString(err);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   public long pid() {
     return process.pid();
   }
