@@ -59,6 +59,7 @@ public final class ArchivePipeline {
   private record Planned(
       String snapshotId,
       String serverVersion,
+      Standby standby,
       Map<TableRef, TablePlan> plans,
       List<ExportRange> ranges,
       long rowBytes) {}
@@ -114,6 +115,7 @@ public final class ArchivePipeline {
               planned.snapshotId(),
               withoutCredentials(options.getJdbcUrl()),
               planned.serverVersion(),
+              planned.standby(),
               options.getOverwrite());
       PipelineResult result = buildPipeline(options, source, planned, files, run).run();
       return commitOrRollback(result, files, tables, runId, s3);
@@ -193,6 +195,8 @@ public final class ArchivePipeline {
     String snapshotId = query(snapshot.connection(), "SELECT pg_export_snapshot()");
     String serverVersion = query(snapshot.connection(), "SHOW server_version");
     LOG.info("run {}: snapshot {} on PostgreSQL {}", runId, snapshotId, serverVersion);
+    Standby standby = Standby.detect(snapshot.connection());
+    standby.log(LOG);
     Map<TableRef, TablePlan> plans = new LinkedHashMap<>();
     List<ExportRange> ranges = new ArrayList<>();
     TablePlanner planner = new TablePlanner(snapshot.connection(), options);
@@ -202,7 +206,9 @@ public final class ArchivePipeline {
       try {
         planned = planner.plan(table);
       } catch (SQLException e) {
-        throw SourceSession.explain(e, table, 0, options.getLockTimeoutSeconds());
+        throw Standby.explain(
+            SourceSession.explain(e, table, 0, options.getLockTimeoutSeconds()),
+            standby.inRecovery());
       }
       plans.put(table, planned.plan());
       ranges.addAll(planned.ranges());
@@ -215,7 +221,7 @@ public final class ArchivePipeline {
           planned.plan().strategy(),
           planned.plan().partitionColumn() == null ? "" : " " + planned.plan().partitionColumn());
     }
-    return new Planned(snapshotId, serverVersion, plans, ranges, rowBytes);
+    return new Planned(snapshotId, serverVersion, standby, plans, ranges, rowBytes);
   }
 
   /** Step 4: the pipeline, whose elements are ranges, never rows. */

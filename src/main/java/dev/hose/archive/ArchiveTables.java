@@ -57,7 +57,10 @@ public final class ArchiveTables extends PTransform<PCollection<ExportRange>, PC
             "ExportRanges",
             ParDo.of(
                 new ExportRangeFn(
-                    source, plans, files, ExportSettings.of(settings, run.snapshotId()))))
+                    source,
+                    plans,
+                    files,
+                    ExportSettings.of(settings, run.snapshotId(), run.standby()))))
         .setCoder(SerializableCoder.of(ShardResult.class))
         .apply(
             "KeyByTable",

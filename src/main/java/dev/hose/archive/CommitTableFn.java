@@ -43,6 +43,7 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
       String snapshotId,
       String source,
       String serverVersion,
+      Standby standby,
       boolean overwrite)
       implements java.io.Serializable {}
 
@@ -154,6 +155,7 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
     Map<String, Object> snapshot = new LinkedHashMap<>();
     snapshot.put("id", run.snapshotId());
     snapshot.put("consistent", consistent);
+    snapshot.put("standby", run.standby().inRecovery());
     snapshot.put(
         "note",
         consistent

@@ -132,6 +132,8 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
               () -> {
                 try {
                   return export(range, options);
+                } catch (SQLException e) {
+                  throw Standby.explain(e, settings.standby().inRecovery());
                 } finally {
                   slots.release();
                 }

@@ -7,6 +7,7 @@ import java.io.Serializable;
  * the workers, and nothing else (no password, no other option).
  *
  * @param snapshotId the snapshot every range imports
+ * @param standby whether that snapshot is on a hot standby, which explains its loss
  * @param fetchSize at most this many rows per round trip from the cursor
  * @param fetchBufferBytes and at most about this many bytes
  * @param gzipLevel 1 (fast) to 9 (small)
@@ -17,6 +18,7 @@ import java.io.Serializable;
  */
 record ExportSettings(
     String snapshotId,
+    Standby standby,
     int fetchSize,
     long fetchBufferBytes,
     int gzipLevel,
@@ -26,9 +28,10 @@ record ExportSettings(
     int exportThreads)
     implements Serializable {
 
-  static ExportSettings of(ArchiveOptions options, String snapshotId) {
+  static ExportSettings of(ArchiveOptions options, String snapshotId, Standby standby) {
     return new ExportSettings(
         snapshotId,
+        standby,
         options.getFetchSize(),
         options.getFetchBufferBytes(),
         options.getGzipLevel(),

@@ -1,0 +1,333 @@
+package dev.hose.archive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.support.ArchiveRun;
+import dev.hose.support.BenchTable;
+import dev.hose.support.StreamingStandby;
+import dev.hose.support.TestServers;
+import dev.hose.support.faults.Fault;
+import dev.hose.support.faults.FaultLog;
+import dev.hose.support.faults.Forked;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Archive runs that read a hot standby: a real primary and a real streaming standby (built from the
+ * same embedded binaries) on loopback, the real jar in its own JVM, and a real S3 API server. The
+ * primary takes writes, or VACUUMs away rows that the run's snapshot on the standby still sees, at
+ * a point the test waits for (a range cursor in the standby's {@code pg_stat_activity}).
+ */
+class ArchiveStandbyFaultsIT {
+  private static final long BIG_ROWS = 120_000; // ~120 MB of JSON, 3 ranges
+  private static final String BIG = "standby_big";
+  private static final String MOVING = "standby_moving";
+  private static final int MOVING_BASE = 100_000;
+
+  @TempDir static Path dir;
+  static TestServers servers;
+  static StreamingStandby standby;
+  private static final AtomicInteger RUNS = new AtomicInteger();
+
+  @BeforeAll
+  static void start() throws Exception {
+    servers = TestServers.start(dir);
+    try (Connection c = servers.connect()) {
+      BenchTable.create(c, BIG, BIG_ROWS);
+    }
+    servers.sql(
+        "CREATE TABLE " + MOVING + " (id bigint PRIMARY KEY, batch int NOT NULL, pad text)",
+        "INSERT INTO "
+            + MOVING
+            + " SELECT g, 0, repeat('p', 200) FROM generate_series(1, "
+            + MOVING_BASE
+            + ") g",
+        "ANALYZE " + MOVING);
+    standby = StreamingStandby.start(servers.postgres, dir.resolve("standby"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      if (standby != null) {
+        standby.close();
+      }
+    } finally {
+      if (servers != null) {
+        servers.close();
+      }
+    }
+  }
+
+  @Fault(job = "archive", value = "archive from a hot standby while the primary takes writes")
+  void standbyWhilePrimaryWrites(FaultLog fault) throws Exception {
+    standby.configure(true, "30s");
+    // Batch k, one transaction on the primary: inserts ids 10M+100k+1..10M+100k+100 and deletes
+    // ids 50(k-1)+1..50k. A snapshot that saw batches 1..K has base + 100K - 50K rows.
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger committed = new AtomicInteger();
+    AtomicReference<Exception> writerFailed = new AtomicReference<>();
+    Thread writer =
+        new Thread(
+            () -> {
+              try (Connection c = servers.connect();
+                  Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                for (int k = 1; !stop.get() && k < 1900; k++) {
+                  s.execute(
+                      "INSERT INTO "
+                          + MOVING
+                          + " SELECT 10000000 + "
+                          + k
+                          + " * 100 + g, "
+                          + k
+                          + ", 'new' FROM generate_series(1, 100) g");
+                  s.execute(
+                      "DELETE FROM "
+                          + MOVING
+                          + " WHERE id > "
+                          + 50 * (k - 1)
+                          + " AND id <= "
+                          + 50 * k);
+                  c.commit();
+                  committed.set(k);
+                  Thread.sleep(10);
+                }
+              } catch (SQLException | InterruptedException e) {
+                writerFailed.set(e);
+              }
+            },
+            "primary-writer");
+    String prefix = "standby-moving/";
+    Forked.Ended r;
+    writer.start();
+    try {
+      while (committed.get() < 5) {
+        assertEquals(null, writerFailed.get());
+        Thread.sleep(10);
+      }
+      standby.awaitReplay(); // the snapshot then sees some batches
+      r = run(MOVING, prefix);
+    } finally {
+      stop.set(true);
+      writer.join();
+    }
+    assertEquals(null, writerFailed.get());
+    ArchiveOutput.Committed out =
+        ArchiveOutput.committed(servers, prefix, "public." + MOVING, ArchiveOutput::leadingId);
+    Set<Integer> seen = new HashSet<>();
+    for (String id : out.keys()) {
+      long v = Long.parseLong(id);
+      if (v > 10_000_000) {
+        seen.add((int) ((v - 10_000_001) / 100));
+      }
+    }
+    int k = seen.size();
+    Set<String> expected = new HashSet<>();
+    for (long id = 50L * k + 1; id <= MOVING_BASE; id++) {
+      expected.add(Long.toString(id));
+    }
+    for (int b = 1; b <= k; b++) {
+      for (int g = 1; g <= 100; g++) {
+        expected.add(Long.toString(10_000_000L + b * 100L + g));
+      }
+    }
+    Set<String> missing = new HashSet<>(expected);
+    missing.removeAll(out.keys());
+    Set<String> extra = new HashSet<>(out.keys());
+    extra.removeAll(expected);
+    List<String> left = leftoversAndSecrets(prefix, r);
+    if (!extra.isEmpty()) {
+      left.add(extra.size() + " rows from outside the snapshot");
+    }
+    JsonNode snapshot = manifest(prefix, MOVING).path("snapshot");
+    fault.run(
+        missing.size(),
+        out.bytesBad(),
+        left,
+        "exported "
+            + out.lines()
+            + " rows = count(*) at the standby's snapshot that saw batches 1.."
+            + k
+            + " of "
+            + committed.get()
+            + " committed on the primary during the run, every range on snapshot "
+            + snapshot.path("id").asText()
+            + " (exit "
+            + r.exit()
+            + ")");
+    assertEquals(0, r.exit(), r.stderr());
+    assertTrue(
+        r.stderr().contains("INFO  ArchivePipeline - reading a hot standby with"),
+        "the launcher says it reads a standby: " + r.stderr());
+    assertFalse(r.stderr().contains("hot_standby_feedback=off"), r.stderr());
+    assertTrue(snapshot.path("standby").asBoolean(), snapshot.toString());
+    assertTrue(snapshot.path("consistent").asBoolean(), "every range read the one snapshot");
+    assertTrue(k > 0 && k < committed.get(), "the snapshot fell inside the writes: " + k);
+    assertTrue(seen.stream().allMatch(b -> b >= 1 && b <= k), "whole batches 1..K: " + seen);
+    assertEquals(out.lines(), out.keys().size(), "no row twice");
+    assertEquals(out.manifestRows(), out.lines());
+    assertEquals(expected.size(), out.lines());
+    assertEquals(Set.of(), missing);
+    assertEquals(Set.of(), extra);
+    assertEquals(List.of(), left);
+  }
+
+  @Fault(
+      job = "archive",
+      value = "replication conflict cancels the standby snapshot (hot_standby_feedback off)")
+  void replicationConflict(FaultLog fault) throws Exception {
+    standby.configure(false, "1s");
+    String prefix = "standby-conflict/";
+    Forked.Ended r;
+    long deleted;
+    try (Forked hose = start(BIG, prefix)) {
+      awaitRangeCursor(hose, BIG);
+      // Rows the run's snapshot still sees, removed on the primary: replaying the cleanup
+      // conflicts with every standby transaction on that snapshot, the launcher's included.
+      try (Connection c = servers.connect();
+          Statement s = c.createStatement()) {
+        deleted = s.executeUpdate("DELETE FROM " + BIG + " WHERE id <= 2000");
+        s.execute("VACUUM " + BIG);
+      }
+      r = hose.await(300);
+    }
+    List<String> left = leftoversAndSecrets(prefix, r);
+    if (ArchiveOutput.anyManifest(servers, prefix)) {
+      left.add("manifest of a cancelled run");
+    }
+    String line = ArchiveOutput.oneLine(r.stderr());
+
+    // The advice works: with feedback on, the same command completes on the standby.
+    standby.configure(true, "1s");
+    standby.awaitReplay();
+    Forked.Ended again = run(BIG, prefix);
+    ArchiveOutput.Committed out =
+        ArchiveOutput.committed(servers, prefix, "public." + BIG, ArchiveOutput::leadingId);
+    List<String> leftAgain = leftoversAndSecrets(prefix, again);
+    left.addAll(leftAgain);
+    long rows = BIG_ROWS - deleted;
+    fault.run(
+        out.rowsLost(rows),
+        out.bytesBad(),
+        left,
+        "failed cleanly, exit "
+            + r.exit()
+            + ": "
+            + line
+            + "; with hot_standby_feedback = on the same command: exit "
+            + again.exit()
+            + ", complete");
+    assertTrue(
+        r.stderr()
+            .contains(
+                "WARN  ArchivePipeline - reading a hot standby with" + " hot_standby_feedback=off"),
+        "warned at the start: " + r.stderr());
+    assertEquals(1, r.exit(), r.stderr());
+    assertEquals(1, r.errorLines().size(), r.stderr());
+    assertTrue(line.contains("hot_standby_feedback = on"), line);
+    assertEquals(List.of(), left);
+    assertEquals(0, again.exit(), again.stderr());
+    assertEquals(rows, out.manifestRows());
+    assertEquals(rows, out.lines());
+    assertEquals(0, out.rowsLost(rows));
+  }
+
+  /** The other side of the start-of-run line: on a primary hose says nothing about standbys. */
+  @Test
+  void aPrimaryRunLogsNoStandbyLineAndNoWarning() throws Exception {
+    String prefix = "primary/";
+    Forked.Ended r;
+    try (Forked f = start(servers.jdbcUrl(), MOVING, prefix)) {
+      r = f.await(300);
+    }
+    assertEquals(0, r.exit(), r.stderr());
+    assertFalse(r.stderr().contains("hot standby"), r.stderr());
+    assertEquals(List.of(), r.stderr().lines().filter(l -> l.contains(" WARN ")).toList());
+    assertFalse(manifest(prefix, MOVING).path("snapshot").path("standby").asBoolean(true));
+  }
+
+  // ---- helpers ----
+
+  private static JsonNode manifest(String prefix, String table) throws Exception {
+    return ArchiveRun.JSON.readTree(servers.object(prefix + "public." + table + "/_manifest.json"));
+  }
+
+  /** Leftovers under the prefix, plus any canary secret in the run's output. */
+  private static List<String> leftoversAndSecrets(String prefix, Forked.Ended r) {
+    List<String> left = new ArrayList<>(ArchiveOutput.leftovers(servers, prefix));
+    for (String s : ArchiveOutput.secretsIn(r.stdout() + r.stderr())) {
+      left.add(s + " in the log");
+    }
+    return left;
+  }
+
+  private static Forked start(String table, String prefix) throws Exception {
+    return start(standby.jdbcUrl(), table, prefix);
+  }
+
+  private static Forked start(String jdbcUrl, String table, String prefix) throws Exception {
+    List<String> args =
+        List.of(
+            "archive",
+            "--jdbcUrl=" + jdbcUrl,
+            "--username=postgres",
+            "--passwordEnv=HOSE_PG_PASSWORD",
+            "--tables=public." + table,
+            "--output=s3://hose/" + prefix,
+            "--awsRegion=us-east-1",
+            "--endpoint=" + servers.s3.endpoint(),
+            "--maxRowsPerBundle=40000",
+            "--s3UploadBufferSizeBytes=5242880");
+    return Forked.start(
+        List.of("-Xmx256m"),
+        args,
+        servers.environment(),
+        dir.resolve("run-" + RUNS.incrementAndGet()));
+  }
+
+  private static Forked.Ended run(String table, String prefix) throws Exception {
+    try (Forked f = start(table, prefix)) {
+      return f.await(300);
+    }
+  }
+
+  /** Waits until a range's cursor on {@code table} is open on the standby. */
+  private static void awaitRangeCursor(Forked hose, String table) throws Exception {
+    hose.awaitWhileRunning(
+        "a range cursor on " + table + " on the standby",
+        () -> {
+          try (Connection c = standby.connect();
+              Statement s = c.createStatement();
+              ResultSet rs =
+                  s.executeQuery(
+                      "SELECT count(*) FROM pg_stat_activity"
+                          + " WHERE application_name = 'hose-archive'"
+                          + " AND query LIKE 'SELECT \"id\"%FROM \"public\".\""
+                          + table
+                          + "\"%' AND state <> 'idle'")) {
+            return rs.next() && rs.getInt(1) > 0;
+          } catch (SQLException e) {
+            return false;
+          }
+        },
+        180);
+  }
+}
