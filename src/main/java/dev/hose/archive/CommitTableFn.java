@@ -2,7 +2,7 @@ package dev.hose.archive;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.hose.common.WorkerResources;
+import dev.hose.common.WorkerDoFn;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,8 +14,6 @@ import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * overwritten run left in the table's directory, moves the temp shards to their final names, and
  * writes {@code _manifest.json} last. A reader who sees the manifest sees complete shards.
  */
-final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String> {
+final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, String> {
   private static final Logger LOG = LoggerFactory.getLogger(CommitTableFn.class);
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -34,7 +32,6 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
   private final ArchiveFiles files;
   private final RunInfo run;
   private final Counter tablesCounter = Metrics.counter(CommitTableFn.class, "tables");
-  private transient WorkerResources resources;
 
   /** Facts about the run that every manifest records. */
   record RunInfo(
@@ -51,18 +48,6 @@ final class CommitTableFn extends DoFn<KV<String, Iterable<ShardResult>>, String
     this.plans = plans;
     this.files = files;
     this.run = run;
-  }
-
-  @Setup
-  public void setup(PipelineOptions options) {
-    resources = WorkerResources.open(options);
-  }
-
-  @Teardown
-  public void teardown() {
-    if (resources != null) {
-      resources.close();
-    }
   }
 
   @ProcessElement

@@ -2,11 +2,10 @@ package dev.hose.archive;
 
 import dev.hose.common.Errors;
 import dev.hose.common.S3Uploads;
-import dev.hose.common.WorkerResources;
+import dev.hose.common.WorkerDoFn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
-import java.nio.channels.WritableByteChannel;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,7 +29,6 @@ import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.slf4j.Logger;
@@ -46,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * instance's own threads; results are emitted when the bundle finishes. This lets DirectRunner run
  * with one worker thread, whose driver otherwise spins on a core for the whole run.
  */
-final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
+final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
   private static final Logger LOG = LoggerFactory.getLogger(ExportRangeFn.class);
   private static final int PROGRESS_EVERY_ROWS = 10_000;
   private static final int MAX_ATTEMPTS = 3;
@@ -76,7 +74,6 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private final Distribution shardWritten =
       Metrics.distribution(ExportRangeFn.class, SHARD_WRITTEN_MILLIS);
 
-  private transient WorkerResources resources;
   private transient DataSource dataSource;
   private transient ExecutorService pool;
   private transient Semaphore slots;
@@ -93,19 +90,12 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     this.settings = settings;
   }
 
-  @Setup
-  public void setup(PipelineOptions options) {
-    resources = WorkerResources.open(options);
-    try {
-      // One pool per worker JVM for the job's ranges, as JdbcIO's cache had it, but closed with
-      // the last of them (JdbcIO's is never closed, and its connections outlive the job).
-      dataSource =
-          resources.shared("archive source", () -> new Pool(source.buildDatasource())).dataSource();
-    } catch (RuntimeException | Error e) {
-      // A runner does not tear down a DoFn whose setup failed.
-      resources.close();
-      throw e;
-    }
+  @Override
+  protected void setUp(PipelineOptions options) {
+    // One pool per worker JVM for the job's ranges, as JdbcIO's cache had it, but closed with
+    // the last of them (JdbcIO's is never closed, and its connections outlive the job).
+    dataSource =
+        resources().shared("archive source", () -> new Pool(source.buildDatasource())).dataSource();
     AtomicInteger n = new AtomicInteger();
     pool =
         Executors.newFixedThreadPool(
@@ -169,13 +159,10 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
     }
   }
 
-  @Teardown
-  public void teardown() {
+  @Override
+  protected void tearDown() {
     if (pool != null) {
       pool.shutdownNow();
-    }
-    if (resources != null) {
-      resources.close();
     }
   }
 
@@ -302,79 +289,33 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
   private ShardResult exportOnce(ExportRange range, PipelineOptions options, boolean oneRowFetches)
       throws Exception {
     TablePlan plan = plans.get(range.table());
-    ArchiveProgress progress = ArchiveProgress.of(files.runId(), plan);
-    RowJsonWriter json = new RowJsonWriter(plan.columns());
+    RangeProgress progress = new RangeProgress(ArchiveProgress.of(files.runId(), plan));
     ResourceId temp = files.tempShard(range, UUID.randomUUID().toString().substring(0, 8));
     long start = System.nanoTime();
     ShardWriter shard = null;
     boolean committed = false;
-    long rows = 0;
-    long reportedRows = 0;
-    long reportedBytes = 0;
     try (SourceSession session =
             SourceSession.begin(
                 dataSource,
                 settings.snapshotId(),
                 settings.statementTimeoutSeconds(),
                 settings.lockTimeoutSeconds());
-        PreparedStatement ps =
-            withNetworkTimeout(session.connection())
-                .prepareStatement(
-                    plan.selectSql(range),
-                    ResultSet.TYPE_FORWARD_ONLY,
-                    ResultSet.CONCUR_READ_ONLY)) {
-      List<String> params = plan.selectParameters(range);
-      for (int i = 0; i < params.size(); i++) {
-        ps.setString(i + 1, params.get(i));
-      }
-      // The first round trip fetches one row; later ones as many rows as
-      // settings.fetchBufferBytes() holds
-      // of the largest row seen so far (at most settings.fetchSize()), so huge values are never
-      // fetched in
-      // thousands.
-      ps.setFetchSize(1);
-      WritableByteChannel channel =
-          FileSystems.create(
-              temp, StandardCreateOptions.builder().setMimeType("application/gzip").build());
+        PreparedStatement query = rangeQuery(session, plan, range)) {
       shard =
-          new ShardWriter(channel, settings.gzipLevel(), range.table() + " " + range.shardName());
-      JsonSink sink = shard.sink();
-      long largestRow = 1;
-      int currentFetch = 1;
+          new ShardWriter(
+              FileSystems.create(
+                  temp, StandardCreateOptions.builder().setMimeType("application/gzip").build()),
+              settings.gzipLevel(),
+              range.table() + " " + range.shardName());
       long queryStartedAt = System.currentTimeMillis();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          long before = sink.written();
-          json.write(rs, sink);
-          sink.maybeFlush();
-          long rowBytes = sink.written() - before;
-          if (rowBytes > largestRow || rows == 0) {
-            largestRow = Math.max(largestRow, rowBytes);
-            int fetch =
-                oneRowFetches
-                    ? 1
-                    : (int)
-                        Math.max(
-                            1,
-                            Math.min(
-                                settings.fetchSize(), settings.fetchBufferBytes() / largestRow));
-            if (fetch != currentFetch) {
-              rs.setFetchSize(fetch);
-              currentFetch = fetch;
-            }
-          }
-          if (++rows % PROGRESS_EVERY_ROWS == 0) {
-            progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
-            reportedRows = rows;
-            reportedBytes = shard.jsonBytes();
-          }
-        }
+      long rows;
+      try (ResultSet rs = query.executeQuery()) {
+        rows = copyRows(rs, new RowJsonWriter(plan.columns()), shard, oneRowFetches, progress);
       }
       shard.finish();
       long writtenAt = System.currentTimeMillis();
       committed = true;
-      progress.addRows(rows - reportedRows, shard.jsonBytes() - reportedBytes);
-      progress.rangeDone();
+      progress.rangeDone(rows, shard.jsonBytes());
       return new ShardResult(
           range.table(),
           range.shard(),
@@ -390,14 +331,118 @@ final class ExportRangeFn extends DoFn<ExportRange, ShardResult> {
           writtenAt);
     } catch (Throwable t) {
       if (!committed) {
-        // A failed attempt's rows are counted again by the retry.
-        progress.addRows(-reportedRows, -reportedBytes);
-      }
-      if (shard != null && !committed) {
-        shard.discard();
+        progress.forget(); // the retry counts this attempt's rows again
+        if (shard != null) {
+          shard.discard();
+        }
       }
       discardTemp(temp, options);
       throw t;
+    }
+  }
+
+  /** The range's query on a forward-only cursor, with its parameters bound. */
+  private PreparedStatement rangeQuery(SourceSession session, TablePlan plan, ExportRange range)
+      throws SQLException {
+    PreparedStatement ps =
+        withNetworkTimeout(session.connection())
+            .prepareStatement(
+                plan.selectSql(range), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
+    try {
+      List<String> params = plan.selectParameters(range);
+      for (int i = 0; i < params.size(); i++) {
+        ps.setString(i + 1, params.get(i));
+      }
+      ps.setFetchSize(1); // the first round trip: one row, to learn a row's size
+      return ps;
+    } catch (SQLException | RuntimeException e) {
+      ps.close();
+      throw e;
+    }
+  }
+
+  /** Streams the cursor's rows as JSON into the shard; returns how many. */
+  private long copyRows(
+      ResultSet rs,
+      RowJsonWriter json,
+      ShardWriter shard,
+      boolean oneRowFetches,
+      RangeProgress progress)
+      throws Exception {
+    JsonSink sink = shard.sink();
+    FetchSizer fetch = new FetchSizer(oneRowFetches);
+    long rows = 0;
+    while (rs.next()) {
+      long before = sink.written();
+      json.write(rs, sink);
+      sink.maybeFlush();
+      fetch.sawRow(rs, sink.written() - before);
+      if (++rows % PROGRESS_EVERY_ROWS == 0) {
+        progress.report(rows, shard.jsonBytes());
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * After the first row, each round trip fetches as many rows as {@code fetchBufferBytes} holds of
+   * the largest row seen so far (at most {@code fetchSize}), so huge values are never fetched in
+   * thousands.
+   */
+  private final class FetchSizer {
+    private final boolean oneRow;
+    private long largestRow = 1;
+    private int current = 1;
+    private boolean first = true;
+
+    FetchSizer(boolean oneRow) {
+      this.oneRow = oneRow;
+    }
+
+    void sawRow(ResultSet rs, long rowBytes) throws SQLException {
+      if (!first && rowBytes <= largestRow) {
+        return;
+      }
+      first = false;
+      largestRow = Math.max(largestRow, rowBytes);
+      int fetch =
+          oneRow
+              ? 1
+              : (int)
+                  Math.max(
+                      1, Math.min(settings.fetchSize(), settings.fetchBufferBytes() / largestRow));
+      if (fetch != current) {
+        rs.setFetchSize(fetch);
+        current = fetch;
+      }
+    }
+  }
+
+  /** One attempt's share of the table's progress: reported as it goes, taken back if it fails. */
+  private static final class RangeProgress {
+    private final ArchiveProgress table;
+    private long reportedRows;
+    private long reportedBytes;
+
+    RangeProgress(ArchiveProgress table) {
+      this.table = table;
+    }
+
+    void report(long rows, long jsonBytes) {
+      table.addRows(rows - reportedRows, jsonBytes - reportedBytes);
+      reportedRows = rows;
+      reportedBytes = jsonBytes;
+    }
+
+    void rangeDone(long rows, long jsonBytes) {
+      report(rows, jsonBytes);
+      table.rangeDone();
+    }
+
+    void forget() {
+      table.addRows(-reportedRows, -reportedBytes);
+      reportedRows = 0;
+      reportedBytes = 0;
     }
   }
 

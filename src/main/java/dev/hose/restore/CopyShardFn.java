@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
 import dev.hose.common.UserError;
-import dev.hose.common.WorkerResources;
+import dev.hose.common.WorkerDoFn;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -16,7 +16,6 @@ import java.util.zip.ZipException;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
@@ -27,7 +26,7 @@ import org.postgresql.copy.CopyIn;
  * and line count are checked against the manifest; any mismatch cancels the COPY, so a shard is in
  * staging whole or not at all. Memory: the buffers and one line, whatever the shard's size.
  */
-final class CopyShardFn extends DoFn<ShardTask, Void> {
+final class CopyShardFn extends WorkerDoFn<ShardTask, Void> {
   private static final int FLUSH_BYTES = 1 << 16;
 
   private final RestoreSettings settings;
@@ -35,7 +34,6 @@ final class CopyShardFn extends DoFn<ShardTask, Void> {
   private final List<Column> columns;
   private final Counter rows = Metrics.counter(CopyShardFn.class, "rows");
   private final Counter shards = Metrics.counter(CopyShardFn.class, "shards");
-  private transient WorkerResources resources;
   private transient Connection connection;
 
   CopyShardFn(RestoreSettings settings, TableRef staging, List<Column> columns) {
@@ -44,19 +42,15 @@ final class CopyShardFn extends DoFn<ShardTask, Void> {
     this.columns = columns;
   }
 
-  @Setup
-  public void setup(PipelineOptions options) throws SQLException {
-    resources = WorkerResources.open(options);
+  @Override
+  protected void setUp(PipelineOptions options) throws SQLException {
     connection = settings.connect();
   }
 
-  @Teardown
-  public void teardown() throws SQLException {
+  @Override
+  protected void tearDown() throws SQLException {
     if (connection != null) {
       connection.close();
-    }
-    if (resources != null) {
-      resources.close();
     }
   }
 

@@ -1,12 +1,10 @@
 package dev.hose.restore;
 
-import dev.hose.common.WorkerResources;
+import dev.hose.common.WorkerDoFn;
 import java.io.IOException;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.metrics.StringSet;
-import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.transforms.DoFn;
 
 /**
  * Checks one shard against its manifest in one streaming pass: it exists with the listed size and
@@ -15,7 +13,7 @@ import org.apache.beam.sdk.transforms.DoFn;
  * {@code table<TAB>problem}; the launcher reads them from the pipeline's metrics. A bad shard never
  * fails the run: the next shard is checked all the same.
  */
-final class VerifyShardFn extends DoFn<ShardTask, Void> {
+final class VerifyShardFn extends WorkerDoFn<ShardTask, Void> {
   static final String PROBLEMS = "problems";
   static final String PROBLEM_COUNT = "problemCount";
   static final int MAX_LINE_PROBLEMS = 3;
@@ -24,19 +22,6 @@ final class VerifyShardFn extends DoFn<ShardTask, Void> {
   private final Counter problemCount = Metrics.counter(VerifyShardFn.class, PROBLEM_COUNT);
   private final Counter rows = Metrics.counter(VerifyShardFn.class, "rows");
   private final Counter bytes = Metrics.counter(VerifyShardFn.class, "bytes");
-  private transient WorkerResources resources;
-
-  @Setup
-  public void setup(PipelineOptions options) {
-    resources = WorkerResources.open(options);
-  }
-
-  @Teardown
-  public void teardown() {
-    if (resources != null) {
-      resources.close();
-    }
-  }
 
   @ProcessElement
   public void process(@Element ShardTask task) throws IOException {
