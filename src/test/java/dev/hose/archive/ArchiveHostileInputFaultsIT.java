@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.common.Cli;
 import dev.hose.support.ArchiveRun;
+import dev.hose.support.JsonLines;
 import dev.hose.support.TestServers;
 import dev.hose.support.faults.Fault;
 import dev.hose.support.faults.FaultLog;
@@ -24,7 +25,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -384,12 +384,7 @@ class ArchiveHostileInputFaultsIT {
           if (!key.endsWith(".jsonl.gz")) {
             continue;
           }
-          String text =
-              new String(
-                  new GZIPInputStream(new java.io.ByteArrayInputStream(servers.object(key)))
-                      .readAllBytes(),
-                  StandardCharsets.UTF_8);
-          for (String line : text.split("\n")) {
+          for (String line : JsonLines.lines(servers.object(key))) {
             lines++;
             JsonNode n = HUGE_JSON.readTree(line);
             String md5 =

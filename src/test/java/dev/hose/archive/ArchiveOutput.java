@@ -2,10 +2,8 @@ package dev.hose.archive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.support.ArchiveRun;
+import dev.hose.support.JsonLines;
 import dev.hose.support.TestServers;
-import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -14,7 +12,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.zip.GZIPInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -67,16 +64,14 @@ final class ArchiveOutput {
       if (!sha.equals(shard.get("sha256").asText())) {
         bad += gz.length;
       }
-      try (BufferedReader r =
-          new BufferedReader(
-              new InputStreamReader(
-                  new GZIPInputStream(new ByteArrayInputStream(gz), 1 << 16),
-                  StandardCharsets.UTF_8))) {
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          lines++;
-          ids.add(key.apply(line));
-        }
-      }
+      long[] count = {0};
+      JsonLines.forEach(
+          gz,
+          line -> {
+            count[0]++;
+            ids.add(key.apply(line));
+          });
+      lines += count[0];
     }
     return new Committed(true, m.get("rowCount").asLong(), lines, ids, bad);
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.common.Cli;
 import dev.hose.support.ArchiveRun;
+import dev.hose.support.JsonLines;
 import dev.hose.support.TestServers;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -22,7 +23,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -92,15 +92,12 @@ class ArchivePipelineIT {
       assertEquals(
           shard.get("sha256").asText(),
           HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(gz)));
-      String text =
-          new String(
-              new GZIPInputStream(new java.io.ByteArrayInputStream(gz)).readAllBytes(),
-              StandardCharsets.UTF_8);
-      for (String line : text.split("\n")) {
+      List<String> lines = JsonLines.lines(gz);
+      for (String line : lines) {
         ids.add(ArchiveRun.JSON.readTree(line).get("id").asLong());
         rows++;
       }
-      assertEquals(shard.get("rows").asLong(), text.split("\n").length);
+      assertEquals(shard.get("rows").asLong(), lines.size());
     }
     assertEquals(10000, rows);
     assertEquals(10000, ids.size());

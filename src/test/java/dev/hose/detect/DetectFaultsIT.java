@@ -9,13 +9,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.common.OwnedDirectory;
 import dev.hose.support.HoseProcess;
+import dev.hose.support.JsonLines;
 import dev.hose.support.faults.Fault;
 import dev.hose.support.faults.FaultLog;
 import dev.hose.support.video.BadFiles;
 import dev.hose.support.video.FaultyVideoServer;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +36,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -693,15 +692,7 @@ class DetectFaultsIT {
           for (Path f : s.sorted().toList()) {
             String name = f.getFileName().toString();
             if (name.endsWith(".jsonl.gz")) {
-              List<JsonNode> into = name.startsWith("detections") ? results : failures;
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(
-                          new GZIPInputStream(Files.newInputStream(f)), StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                  into.add(Json.read(line));
-                }
-              }
+              (name.startsWith("detections") ? results : failures).addAll(JsonLines.read(f));
             }
           }
         }

@@ -7,17 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.common.CommandLine;
 import dev.hose.common.JobJar;
 import dev.hose.demo.S3Server;
+import dev.hose.support.JsonLines;
 import dev.hose.support.video.VideoHttpServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,15 +113,7 @@ class DetectPipelineTest {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.filter(f -> f.getFileName().toString().startsWith(prefix)).toList()) {
         assertTrue(f.getFileName().toString().endsWith(".jsonl.gz"), f.toString());
-        try (BufferedReader r =
-            new BufferedReader(
-                new InputStreamReader(
-                    new GZIPInputStream(Files.newInputStream(f)), StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = r.readLine()) != null) {
-            lines.add(Json.read(line));
-          }
-        }
+        lines.addAll(JsonLines.read(f));
       }
     }
     return lines;

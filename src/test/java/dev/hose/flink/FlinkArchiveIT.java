@@ -9,9 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.demo.EmbeddedPostgresServer;
 import dev.hose.demo.S3Server;
 import dev.hose.support.FlinkSessionCluster;
-import java.io.BufferedReader;
+import dev.hose.support.JsonLines;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +26,6 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -342,12 +340,7 @@ class FlinkArchiveIT {
         List<String> lines =
             rows.computeIfAbsent(rel.getName(0).toString(), t -> new ArrayList<>());
         if (name.startsWith("part-") && name.endsWith(".jsonl.gz")) {
-          try (BufferedReader r =
-              new BufferedReader(
-                  new InputStreamReader(
-                      new GZIPInputStream(Files.newInputStream(f)), StandardCharsets.UTF_8))) {
-            r.lines().forEach(lines::add);
-          }
+          JsonLines.forEach(f, lines::add);
         }
       }
     }

@@ -17,19 +17,9 @@ import java.util.concurrent.TimeUnit;
  * its exit code and output. Output goes to a file, so a chatty job cannot block it.
  */
 final class JavaProcess {
-  /** The bundled jar that {@code mvn package} built (failsafe passes its path as hose.jar). */
+  /** The bundled jar that {@code mvn package} built, absolute: the process runs elsewhere. */
   static Path hoseJar() {
-    Path jar =
-        Path.of(
-            System.getProperty(
-                "hose.jar",
-                dev.hose.support.FlinkSessionCluster.projectDir()
-                    .resolve("target/hose.jar")
-                    .toString()));
-    if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException(jar + " is missing: run mvn package first");
-    }
-    return jar.toAbsolutePath();
+    return HoseProcess.jar().toAbsolutePath();
   }
 
   /** What a finished process returned. */

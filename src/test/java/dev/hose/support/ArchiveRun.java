@@ -6,16 +6,12 @@ import dev.hose.archive.ArchiveOptions;
 import dev.hose.archive.ArchivePipeline;
 import dev.hose.common.CommandLine;
 import dev.hose.common.JobJar;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 
 /** Runs archive in-process against {@link TestServers} and reads what it wrote locally. */
 public final class ArchiveRun {
@@ -37,14 +33,7 @@ public final class ArchiveRun {
   public static List<JsonNode> rows(Path tableDir) throws IOException {
     List<JsonNode> rows = new ArrayList<>();
     for (Path shard : shards(tableDir)) {
-      try (BufferedReader r =
-          new BufferedReader(
-              new InputStreamReader(
-                  new GZIPInputStream(Files.newInputStream(shard)), StandardCharsets.UTF_8))) {
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          rows.add(JSON.readTree(line));
-        }
-      }
+      rows.addAll(JsonLines.read(shard));
     }
     return rows;
   }
