@@ -29,6 +29,27 @@ public final class FaultReport {
     System.out.println();
     System.out.println("Fault report (" + out + "):");
     System.out.print(table);
+    if (args.length > 1) {
+      publish(Path.of(args[1]), table);
+    }
+  }
+
+  /**
+   * Replaces the table between {@code <!-- faults:begin -->} and {@code <!-- faults:end -->} in a
+   * Markdown file (docs/faults.md), so the published report is generated, never hand-copied.
+   */
+  static void publish(Path markdown, String table) throws IOException {
+    String begin = "<!-- faults:begin -->\n";
+    String end = "<!-- faults:end -->";
+    String text = Files.readString(markdown);
+    int from = text.indexOf(begin);
+    int to = text.indexOf(end);
+    if (from < 0 || to < from) {
+      throw new IOException(markdown + " has no " + begin.strip() + " … " + end + " block");
+    }
+    Files.writeString(
+        markdown, text.substring(0, from + begin.length()) + table + text.substring(to));
+    System.out.println("published to " + markdown);
   }
 
   record Row(
