@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.demo.EmbeddedPostgresServer;
 import dev.hose.demo.S3Server;
 import dev.hose.support.FlinkSessionCluster;
+import dev.hose.support.Measure;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -248,6 +249,7 @@ class FlinkArchiveIT {
    * yet outlived five full GCs.
    */
   @Test
+  @Measure
   void successiveJobsLeaveNoClassesBehindInTheTaskManagers() throws Exception {
     int jobs = 4;
     for (int i = 1; i <= jobs; i++) {
