@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.common.FileTrees;
 import dev.hose.demo.EmbeddedPostgresServer;
 import dev.hose.demo.S3Server;
 import dev.hose.support.FlinkSessionCluster;
@@ -64,7 +65,7 @@ class FlinkArchiveIT {
   @BeforeAll
   void startServers() throws Exception {
     work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkArchiveIT");
-    FlinkClusterIT.deleteRecursively(work);
+    FileTrees.delete(work);
     password = "pw-" + UUID.randomUUID();
     postgres = EmbeddedPostgresServer.start(work.resolve("pg"), password);
     postgres.createDatabase(DB);
