@@ -1,5 +1,6 @@
 package dev.hose.archive;
 
+import dev.hose.common.FileTrees;
 import dev.hose.common.S3Uploads;
 import java.io.IOException;
 import java.io.Serializable;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.io.FileSystems;
@@ -155,9 +155,9 @@ final class ArchiveFiles implements Serializable {
       }
       delete(objects);
       removed += objects.size();
-      String[] bk = S3Uploads.bucketAndKey(tempRoot().toString());
-      String bucket = bk[0];
-      String prefix = bk[1];
+      S3Uploads.Location temp = S3Uploads.location(tempRoot().toString());
+      String bucket = temp.bucket();
+      String prefix = temp.key();
       if (keepRun == null) {
         removed += S3Uploads.abortUnder(s3, bucket, prefix);
       } else {
@@ -174,7 +174,7 @@ final class ArchiveFiles implements Serializable {
         try (Stream<Path> runs = Files.list(temp)) {
           for (Path run : runs.toList()) {
             if (keepRun == null || !run.getFileName().toString().equals(keepRun)) {
-              removed += deleteTree(run);
+              removed += FileTrees.delete(run);
             }
           }
         }
@@ -205,18 +205,5 @@ final class ArchiveFiles implements Serializable {
               });
     }
     return runs;
-  }
-
-  private static int deleteTree(Path dir) throws IOException {
-    int[] n = {0};
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        if (Files.isRegularFile(p)) {
-          n[0]++;
-        }
-        Files.deleteIfExists(p);
-      }
-    }
-    return n[0];
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.common.Errors;
 import dev.hose.common.OutputClaim;
+import dev.hose.common.Retry;
 import dev.hose.common.Secrets;
 import dev.hose.common.UserError;
 import java.io.IOException;
@@ -410,24 +411,12 @@ public final class ArchivePipeline {
    */
   private static void removeUncommitted(
       ArchiveFiles files, List<TableRef> tables, String runId, S3Options s3) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        removeUncommittedOnce(files, tables, runId, s3);
-        return;
-      } catch (IOException | RuntimeException e) {
-        if (attempt >= 6) {
-          LOG.warn(
-              "cleanup after the failure was incomplete ({}); run with --cleanup", e.toString());
-          return;
-        }
-        try {
-          Thread.sleep(2_000L * attempt);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
+    Retry.bestEffort(6, 2_000, () -> removeUncommittedOnce(files, tables, runId, s3))
+        .ifPresent(
+            e ->
+                LOG.warn(
+                    "cleanup after the failure was incomplete ({}); run with --cleanup",
+                    e.toString()));
   }
 
   private static void removeUncommittedOnce(

@@ -1,23 +1,15 @@
 package dev.hose.archive;
 
 import java.util.Map;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.jdbc.JdbcIO;
-import org.apache.beam.sdk.transforms.GroupByKey;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.TypeDescriptor;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Exports planned ranges to temp shards and commits each table: ranges → {@link ExportRangeFn} →
- * shard figures grouped by table → {@link CommitTableFn}. Outputs the path of each committed
- * manifest.
+ * shard figures → {@link CommitTables}. Outputs the path of each committed manifest.
  */
 public final class ArchiveTables extends PTransform<PCollection<ExportRange>, PCollection<String>> {
   private final JdbcIO.DataSourceConfiguration source;
@@ -62,14 +54,6 @@ public final class ArchiveTables extends PTransform<PCollection<ExportRange>, PC
                     files,
                     ExportSettings.of(settings, run.snapshotId(), run.standby()))))
         .setCoder(SerializableCoder.of(ShardResult.class))
-        .apply(
-            "KeyByTable",
-            MapElements.into(
-                    TypeDescriptors.kvs(
-                        TypeDescriptors.strings(), TypeDescriptor.of(ShardResult.class)))
-                .via((ShardResult s) -> KV.of(s.table().dirName(), s)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ShardResult.class)))
-        .apply("GroupShardsByTable", GroupByKey.create())
-        .apply("CommitTables", ParDo.of(new CommitTableFn(plans, files, run)));
+        .apply("CommitTables", CommitTables.of(plans, files, run));
   }
 }

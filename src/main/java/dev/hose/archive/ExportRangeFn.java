@@ -1,6 +1,7 @@
 package dev.hose.archive;
 
 import dev.hose.common.Errors;
+import dev.hose.common.Retry;
 import dev.hose.common.S3Uploads;
 import dev.hose.common.WorkerDoFn;
 import java.io.IOException;
@@ -452,26 +453,16 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
    * launcher's cleanup after a failed run (and the next run) catch what is left.
    */
   private void discardTemp(ResourceId temp, PipelineOptions options) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        ArchiveFiles.delete(List.of(temp));
-        if (files.isS3()) {
-          String[] bk = S3Uploads.bucketAndKey(temp.toString());
-          S3Uploads.abortUnder(options.as(S3Options.class), bk[0], bk[1]);
-        }
-        return;
-      } catch (IOException | RuntimeException e) {
-        if (attempt >= DISCARD_ATTEMPTS) {
-          LOG.warn("could not remove temp shard {}: {}", temp, e.toString());
-          return;
-        }
-        try {
-          Thread.sleep(RETRY_PAUSE_MS * attempt);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
+    Retry.bestEffort(
+            DISCARD_ATTEMPTS,
+            RETRY_PAUSE_MS,
+            () -> {
+              ArchiveFiles.delete(List.of(temp));
+              if (files.isS3()) {
+                S3Uploads.Location at = S3Uploads.location(temp.toString());
+                S3Uploads.abortUnder(options.as(S3Options.class), at.bucket(), at.key());
+              }
+            })
+        .ifPresent(e -> LOG.warn("could not remove temp shard {}: {}", temp, e.toString()));
   }
 }

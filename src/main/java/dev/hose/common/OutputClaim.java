@@ -314,9 +314,9 @@ public final class OutputClaim implements AutoCloseable {
 
     S3Store(String output, S3Options options) {
       String prefix = output.endsWith("/") ? output : output + "/";
-      String[] bk = S3Uploads.bucketAndKey(prefix + NAME);
-      this.bucket = bk[0];
-      this.key = bk[1];
+      S3Uploads.Location location = S3Uploads.location(prefix + NAME);
+      this.bucket = location.bucket();
+      this.key = location.key();
       this.where = prefix + NAME;
       this.s3 = S3Uploads.client(options);
     }

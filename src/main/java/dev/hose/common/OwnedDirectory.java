@@ -7,14 +7,11 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -80,7 +77,7 @@ public final class OwnedDirectory implements Closeable {
       if (channel != null) {
         channel.close();
       }
-      deleteTree(realRoot, dir);
+      FileTrees.deleteInside(realRoot, dir);
       throw e;
     }
   }
@@ -99,7 +96,7 @@ public final class OwnedDirectory implements Closeable {
   @Override
   public void close() throws IOException {
     try {
-      deleteTree(root, path);
+      FileTrees.deleteInside(root, path);
     } finally {
       LIVE.remove(path);
       try {
@@ -147,11 +144,11 @@ public final class OwnedDirectory implements Closeable {
       if (owner.isEmpty() && isYoung(dir)) {
         return false;
       }
-      deleteTree(root, dir);
+      FileTrees.deleteInside(root, dir);
       return true;
     }
     if (!Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
-      deleteTree(root, dir);
+      FileTrees.deleteInside(root, dir);
       return true;
     }
     try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
@@ -168,7 +165,7 @@ public final class OwnedDirectory implements Closeable {
         if (owner.isEmpty() && isYoung(dir)) {
           return false;
         }
-        deleteTree(root, dir);
+        FileTrees.deleteInside(root, dir);
         return true;
       } finally {
         lock.release();
@@ -259,46 +256,6 @@ public final class OwnedDirectory implements Closeable {
       return true;
     }
     return started.get().toString().equals(recorded);
-  }
-
-  /**
-   * Deletes {@code dir} and everything in it, refusing anything that is not inside {@code root}.
-   */
-  public static void deleteTree(Path root, Path dir) throws IOException {
-    Path normalized = dir.toAbsolutePath().normalize();
-    if (!normalized.startsWith(root) || normalized.equals(root)) {
-      throw new IOException("refusing to delete " + dir + ": not inside " + root);
-    }
-    if (!Files.exists(normalized, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    Files.walkFileTree(
-        normalized,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
-              throws IOException {
-            Files.deleteIfExists(file);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-            if (e instanceof NoSuchFileException) {
-              return FileVisitResult.CONTINUE;
-            }
-            throw e;
-          }
-
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-            if (e != null && !(e instanceof NoSuchFileException)) {
-              throw e;
-            }
-            Files.deleteIfExists(d);
-            return FileVisitResult.CONTINUE;
-          }
-        });
   }
 
   /** Deletes one file, logging rather than throwing when it cannot. */

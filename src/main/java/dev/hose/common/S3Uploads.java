@@ -1,8 +1,13 @@
 package dev.hose.common;
 
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.util.InstanceBuilder;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Uri;
+import software.amazon.awssdk.services.s3.S3Utilities;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 
@@ -11,6 +16,14 @@ import software.amazon.awssdk.services.s3.model.MultipartUpload;
  * them itself, so their parts stay billed and invisible to a listing).
  */
 public final class S3Uploads {
+  private static final String S3_SCHEME = "s3://";
+  private static final String UNRESERVED =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+  private static final String HEX = "0123456789ABCDEF";
+
+  /** Parses s3:// URIs only, which need no region; the builder asks for one all the same. */
+  private static final S3Utilities PARSER = S3Utilities.builder().region(Region.US_EAST_1).build();
+
   private S3Uploads() {}
 
   /** Aborts every pending multipart upload under {@code s3://bucket/prefix}; returns how many. */
@@ -38,16 +51,34 @@ public final class S3Uploads {
     }
   }
 
-  /** Splits {@code s3://bucket/key} (the key may hold spaces and any character) into both. */
-  public static String[] bucketAndKey(String url) {
-    if (!url.startsWith("s3://")) {
-      throw new IllegalArgumentException("not an s3:// URL: " + url);
+  /** A bucket and a key in it; the key is empty for the bucket's root. */
+  public record Location(String bucket, String key) {}
+
+  /**
+   * The bucket and key of an {@code s3://bucket/key} path as Beam spells it, read by the SDK's
+   * {@link S3Utilities#parseUri}. Beam's paths are not encoded URIs (a key may hold spaces, '%',
+   * '?' or '#'), so every byte a URI path can't hold as itself is percent-encoded first, and the
+   * parser decodes it back.
+   */
+  public static Location location(String path) {
+    if (!path.startsWith(S3_SCHEME)) {
+      throw new IllegalArgumentException("not an s3:// URL: " + path);
     }
-    String rest = url.substring("s3://".length());
-    int slash = rest.indexOf('/');
-    return slash < 0
-        ? new String[] {rest, ""}
-        : new String[] {rest.substring(0, slash), rest.substring(slash + 1)};
+    S3Uri uri = PARSER.parseUri(URI.create(S3_SCHEME + encodePath(path.substring(5))));
+    return new Location(uri.bucket().orElseThrow(), uri.key().orElse(""));
+  }
+
+  private static String encodePath(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (c == '/' || UNRESERVED.indexOf(c) >= 0) {
+        out.append((char) c);
+      } else {
+        out.append('%').append(HEX.charAt(c >> 4)).append(HEX.charAt(c & 0xf));
+      }
+    }
+    return out.toString();
   }
 
   /** An S3 client built the way Beam's S3 filesystem builds its own, from the same options. */

@@ -11,8 +11,6 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.TextIO;
@@ -20,17 +18,16 @@ import org.apache.beam.sdk.io.WriteFilesResult;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
-import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.Values;
-import org.apache.beam.sdk.transforms.WithKeys;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import software.amazon.awssdk.core.exception.SdkException;
 
@@ -38,6 +35,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 public final class DetectPipeline {
   static final String DETECTIONS = "detections";
   static final String FAILURES = "failures";
+  private static final TypeDescriptor<DetectCounts> COUNTS = TypeDescriptor.of(DetectCounts.class);
 
   private DetectPipeline() {}
 
@@ -145,35 +143,18 @@ public final class DetectPipeline {
                 MapElements.into(TypeDescriptors.strings()).via((Failure f) -> Json.write(f)))
             .apply("WriteFailures", jsonLines(output, FAILURES));
 
-    PCollection<KV<String, String>> succeeded =
-        results.apply("CountSucceeded", Count.globally()).apply("SucceededPart", part("succeeded"));
-    PCollection<KV<String, String>> failed =
-        failures.apply("CountFailed", Count.globally()).apply("FailedPart", part("failed"));
-    PCollection<KV<String, String>> byReason =
-        failures
-            .apply(
-                "FailureReasons", MapElements.into(TypeDescriptors.strings()).via(Failure::reason))
-            .apply("CountByReason", Count.perElement())
-            .apply(
-                "ReasonParts",
-                MapElements.into(
-                        TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
-                    .via(
-                        kv ->
-                            KV.of(
-                                WriteManifestFn.FAILED_PREFIX + kv.getKey(), "" + kv.getValue())));
-    PCollectionList.of(succeeded)
-        .and(failed)
-        .and(byReason)
-        .and(fileParts(detectionFiles, WriteManifestFn.DETECTIONS_FILE, "DetectionFileNames"))
-        .and(fileParts(failureFiles, WriteManifestFn.FAILURES_FILE, "FailureFileNames"))
-        .apply("CollectManifestParts", Flatten.pCollections())
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()))
-        .apply("OneManifest", WithKeys.of("manifest"))
-        .setCoder(
-            KvCoder.of(
-                StringUtf8Coder.of(), KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of())))
-        .apply("GatherManifest", GroupByKey.create())
+    PCollectionList.of(
+            results.apply(
+                "CountSucceeded",
+                MapElements.into(COUNTS).via((VideoResult r) -> DetectCounts.success())))
+        .and(
+            failures.apply(
+                "CountFailed",
+                MapElements.into(COUNTS).via((Failure f) -> DetectCounts.failure(f.reason()))))
+        .and(fileCounts(detectionFiles, DetectCounts::detectionFile, "CountDetectionFiles"))
+        .and(fileCounts(failureFiles, DetectCounts::failureFile, "CountFailureFiles"))
+        .apply("CollectCounts", Flatten.pCollections())
+        .apply("SumCounts", Combine.globally(new DetectCounts.Sum()))
         .apply("WriteManifest", ParDo.of(new WriteManifestFn(output, settings(options, config))));
   }
 
@@ -189,22 +170,16 @@ public final class DetectPipeline {
         .withOutputFilenames();
   }
 
-  private static MapElements<Long, KV<String, String>> part(String key) {
-    return MapElements.into(
-            TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
-        .via(n -> KV.of(key, String.valueOf(n)));
-  }
-
-  private static PCollection<KV<String, String>> fileParts(
-      WriteFilesResult<Void> files, String key, String name) {
+  /** One count per finished file, by its name without the directory. */
+  private static PCollection<DetectCounts> fileCounts(
+      WriteFilesResult<Void> files, SerializableFunction<String, DetectCounts> count, String name) {
     return files
         .getPerDestinationOutputFilenames()
         .apply(name + "Values", Values.create())
         .apply(
             name,
-            MapElements.into(
-                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
-                .via(f -> KV.of(key, FileSystems.matchNewResource(f, false).getFilename())));
+            MapElements.into(COUNTS)
+                .via(f -> count.apply(FileSystems.matchNewResource(f, false).getFilename())));
   }
 
   private static Map<String, String> settings(DetectOptions options, DetectConfig config) {

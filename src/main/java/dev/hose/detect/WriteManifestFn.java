@@ -7,25 +7,20 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.values.KV;
 
 /**
- * Writes {@code _manifest.json} from the counts and the names of the finished output files. It runs
- * after both outputs are finalized, so its presence means the run is complete.
+ * Writes {@code _manifest.json} from the run's counts and the names of the finished output files.
+ * It runs after both outputs are finalized, so its presence means the run is complete.
  */
-final class WriteManifestFn extends DoFn<KV<String, Iterable<KV<String, String>>>, String> {
+final class WriteManifestFn extends DoFn<DetectCounts, String> {
   static final String MANIFEST = "_manifest.json";
-  static final String SUCCEEDED = "succeeded";
-  static final String FAILED = "failed";
-  static final String FAILED_PREFIX = "failed:";
-  static final String DETECTIONS_FILE = "file:detections";
-  static final String FAILURES_FILE = "file:failures";
 
   private final String output;
   private final Map<String, String> settings;
@@ -36,41 +31,19 @@ final class WriteManifestFn extends DoFn<KV<String, Iterable<KV<String, String>>
   }
 
   @ProcessElement
-  public void processElement(
-      @Element KV<String, Iterable<KV<String, String>>> parts, OutputReceiver<String> out)
+  public void processElement(@Element DetectCounts counts, OutputReceiver<String> out)
       throws IOException {
     ObjectNode manifest = Json.mapper().createObjectNode();
     manifest.put("command", "detect");
     manifest.put("finishedAt", Instant.now().toString());
-    long succeeded = 0;
-    long failed = 0;
-    Map<String, Long> byReason = new TreeMap<>();
-    Map<String, java.util.List<String>> files = new TreeMap<>();
-    for (KV<String, String> part : parts.getValue()) {
-      String key = part.getKey();
-      if (key.equals(SUCCEEDED)) {
-        succeeded += Long.parseLong(part.getValue());
-      } else if (key.equals(FAILED)) {
-        failed += Long.parseLong(part.getValue());
-      } else if (key.startsWith(FAILED_PREFIX)) {
-        byReason.merge(
-            key.substring(FAILED_PREFIX.length()), Long.parseLong(part.getValue()), Long::sum);
-      } else if (key.startsWith("file:")) {
-        files
-            .computeIfAbsent(key.substring(5), k -> new java.util.ArrayList<>())
-            .add(part.getValue());
-      }
-    }
-    manifest.put("videos", succeeded + failed);
-    manifest.put("succeeded", succeeded);
-    manifest.put("failed", failed);
+    manifest.put("videos", counts.videos());
+    manifest.put("succeeded", counts.succeeded());
+    manifest.put("failed", counts.failed());
     ObjectNode reasons = manifest.putObject("failedByReason");
-    byReason.forEach(reasons::put);
+    counts.failedByReason().forEach(reasons::put);
     ObjectNode fileNode = manifest.putObject("files");
-    for (Map.Entry<String, java.util.List<String>> e : files.entrySet()) {
-      ArrayNode names = fileNode.putArray(e.getKey());
-      e.getValue().stream().sorted().forEach(names::add);
-    }
+    putSorted(fileNode, DetectPipeline.DETECTIONS, counts.detectionFiles());
+    putSorted(fileNode, DetectPipeline.FAILURES, counts.failureFiles());
     ObjectNode settingsNode = manifest.putObject("settings");
     settings.forEach(settingsNode::put);
 
@@ -83,5 +56,13 @@ final class WriteManifestFn extends DoFn<KV<String, Iterable<KV<String, String>>
       os.write((json + "\n").getBytes(StandardCharsets.UTF_8));
     }
     out.output(target.toString());
+  }
+
+  /** A sorted array of names, left out when there are none. */
+  private static void putSorted(ObjectNode node, String field, List<String> names) {
+    if (!names.isEmpty()) {
+      ArrayNode array = node.putArray(field);
+      names.stream().sorted().forEach(array::add);
+    }
   }
 }

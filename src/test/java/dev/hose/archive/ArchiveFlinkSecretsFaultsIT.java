@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.common.FileTrees;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.TestServers;
 import dev.hose.support.faults.Fault;
@@ -33,7 +34,7 @@ class ArchiveFlinkSecretsFaultsIT {
   @BeforeAll
   void start() throws Exception {
     work = FlinkSessionCluster.projectDir().resolve("target/it/ArchiveFlinkSecretsFaultsIT");
-    deleteRecursively(work);
+    FileTrees.delete(work);
     servers = TestServers.start(work.resolve("servers"));
     servers.sql(
         "CREATE TABLE secret_orders (id bigint PRIMARY KEY, v text)",
@@ -127,16 +128,5 @@ class ArchiveFlinkSecretsFaultsIT {
     assertTrue(optionsShown, "the pipeline options are shown in the job config");
     assertEquals(List.of(), found);
     assertFalse(all.contains(TestServers.PASSWORD));
-  }
-
-  private static void deleteRecursively(Path p) throws java.io.IOException {
-    if (!java.nio.file.Files.exists(p)) {
-      return;
-    }
-    try (var walk = java.nio.file.Files.walk(p)) {
-      for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.deleteIfExists(f);
-      }
-    }
   }
 }

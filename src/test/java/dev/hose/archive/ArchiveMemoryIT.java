@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.support.ArchiveRun;
 import dev.hose.support.BenchTable;
+import dev.hose.support.Measure;
 import dev.hose.support.TestServers;
 import dev.hose.support.faults.Forked;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ class ArchiveMemoryIT {
   @TempDir Path dir;
 
   @Test
+  @Measure
   void tableSeveralTimesTheHeapCompletes() throws Exception {
     try (TestServers servers = TestServers.start(dir)) {
       try (Connection c = servers.connect()) {

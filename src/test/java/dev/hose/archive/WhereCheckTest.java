@@ -21,7 +21,7 @@ class WhereCheckTest {
           "\"we\"\"ird)\" IS NOT NULL",
           "price > $1" // a positional-looking token is left to the server
         }) {
-      assertEquals(ok, TablePlanner.checkWhere(ok), ok);
+      assertEquals(ok, WhereCheck.check(ok), ok);
     }
   }
 
@@ -39,12 +39,12 @@ class WhereCheckTest {
           "v <> $$unterminated",
           "v <> E'\\' ) OR (true"
         }) {
-      assertThrows(UserError.class, () -> TablePlanner.checkWhere(bad), bad);
+      assertThrows(UserError.class, () -> WhereCheck.check(bad), bad);
     }
   }
 
   @Test
   void blankMeansNoCondition() {
-    assertEquals(null, TablePlanner.checkWhere("  "));
+    assertEquals(null, WhereCheck.check("  "));
   }
 }

@@ -2,6 +2,7 @@ package dev.hose.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hose.common.FileTrees;
 import dev.hose.demo.EmbeddedPostgresServer;
 import dev.hose.support.BenchTable;
 import dev.hose.support.FlinkSessionCluster;
@@ -52,7 +53,7 @@ final class ArchiveSuite {
 
   private List<Run> runAll() throws Exception {
     List<Run> runs = new ArrayList<>();
-    Benchmarks.deleteTree(work);
+    FileTrees.delete(work);
     Files.createDirectories(work);
     try (EmbeddedPostgresServer server =
         EmbeddedPostgresServer.start(work.resolve("pg"), password)) {
@@ -99,7 +100,7 @@ final class ArchiveSuite {
         Runtime.getRuntime().removeShutdownHook(onInterrupt);
       }
     }
-    Benchmarks.deleteTree(work);
+    FileTrees.delete(work);
     return runs;
   }
 
@@ -129,7 +130,7 @@ final class ArchiveSuite {
         Files.copy(f, logs.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
       }
     }
-    Benchmarks.deleteTree(work.resolve("flink"));
+    FileTrees.delete(work.resolve("flink"));
     System.out.println("  Flink session cluster stopped; its logs are in " + logs);
   }
 
@@ -175,7 +176,7 @@ final class ArchiveSuite {
     details.put("jsonMB", counted.bytes / 1e6);
     details.put("gzipMB", Files.size(out) / 1e6);
     details.put("rowsWritten", counted.lines);
-    Benchmarks.deleteTree(dir);
+    FileTrees.delete(dir);
     return new Run(
         Run.Tool.PSQL_GZIP,
         String.valueOf(rows),
@@ -255,7 +256,7 @@ final class ArchiveSuite {
             "clientSecondsBeforeJob", (job.path("start-time").asLong() - e.startMillis()) / 1000.0);
       }
     }
-    Benchmarks.deleteTree(out);
+    FileTrees.delete(out);
     return new Run(
         tool,
         String.valueOf(rows),
@@ -346,7 +347,7 @@ final class ArchiveSuite {
               "%s; %,d rows read, %,d rows (%.0f MB gzip) written",
               how, details.get("rowsReadFromPostgres"), counted.lines, counted.gzipBytes / 1e6);
     }
-    Benchmarks.deleteTree(dir);
+    FileTrees.delete(dir);
     return new Run(
         Run.Tool.STOCK_BEAM,
         String.valueOf(rows),

@@ -1,15 +1,13 @@
 package dev.hose.bench;
 
+import dev.hose.common.FileTrees;
 import dev.hose.support.HoseProcess;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
-import java.util.stream.Stream;
 
 /**
  * The benchmark command (not a test). Archive: seeds PostgreSQL tables of each size and archives
@@ -78,7 +76,7 @@ public final class Benchmarks {
                 () -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy),
                 "stop-children"));
     long start = System.nanoTime();
-    deleteTree(settings.out());
+    FileTrees.delete(settings.out());
     Files.createDirectories(settings.out());
     Map<String, Object> machine = Report.machine();
     System.out.println("machine: " + machine);
@@ -96,7 +94,7 @@ public final class Benchmarks {
       // Writes its own restore.csv: the report's charts are archive's and detect's.
       restore = RestoreSuite.run(settings);
     }
-    deleteTree(settings.work());
+    FileTrees.delete(settings.work());
     Report report = new Report(settings, machine, runs, secondsSince(start));
     boolean readme = false;
     if (!runs.isEmpty()) {
@@ -156,16 +154,6 @@ public final class Benchmarks {
     StringJoiner j = new StringJoiner(", ");
     byRole.forEach((role, mb) -> j.add(String.format("%s %.0f", role, mb)));
     return j.toString();
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (Stream<Path> s = Files.walk(dir)) {
-        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
-    }
   }
 
   private static boolean onPath(String program) {

@@ -1,5 +1,6 @@
 package dev.hose.bench;
 
+import dev.hose.common.FileTrees;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ final class DebianPostgres implements AutoCloseable {
               + major
               + ": run tools/bench-packages.sh (apt-get install postgresql)");
     }
-    Benchmarks.deleteTree(dir);
+    FileTrees.delete(dir);
     Files.createDirectories(dir);
     Path pwfile = dir.resolve("pw");
     Files.writeString(pwfile, password + "\n");

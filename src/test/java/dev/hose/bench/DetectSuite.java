@@ -2,6 +2,7 @@ package dev.hose.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hose.common.FileTrees;
 import dev.hose.detect.SyntheticVideo;
 import dev.hose.support.HoseProcess;
 import java.io.BufferedReader;
@@ -101,7 +102,7 @@ final class DetectSuite {
         runs.add(report(job(size, clips)));
       }
     }
-    Benchmarks.deleteTree(work);
+    FileTrees.delete(work);
     return runs;
   }
 

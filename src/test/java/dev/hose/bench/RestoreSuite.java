@@ -1,5 +1,6 @@
 package dev.hose.bench;
 
+import dev.hose.common.FileTrees;
 import dev.hose.support.BenchTable;
 import dev.hose.support.HoseProcess;
 import java.io.IOException;
@@ -58,7 +59,7 @@ final class RestoreSuite {
         timings.addAll(runSize(rows));
       }
     }
-    Benchmarks.deleteTree(work);
+    FileTrees.delete(work);
     writeCsv(timings);
     return timings;
   }
@@ -67,7 +68,7 @@ final class RestoreSuite {
     String table = "bench_" + rows;
     Path archive = work.resolve("archive");
     Path dump = work.resolve(table + ".dump");
-    Benchmarks.deleteTree(archive);
+    FileTrees.delete(archive);
     try (Connection c = pg.connect("postgres");
         Statement s = c.createStatement()) {
       BenchTable.create(c, table, rows);
@@ -114,7 +115,7 @@ final class RestoreSuite {
     t.add(timed("hose verify", rows, hose("verify", "--input=" + shards), () -> true));
     ratio(t, "hose restore", "pg_restore", 1.5);
     ratio(t, "hose verify", "sha256sum + zcat | wc -l", 2.0);
-    Benchmarks.deleteTree(archive);
+    FileTrees.delete(archive);
     Files.deleteIfExists(dump);
     return t;
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hose.support.HoseProcess;
+import dev.hose.support.Measure;
 import dev.hose.support.video.BadFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,6 +31,7 @@ class DetectMemoryIT {
   @TempDir Path dir;
 
   @Test
+  @Measure
   void rssDoesNotClimbOverHundredsOfVideos() throws Exception {
     List<String> urls = new ArrayList<>();
     urls.add(SyntheticVideo.create().write(dir.resolve("a.mp4")).toUri().toString());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hose.common.FileTrees;
 import dev.hose.common.OwnedDirectory;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -217,8 +218,8 @@ class ScratchSpaceTest {
   @Test
   void refusesToDeleteOutsideTheRoot() {
     assertThrows(
-        IOException.class, () -> OwnedDirectory.deleteTree(root, root.resolve("../elsewhere")));
-    assertThrows(IOException.class, () -> OwnedDirectory.deleteTree(root, root));
+        IOException.class, () -> FileTrees.deleteInside(root, root.resolve("../elsewhere")));
+    assertThrows(IOException.class, () -> FileTrees.deleteInside(root, root));
   }
 
   private Path fakeInstance(String name, long pid, String start) throws IOException {

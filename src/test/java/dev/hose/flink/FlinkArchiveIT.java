@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.common.FileTrees;
 import dev.hose.demo.EmbeddedPostgresServer;
 import dev.hose.demo.S3Server;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.JsonLines;
+import dev.hose.support.Measure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,7 +63,7 @@ class FlinkArchiveIT {
   @BeforeAll
   void startServers() throws Exception {
     work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkArchiveIT");
-    FlinkClusterIT.deleteRecursively(work);
+    FileTrees.delete(work);
     password = "pw-" + UUID.randomUUID();
     postgres = EmbeddedPostgresServer.start(work.resolve("pg"), password);
     postgres.createDatabase(DB);
@@ -246,6 +248,7 @@ class FlinkArchiveIT {
    * yet outlived five full GCs.
    */
   @Test
+  @Measure
   void successiveJobsLeaveNoClassesBehindInTheTaskManagers() throws Exception {
     int jobs = 4;
     for (int i = 1; i <= jobs; i++) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.common.FileTrees;
 import dev.hose.support.FlinkSessionCluster;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ class FlinkClusterIT {
   @BeforeAll
   void startCluster() throws Exception {
     work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkClusterIT");
-    deleteRecursively(work);
+    FileTrees.delete(work);
     cluster =
         FlinkSessionCluster.builder(work.resolve("cluster"))
             .taskManagers(2)
@@ -127,16 +128,5 @@ class FlinkClusterIT {
       }
     }
     return lines;
-  }
-
-  static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import dev.hose.common.FileTrees;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.JsonLines;
 import java.awt.Color;
@@ -51,7 +52,7 @@ class FlinkDetectIT {
   @BeforeAll
   void start() throws Exception {
     work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkDetectIT");
-    FlinkClusterIT.deleteRecursively(work);
+    FileTrees.delete(work);
     Path videos = Files.createDirectories(work.resolve("videos"));
     for (int i = 0; i < VIDEOS; i++) {
       writeVideo(videos.resolve("moving-" + i + ".mp4"), i);

@@ -2,6 +2,7 @@ package dev.hose.flink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.hose.common.FileTrees;
 import dev.hose.support.FlinkSessionCluster;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -17,7 +18,7 @@ class RunnerConfigsIT {
   @ValueSource(strings = {"direct", "flink-local"})
   void runsTheProbeJob(String config) throws Exception {
     Path work = FlinkSessionCluster.projectDir().resolve("target/it/RunnerConfigsIT/" + config);
-    FlinkClusterIT.deleteRecursively(work);
+    FileTrees.delete(work);
     Path testClasses = FlinkSessionCluster.projectDir().resolve("target/test-classes");
     JavaProcess.Result result =
         JavaProcess.main(

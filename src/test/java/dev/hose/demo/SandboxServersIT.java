@@ -19,7 +19,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
-class SandboxServersTest {
+class SandboxServersIT {
   @TempDir Path dir;
 
   @Test

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * People on real footage: OpenCV's vtest.avi (people walking across a hall's forecourt), with the
  * people at least 88 pixels tall labelled by hand on three frames (at 20, 40 and 60 s).
  */
-class PeopleDetectorTest {
+class PeopleDetectorIT {
   /** Frame number to the labelled people on it, {x, y, w, h} in source pixels. */
   static final Map<Long, int[][]> PEOPLE =
       Map.of(

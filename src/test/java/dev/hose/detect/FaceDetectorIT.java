@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Faces on a real photograph (the astronaut portrait) panning across a video frame. */
-class FaceDetectorTest {
+class FaceDetectorIT {
   @TempDir Path dir;
 
   @Test

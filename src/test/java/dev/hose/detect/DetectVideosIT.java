@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(TestPipelineExtension.class)
-class DetectVideosTest {
+class DetectVideosIT {
   static final long MAX_BYTES = 300_000;
 
   @TempDir static Path files;

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The whole job through {@link DetectPipeline#run}: URL list and a video in S3, output in S3. */
-class DetectPipelineTest {
+class DetectPipelineIT {
   @TempDir Path dir;
 
   @Test
