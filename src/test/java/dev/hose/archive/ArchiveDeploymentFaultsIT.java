@@ -18,8 +18,6 @@ import dev.hose.support.faults.Forked;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,11 +39,12 @@ class ArchiveDeploymentFaultsIT {
 
   @TempDir static Path dir;
   static TestServers servers;
-  private static final AtomicInteger RUNS = new AtomicInteger();
+  static ArchiveForks forks;
 
   @BeforeAll
   static void start() throws Exception {
     servers = TestServers.start(dir);
+    forks = new ArchiveForks(servers, dir);
     try (Connection c = servers.connect()) {
       BenchTable.create(c, TABLE, ROWS);
     }
@@ -281,39 +280,17 @@ class ArchiveDeploymentFaultsIT {
   }
 
   private static List<String> args(String output, List<String> extra) {
-    List<String> a =
-        new ArrayList<>(
-            List.of(
-                "archive",
-                "--jdbcUrl=" + servers.jdbcUrl(),
-                "--username=postgres",
-                "--passwordEnv=HOSE_PG_PASSWORD",
-                "--tables=" + TABLE,
-                "--output=" + output,
-                "--awsRegion=us-east-1",
-                "--endpoint=" + servers.s3.endpoint(),
-                "--maxRowsPerBundle=30000",
-                "--s3UploadBufferSizeBytes=5242880"));
-    for (String e : extra) {
-      String name = e.contains("=") ? e.substring(0, e.indexOf('=') + 1) : e;
-      a.removeIf(x -> x.startsWith(name)); // Beam refuses an option given twice
-      a.add(e);
-    }
-    return a;
+    List<String> a = new ArrayList<>(List.of("--maxRowsPerBundle=30000"));
+    a.addAll(extra);
+    return forks.args(TABLE, output, a);
   }
 
   private static Forked start(String output, List<String> extra) throws Exception {
-    return Forked.start(
-        List.of("-Xmx256m"),
-        args(output, extra),
-        servers.environment(),
-        dir.resolve("run-" + RUNS.incrementAndGet()));
+    return forks.start(List.of("-Xmx256m"), args(output, extra));
   }
 
   private static Forked.Ended run(String output, List<String> extra) throws Exception {
-    try (Forked f = start(output, extra)) {
-      return f.await(300);
-    }
+    return forks.run(args(output, extra));
   }
 
   private static ArchiveOutput.Committed committed(String prefix) throws Exception {
@@ -357,36 +334,14 @@ class ArchiveDeploymentFaultsIT {
    * (through a proxy: the proxy's side of that connection).
    */
   private static int awaitRangeCursor(Forked hose) throws Exception {
-    int[] port = {0};
-    hose.awaitWhileRunning(
-        "a range cursor on " + TABLE,
-        () -> {
-          port[0] =
-              queryInt(
-                  "SELECT client_port FROM pg_stat_activity WHERE application_name = 'hose-archive'"
-                      + " AND query LIKE 'SELECT \"id\"%FROM \"public\".\""
-                      + TABLE
-                      + "\"%' AND state <> 'idle' ORDER BY query_start LIMIT 1");
-          return port[0] != 0;
-        },
-        180);
-    return port[0];
+    return ArchiveForks.awaitRangeCursor(hose, TABLE, servers::connect, "client_port");
   }
 
   private static boolean someoneWaitsForALock() {
-    return queryInt(
+    return ArchiveForks.queryInt(
+            servers::connect,
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hose-archive'"
                 + " AND wait_event_type = 'Lock'")
         > 0;
-  }
-
-  private static int queryInt(String sql) {
-    try (Connection c = servers.connect();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      return rs.next() ? rs.getInt(1) : 0;
-    } catch (SQLException e) {
-      return 0;
-    }
   }
 }

@@ -17,11 +17,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,11 +37,12 @@ class ArchiveFaultsIT {
 
   @TempDir static Path dir;
   static TestServers servers;
-  private static final AtomicInteger RUNS = new AtomicInteger();
+  static ArchiveForks forks;
 
   @BeforeAll
   static void start() throws Exception {
     servers = TestServers.start(dir);
+    forks = new ArchiveForks(servers, dir);
     try (Connection c = servers.connect()) {
       BenchTable.create(c, BIG, BIG_ROWS);
     }
@@ -314,89 +312,23 @@ class ArchiveFaultsIT {
   void rowsChangeDuringTheRun(FaultLog fault) throws Exception {
     String table = "faults_moving";
     int base = 100_000;
-    servers.sql(
-        "CREATE TABLE " + table + " (id bigint PRIMARY KEY, batch int NOT NULL, pad text)",
-        "INSERT INTO "
-            + table
-            + " SELECT g, 0, repeat('p', 200) FROM generate_series(1, "
-            + base
-            + ") g",
-        "ANALYZE " + table);
-    // Batch k, in one transaction: inserts ids 10M+100k+1..10M+100k+100, deletes ids
-    // 50(k-1)+1..50k,
-    // and marks row 100000-k as updated by k. A snapshot that saw batches 1..K has
-    // base + 100K - 50K rows.
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicInteger committed = new AtomicInteger();
-    Thread writer =
-        new Thread(
-            () -> {
-              try (Connection c = servers.connect();
-                  Statement s = c.createStatement()) {
-                c.setAutoCommit(false);
-                for (int k = 1; !stop.get() && k < 1900; k++) {
-                  s.execute(
-                      "INSERT INTO "
-                          + table
-                          + " SELECT 10000000 + "
-                          + k
-                          + " * 100 + g, "
-                          + k
-                          + ", 'new' FROM generate_series(1, 100) g");
-                  s.execute(
-                      "DELETE FROM "
-                          + table
-                          + " WHERE id > "
-                          + 50 * (k - 1)
-                          + " AND id <= "
-                          + 50 * k);
-                  s.execute("UPDATE " + table + " SET batch = " + k + " WHERE id = " + (base - k));
-                  c.commit();
-                  committed.set(k);
-                  Thread.sleep(10);
-                }
-              } catch (SQLException | InterruptedException e) {
-                throw new RuntimeException(e);
-              }
-            },
-            "row-writer");
     String prefix = "moving/";
     Forked.Ended r;
-    writer.start();
-    try {
-      while (committed.get() < 5) {
-        Thread.sleep(10);
-      }
+    int committed;
+    try (MovingTable moving = new MovingTable(servers::connect, table, base)) {
+      moving.startWriting();
       r = run("public." + table, prefix);
-    } finally {
-      stop.set(true);
-      writer.join();
+      moving.close();
+      committed = moving.committed();
+      assertEquals(null, moving.failure());
     }
     ArchiveOutput.Committed out =
         ArchiveOutput.committed(servers, prefix, "public." + table, ArchiveOutput::leadingId);
     // Which batches did the snapshot see? Those whose rows were exported.
-    Set<Integer> seen = new HashSet<>();
-    for (String id : out.keys()) {
-      long v = Long.parseLong(id);
-      if (v > 10_000_000) {
-        seen.add((int) ((v - 10_000_001) / 100));
-      }
-    }
-    int k = seen.size();
-    Set<String> expected = new HashSet<>();
-    for (long id = 50L * k + 1; id <= base; id++) {
-      expected.add(Long.toString(id));
-    }
-    for (int b = 1; b <= k; b++) {
-      for (int g = 1; g <= 100; g++) {
-        expected.add(Long.toString(10_000_000L + b * 100L + g));
-      }
-    }
-    Set<String> missing = new HashSet<>(expected);
-    missing.removeAll(out.keys());
-    Set<String> extra = new HashSet<>(out.keys());
-    extra.removeAll(expected);
-    boolean prefixOfBatches = seen.stream().allMatch(b -> b >= 1 && b <= k);
+    MovingTable.Seen seen = MovingTable.seen(out.keys(), base);
+    int k = seen.k();
+    Set<String> missing = seen.missing();
+    Set<String> extra = seen.extra();
     List<String> left = leftoversAndSecrets(prefix, r);
     if (!extra.isEmpty()) {
       left.add(extra.size() + " rows from outside the snapshot");
@@ -410,14 +342,14 @@ class ArchiveFaultsIT {
             + " rows = count(*) at the snapshot that saw batches 1.."
             + k
             + " of "
-            + committed.get()
+            + committed
             + " committed during the run (exit "
             + r.exit()
             + ")");
     assertEquals(0, r.exit(), r.stderr());
-    assertTrue(k > 0 && k < committed.get(), "the snapshot fell inside the writes: " + k);
-    assertTrue(prefixOfBatches, "whole batches 1..K: " + seen);
-    assertEquals(expected.size(), out.lines());
+    assertTrue(k > 0 && k < committed, "the snapshot fell inside the writes: " + k);
+    assertTrue(seen.wholeBatchesFromOne(), "whole batches 1..K: " + seen.batches());
+    assertEquals(seen.expected().size(), out.lines());
     assertEquals(Set.of(), missing);
     assertEquals(Set.of(), extra);
   }
@@ -463,37 +395,12 @@ class ArchiveFaultsIT {
     return ArchiveOutput.committed(servers, prefix, "public." + BIG, ArchiveOutput::leadingId);
   }
 
-  /** Leftovers under the prefix, plus any canary secret in the run's output or its manifests. */
   private static List<String> leftoversAndSecrets(String prefix, Forked.Ended r) {
-    List<String> left = new ArrayList<>(ArchiveOutput.leftovers(servers, prefix));
-    StringBuilder seen = new StringBuilder(r.stdout()).append(r.stderr());
-    for (String key : servers.keys(prefix)) {
-      if (key.endsWith("_manifest.json")) {
-        seen.append(ArchiveOutput.text(servers.object(key)));
-      }
-    }
-    for (String s : ArchiveOutput.secretsIn(seen.toString())) {
-      left.add(s + " in the log or manifest");
-    }
-    return left;
+    return forks.leftoversAndSecrets(prefix, r);
   }
 
   private static List<String> args(String tables, String prefix, String... extra) {
-    List<String> a =
-        new ArrayList<>(
-            List.of(
-                "archive",
-                "--jdbcUrl=" + servers.jdbcUrl(),
-                "--username=postgres",
-                "--passwordEnv=HOSE_PG_PASSWORD",
-                "--tables=" + tables,
-                "--output=s3://hose/" + prefix,
-                "--awsRegion=us-east-1",
-                "--endpoint=" + servers.s3.endpoint(),
-                "--maxRowsPerBundle=40000",
-                "--s3UploadBufferSizeBytes=5242880"));
-    a.addAll(List.of(extra));
-    return a;
+    return forks.args(tables, "s3://hose/" + prefix, List.of(extra));
   }
 
   private static Forked start(String tables, String prefix, String... extra) throws Exception {
@@ -502,11 +409,7 @@ class ArchiveFaultsIT {
 
   private static Forked start(List<String> jvm, String tables, String prefix, String... extra)
       throws Exception {
-    return Forked.start(
-        jvm,
-        args(tables, prefix, extra),
-        servers.environment(),
-        dir.resolve("run-" + RUNS.incrementAndGet()));
+    return forks.start(jvm, args(tables, prefix, extra));
   }
 
   private static Forked.Ended run(String tables, String prefix, String... extra) throws Exception {
@@ -517,21 +420,7 @@ class ArchiveFaultsIT {
 
   /** Waits until a range's cursor on {@code table} is open; returns its backend pid. */
   private static int awaitRangeCursor(Forked hose, String table) throws Exception {
-    int[] pid = {0};
-    hose.awaitWhileRunning(
-        "a range cursor on " + table,
-        () -> {
-          pid[0] =
-              queryInt(
-                  "SELECT pid FROM pg_stat_activity WHERE application_name = 'hose-archive'"
-                      + " AND query LIKE 'SELECT \"id\"%FROM \"public\".\""
-                      + table
-                      + "\"%'"
-                      + " AND state <> 'idle' ORDER BY query_start LIMIT 1");
-          return pid[0] != 0;
-        },
-        180);
-    return pid[0];
+    return ArchiveForks.awaitRangeCursor(hose, table, servers::connect, "pid");
   }
 
   /** The launcher's connection: the first hose connection, which holds the exported snapshot. */
@@ -566,12 +455,6 @@ class ArchiveFaultsIT {
   }
 
   private static int queryInt(String sql) {
-    try (Connection c = servers.connect();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      return rs.next() ? rs.getInt(1) : 0;
-    } catch (SQLException e) {
-      return 0; // e.g. while the server restarts
-    }
+    return ArchiveForks.queryInt(servers::connect, sql);
   }
 }

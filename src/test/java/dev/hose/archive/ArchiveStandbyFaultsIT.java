@@ -14,16 +14,9 @@ import dev.hose.support.faults.FaultLog;
 import dev.hose.support.faults.Forked;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,22 +37,17 @@ class ArchiveStandbyFaultsIT {
   @TempDir static Path dir;
   static TestServers servers;
   static StreamingStandby standby;
-  private static final AtomicInteger RUNS = new AtomicInteger();
+  static ArchiveForks forks;
+  static MovingTable moving;
 
   @BeforeAll
   static void start() throws Exception {
     servers = TestServers.start(dir);
+    forks = new ArchiveForks(servers, dir);
     try (Connection c = servers.connect()) {
       BenchTable.create(c, BIG, BIG_ROWS);
     }
-    servers.sql(
-        "CREATE TABLE " + MOVING + " (id bigint PRIMARY KEY, batch int NOT NULL, pad text)",
-        "INSERT INTO "
-            + MOVING
-            + " SELECT g, 0, repeat('p', 200) FROM generate_series(1, "
-            + MOVING_BASE
-            + ") g",
-        "ANALYZE " + MOVING);
+    moving = new MovingTable(servers::connect, MOVING, MOVING_BASE);
     standby = StreamingStandby.start(servers.postgres, dir.resolve("standby"));
   }
 
@@ -79,80 +67,23 @@ class ArchiveStandbyFaultsIT {
   @Fault(job = "archive", value = "archive from a hot standby while the primary takes writes")
   void standbyWhilePrimaryWrites(FaultLog fault) throws Exception {
     standby.configure(true, "30s");
-    // Batch k, one transaction on the primary: inserts ids 10M+100k+1..10M+100k+100 and deletes
-    // ids 50(k-1)+1..50k. A snapshot that saw batches 1..K has base + 100K - 50K rows.
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicInteger committed = new AtomicInteger();
-    AtomicReference<Exception> writerFailed = new AtomicReference<>();
-    Thread writer =
-        new Thread(
-            () -> {
-              try (Connection c = servers.connect();
-                  Statement s = c.createStatement()) {
-                c.setAutoCommit(false);
-                for (int k = 1; !stop.get() && k < 1900; k++) {
-                  s.execute(
-                      "INSERT INTO "
-                          + MOVING
-                          + " SELECT 10000000 + "
-                          + k
-                          + " * 100 + g, "
-                          + k
-                          + ", 'new' FROM generate_series(1, 100) g");
-                  s.execute(
-                      "DELETE FROM "
-                          + MOVING
-                          + " WHERE id > "
-                          + 50 * (k - 1)
-                          + " AND id <= "
-                          + 50 * k);
-                  c.commit();
-                  committed.set(k);
-                  Thread.sleep(10);
-                }
-              } catch (SQLException | InterruptedException e) {
-                writerFailed.set(e);
-              }
-            },
-            "primary-writer");
     String prefix = "standby-moving/";
     Forked.Ended r;
-    writer.start();
-    try {
-      while (committed.get() < 5) {
-        assertEquals(null, writerFailed.get());
-        Thread.sleep(10);
-      }
+    int committed;
+    try (MovingTable writes = moving) {
+      writes.startWriting(); // on the primary
       standby.awaitReplay(); // the snapshot then sees some batches
       r = run(MOVING, prefix);
-    } finally {
-      stop.set(true);
-      writer.join();
+      moving.close();
+      committed = moving.committed();
+      assertEquals(null, moving.failure());
     }
-    assertEquals(null, writerFailed.get());
     ArchiveOutput.Committed out =
         ArchiveOutput.committed(servers, prefix, "public." + MOVING, ArchiveOutput::leadingId);
-    Set<Integer> seen = new HashSet<>();
-    for (String id : out.keys()) {
-      long v = Long.parseLong(id);
-      if (v > 10_000_000) {
-        seen.add((int) ((v - 10_000_001) / 100));
-      }
-    }
-    int k = seen.size();
-    Set<String> expected = new HashSet<>();
-    for (long id = 50L * k + 1; id <= MOVING_BASE; id++) {
-      expected.add(Long.toString(id));
-    }
-    for (int b = 1; b <= k; b++) {
-      for (int g = 1; g <= 100; g++) {
-        expected.add(Long.toString(10_000_000L + b * 100L + g));
-      }
-    }
-    Set<String> missing = new HashSet<>(expected);
-    missing.removeAll(out.keys());
-    Set<String> extra = new HashSet<>(out.keys());
-    extra.removeAll(expected);
+    MovingTable.Seen seen = MovingTable.seen(out.keys(), MOVING_BASE);
+    int k = seen.k();
+    Set<String> missing = seen.missing();
+    Set<String> extra = seen.extra();
     List<String> left = leftoversAndSecrets(prefix, r);
     if (!extra.isEmpty()) {
       left.add(extra.size() + " rows from outside the snapshot");
@@ -167,7 +98,7 @@ class ArchiveStandbyFaultsIT {
             + " rows = count(*) at the standby's snapshot that saw batches 1.."
             + k
             + " of "
-            + committed.get()
+            + committed
             + " committed on the primary during the run, every range on snapshot "
             + snapshot.path("id").asText()
             + " (exit "
@@ -180,11 +111,11 @@ class ArchiveStandbyFaultsIT {
     assertFalse(r.stderr().contains("hot_standby_feedback=off"), r.stderr());
     assertTrue(snapshot.path("standby").asBoolean(), snapshot.toString());
     assertTrue(snapshot.path("consistent").asBoolean(), "every range read the one snapshot");
-    assertTrue(k > 0 && k < committed.get(), "the snapshot fell inside the writes: " + k);
-    assertTrue(seen.stream().allMatch(b -> b >= 1 && b <= k), "whole batches 1..K: " + seen);
+    assertTrue(k > 0 && k < committed, "the snapshot fell inside the writes: " + k);
+    assertTrue(seen.wholeBatchesFromOne(), "whole batches 1..K: " + seen.batches());
     assertEquals(out.lines(), out.keys().size(), "no row twice");
     assertEquals(out.manifestRows(), out.lines());
-    assertEquals(expected.size(), out.lines());
+    assertEquals(seen.expected().size(), out.lines());
     assertEquals(Set.of(), missing);
     assertEquals(Set.of(), extra);
     assertEquals(List.of(), left);
@@ -270,13 +201,8 @@ class ArchiveStandbyFaultsIT {
     return ArchiveRun.JSON.readTree(servers.object(prefix + "public." + table + "/_manifest.json"));
   }
 
-  /** Leftovers under the prefix, plus any canary secret in the run's output. */
   private static List<String> leftoversAndSecrets(String prefix, Forked.Ended r) {
-    List<String> left = new ArrayList<>(ArchiveOutput.leftovers(servers, prefix));
-    for (String s : ArchiveOutput.secretsIn(r.stdout() + r.stderr())) {
-      left.add(s + " in the log");
-    }
-    return left;
+    return forks.leftoversAndSecrets(prefix, r);
   }
 
   private static Forked start(String table, String prefix) throws Exception {
@@ -284,23 +210,9 @@ class ArchiveStandbyFaultsIT {
   }
 
   private static Forked start(String jdbcUrl, String table, String prefix) throws Exception {
-    List<String> args =
-        List.of(
-            "archive",
-            "--jdbcUrl=" + jdbcUrl,
-            "--username=postgres",
-            "--passwordEnv=HOSE_PG_PASSWORD",
-            "--tables=public." + table,
-            "--output=s3://hose/" + prefix,
-            "--awsRegion=us-east-1",
-            "--endpoint=" + servers.s3.endpoint(),
-            "--maxRowsPerBundle=40000",
-            "--s3UploadBufferSizeBytes=5242880");
-    return Forked.start(
+    return forks.start(
         List.of("-Xmx256m"),
-        args,
-        servers.environment(),
-        dir.resolve("run-" + RUNS.incrementAndGet()));
+        forks.args("public." + table, "s3://hose/" + prefix, List.of("--jdbcUrl=" + jdbcUrl)));
   }
 
   private static Forked.Ended run(String table, String prefix) throws Exception {
@@ -311,23 +223,6 @@ class ArchiveStandbyFaultsIT {
 
   /** Waits until a range's cursor on {@code table} is open on the standby. */
   private static void awaitRangeCursor(Forked hose, String table) throws Exception {
-    hose.awaitWhileRunning(
-        "a range cursor on " + table + " on the standby",
-        () -> {
-          try (Connection c = standby.connect();
-              Statement s = c.createStatement();
-              ResultSet rs =
-                  s.executeQuery(
-                      "SELECT count(*) FROM pg_stat_activity"
-                          + " WHERE application_name = 'hose-archive'"
-                          + " AND query LIKE 'SELECT \"id\"%FROM \"public\".\""
-                          + table
-                          + "\"%' AND state <> 'idle'")) {
-            return rs.next() && rs.getInt(1) > 0;
-          } catch (SQLException e) {
-            return false;
-          }
-        },
-        180);
+    ArchiveForks.awaitRangeCursor(hose, table, standby::connect, "pid");
   }
 }
