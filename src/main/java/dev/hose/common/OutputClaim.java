@@ -311,6 +311,7 @@ public final class OutputClaim implements AutoCloseable {
     private final String bucket;
     private final String key;
     private final String where;
+    private final boolean atomic;
 
     S3Store(String output, S3Options options) {
       String prefix = output.endsWith("/") ? output : output + "/";
@@ -319,6 +320,7 @@ public final class OutputClaim implements AutoCloseable {
       this.key = location.key();
       this.where = prefix + NAME;
       this.s3 = S3Uploads.client(options);
+      this.atomic = options.getEndpoint() == null; // AWS itself, not an S3-compatible server
     }
 
     @Override
@@ -373,6 +375,9 @@ public final class OutputClaim implements AutoCloseable {
      */
     @Override
     public boolean confirm(String version) throws IOException {
+      if (atomic) {
+        return true;
+      }
       try {
         Thread.sleep(RACE_SETTLE.toMillis());
       } catch (InterruptedException e) {
