@@ -180,7 +180,9 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
   /**
    * Exports a range, retrying it from the start on a new connection when the connection was lost
    * (killed backend, network, database restart) or a fetch outgrew {@code maxResultBuffer}. Every
-   * attempt re-imports the run's snapshot, so a retry reads the same rows or fails.
+   * attempt re-imports the run's snapshot, so a retry reads the same rows or fails. Not {@link
+   * dev.hose.common.Retry}: which failures are retried, how the next attempt fetches and how the
+   * last failure reads all depend on the failure.
    */
   private ShardResult export(ExportRange range, PipelineOptions options) throws Exception {
     boolean oneRowFetches = false;
