@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
@@ -186,6 +188,44 @@ final class ArchiveFiles implements Serializable {
       }
     }
     return removed;
+  }
+
+  /**
+   * The ranges of which this run's temp directory still holds a shard or a pending upload once the
+   * commit has moved the attempts it used: attempts whose result never reached the commit, as when
+   * the worker exporting them died and the runner exported the range again elsewhere. (A failed
+   * attempt removes its own temp shard before the export retries.) Each is named {@code
+   * schema.table/part-SSSSS-of-NNNNN.jsonl.gz}, without the attempt.
+   */
+  Set<String> rangesWithUnusedAttempts(S3Options s3) throws IOException {
+    Set<String> ranges = new TreeSet<>();
+    String runDir = runTempDir().toString();
+    if (isS3()) {
+      for (ResourceId r : match(runDir + "**")) {
+        addRange(ranges, r.toString().substring(runDir.length()));
+      }
+      S3Uploads.Location dir = S3Uploads.location(runDir);
+      try (var client = S3Uploads.client(s3)) {
+        client
+            .listMultipartUploadsPaginator(b -> b.bucket(dir.bucket()).prefix(dir.key()))
+            .uploads()
+            .forEach(u -> addRange(ranges, u.key().substring(dir.key().length())));
+      }
+    } else if (Files.isDirectory(Path.of(runDir))) {
+      try (Stream<Path> walk = Files.walk(Path.of(runDir))) {
+        walk.filter(Files::isRegularFile)
+            .forEach(p -> addRange(ranges, Path.of(runDir).relativize(p).toString()));
+      }
+    }
+    return ranges;
+  }
+
+  /** Adds {@code schema.table/part-….jsonl.gz} for a temp shard's path under the run's dir. */
+  private static void addRange(Set<String> ranges, String underRunDir) {
+    int attempt = underRunDir.lastIndexOf('.');
+    if (underRunDir.contains("/part-") && attempt > 0) {
+      ranges.add(underRunDir.substring(0, attempt));
+    }
   }
 
   private static List<String> s3RunsUnder(S3Options s3, String bucket, String prefix) {

@@ -119,7 +119,7 @@ public final class ArchivePipeline {
               planned.standby(),
               options.getOverwrite());
       PipelineResult result = buildPipeline(options, source, planned, files, run).run();
-      return commitOrRollback(result, files, tables, runId, s3);
+      return commitOrRollback(result, files, tables, planned.ranges().size(), s3);
     } catch (Exception | Error e) {
       removeUncommitted(files, tables, runId, s3);
       throw e;
@@ -241,18 +241,41 @@ public final class ArchivePipeline {
     return pipeline;
   }
 
-  /** Step 5: waits for the pipeline, then checks that every manifest is this run's. */
+  /**
+   * Step 5: waits for the pipeline, checks that every manifest is this run's, reports the ranges
+   * exported more than once, and removes the run's temp objects and uploads.
+   */
   private static List<TableSummary> commitOrRollback(
-      PipelineResult result, ArchiveFiles files, List<TableRef> tables, String runId, S3Options s3)
+      PipelineResult result, ArchiveFiles files, List<TableRef> tables, int ranges, S3Options s3)
       throws IOException {
     PipelineResult.State state = result.waitUntilFinish();
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("pipeline ended in state " + state);
     }
-    List<TableSummary> summaries = verifyCommitted(files, tables, runId);
+    List<TableSummary> summaries = verifyCommitted(files, tables, files.runId());
+    logRangesExportedTwice(files, ranges, s3);
     files.removeTemp(null, s3);
     logFixedCosts(result);
     return summaries;
+  }
+
+  /**
+   * Logs what a runner's restarts cost. The commit used one attempt per range, so a range with
+   * another attempt left in the temp dir was exported again after a worker was lost. Only a report:
+   * a listing that fails does not fail a committed run.
+   */
+  private static void logRangesExportedTwice(ArchiveFiles files, int ranges, S3Options s3) {
+    try {
+      int twice = files.rangesWithUnusedAttempts(s3).size();
+      if (twice > 0) {
+        LOG.info(
+            "{} of {} ranges were exported more than once (attempts lost with a worker)",
+            twice,
+            ranges);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not count the ranges exported more than once: {}", e.toString());
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.hose.archive;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.hose.common.WorkerDoFn;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -62,7 +63,10 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
 
     ResourceId manifest = files.manifest(ref);
     if (ArchiveFiles.exists(manifest)) {
-      if (!run.overwrite()) {
+      // This run's own manifest was written by an earlier attempt of this commit that the runner
+      // restarted (its worker was lost after the write): the commit is redone from the same
+      // figures, as a replaced manifest is.
+      if (!run.overwrite() && !isThisRuns(manifest)) {
         throw new IllegalStateException(
             manifest + " appeared during the run; not replacing it without --overwrite");
       }
@@ -106,6 +110,11 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
         String.format("%.1f", gz / 1e6),
         manifest);
     out.output(manifest.toString());
+  }
+
+  private boolean isThisRuns(ResourceId manifest) throws IOException {
+    return run.runId()
+        .equals(JSON.readTree(ArchiveFiles.readString(manifest)).path("runId").asText());
   }
 
   private static void checkComplete(TablePlan plan, List<ShardResult> shards) {

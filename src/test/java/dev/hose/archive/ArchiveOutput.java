@@ -18,7 +18,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * What an archive left under an S3 prefix, measured with an independent S3 client: the committed
  * output checked shard by shard against its manifest, and everything that should not be there.
  */
-final class ArchiveOutput {
+public final class ArchiveOutput {
   private ArchiveOutput() {}
 
   /**
@@ -30,10 +30,10 @@ final class ArchiveOutput {
    * @param keys distinct row keys among them
    * @param bytesBad bytes of listed shards that are missing or differ from the manifest's sha256
    */
-  record Committed(
+  public record Committed(
       boolean manifest, long manifestRows, long lines, Set<String> keys, long bytesBad) {
     /** Rows the source had that the committed output lacks (all of them if nothing committed). */
-    long rowsLost(long expected) {
+    public long rowsLost(long expected) {
       return manifest ? Math.max(0, expected - keys.size()) : expected;
     }
   }
@@ -41,7 +41,7 @@ final class ArchiveOutput {
   /**
    * Reads {@code prefix/schema.table/}; {@code key} extracts a row's identity from its JSON line.
    */
-  static Committed committed(
+  public static Committed committed(
       TestServers servers, String prefix, String table, Function<String, String> key)
       throws Exception {
     String dir = prefix + table + "/";
@@ -77,7 +77,7 @@ final class ArchiveOutput {
   }
 
   /** The value of a leading {@code {"id":N,} field, fast (no JSON parse). */
-  static String leadingId(String line) {
+  public static String leadingId(String line) {
     return line.substring(6, line.indexOf(','));
   }
 
@@ -85,7 +85,7 @@ final class ArchiveOutput {
    * What should not be under {@code prefix} after a run: temp objects, pending multipart uploads,
    * and shards in a table directory that has no manifest.
    */
-  static List<String> leftovers(TestServers servers, String prefix) {
+  public static List<String> leftovers(TestServers servers, String prefix) {
     List<String> found = new ArrayList<>();
     List<String> keys = servers.keys(prefix);
     long temp = keys.stream().filter(k -> k.contains("/_hose_temp/")).count();
@@ -138,7 +138,7 @@ final class ArchiveOutput {
   }
 
   /** Fails if a canary secret appears in {@code text}; returns which did, for the report. */
-  static List<String> secretsIn(String text) {
+  public static List<String> secretsIn(String text) {
     List<String> found = new ArrayList<>();
     for (String secret :
         List.of(TestServers.PASSWORD, TestServers.SECRET_KEY, TestServers.ACCESS_KEY)) {
@@ -149,12 +149,12 @@ final class ArchiveOutput {
     return found;
   }
 
-  static String oneLine(String stderr) {
+  public static String oneLine(String stderr) {
     List<String> lines = stderr.lines().filter(l -> l.startsWith("hose ")).toList();
     return lines.isEmpty() ? "(no error line)" : lines.get(lines.size() - 1);
   }
 
-  static String text(byte[] utf8) {
+  public static String text(byte[] utf8) {
     return new String(utf8, StandardCharsets.UTF_8);
   }
 }

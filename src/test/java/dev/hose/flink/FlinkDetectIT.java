@@ -210,7 +210,7 @@ class FlinkDetectIT {
   }
 
   /** Four seconds of a white square crossing a grey background, MPEG-4 at 10 fps. */
-  private static void writeVideo(Path file, int seed) throws IOException {
+  static void writeVideo(Path file, int seed) throws IOException {
     avutil.av_log_set_level(avutil.AV_LOG_ERROR);
     int width = 160;
     int height = 120;

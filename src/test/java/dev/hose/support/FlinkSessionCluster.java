@@ -8,14 +8,17 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -199,6 +202,58 @@ public final class FlinkSessionCluster implements AutoCloseable {
       }
     }
     return alive;
+  }
+
+  /**
+   * SIGKILLs one of this cluster's TaskManagers, as a lost node or the OOM killer does (no shutdown
+   * hook, no task cleanup), and waits until the process is gone. {@link #close()} stops the rest.
+   */
+  public void killTaskManager(long pid) throws Exception {
+    if (!taskManagerPids().contains(pid)) {
+      throw new IllegalArgumentException(pid + " is not a TaskManager of this cluster");
+    }
+    ProcessHandle handle = ProcessHandle.of(pid).orElseThrow();
+    handle.destroyForcibly();
+    handle.onExit().get(30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The TaskManager whose JVM holds a TCP socket bound to {@code localPort} on loopback (e.g. the
+   * client end of a database connection that {@code pg_stat_activity} shows), if any.
+   */
+  public Optional<Long> taskManagerWithSocket(int localPort) throws IOException {
+    Set<String> inodes = new HashSet<>();
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      Path file = Path.of(table);
+      if (!Files.exists(file)) {
+        continue;
+      }
+      List<String> lines = Files.readAllLines(file);
+      for (String line : lines.subList(1, lines.size())) {
+        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+        String[] f = line.trim().split("\\s+");
+        String local = f[1];
+        if (Integer.parseInt(local.substring(local.indexOf(':') + 1), 16) == localPort) {
+          inodes.add("socket:[" + f[9] + "]");
+        }
+      }
+    }
+    for (long pid : taskManagerPids()) {
+      try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/" + pid + "/fd"))) {
+        for (Path fd : fds) {
+          try {
+            if (inodes.contains(Files.readSymbolicLink(fd).toString())) {
+              return Optional.of(pid);
+            }
+          } catch (IOException e) {
+            // the descriptor closed meanwhile
+          }
+        }
+      } catch (IOException e) {
+        // the process is gone
+      }
+    }
+    return Optional.empty();
   }
 
   /** Runs {@code cluster.sh stop}; throws if a process of this cluster is still alive after it. */
