@@ -102,9 +102,9 @@ public interface ArchiveOptions extends HoseOptions, JdbcOptions, OutputClaimOpt
           + " wait forever). Catches a network that drops packets without closing the"
           + " connection.")
   @Default.Integer(120)
-  int getReadTimeoutSeconds();
+  int getDbReadTimeoutSeconds();
 
-  void setReadTimeoutSeconds(int value);
+  void setDbReadTimeoutSeconds(int value);
 
   @Description(
       "Bytes of rows per round trip from the server-side cursor: the fetch size shrinks below"

@@ -107,7 +107,7 @@ public final class ArchivePipeline {
           .connection()
           .setNetworkTimeout(
               Runnable::run,
-              ExportSettings.networkTimeoutMillis(options.getReadTimeoutSeconds(), 0));
+              ExportSettings.networkTimeoutMillis(options.getDbReadTimeoutSeconds(), 0));
       logHeapEstimate(options, files.isS3(), planned.rowBytes());
       CommitTableFn.RunInfo run =
           new CommitTableFn.RunInfo(
@@ -183,8 +183,8 @@ public final class ArchivePipeline {
         .withPassword(Secrets.of(options.getPasswordEnv(), options.getPasswordFile()))
         .withConnectionProperties(
             SourceSession.connectionProperties(
-                options.getReadTimeoutSeconds() > 0
-                    ? Math.min(30, options.getReadTimeoutSeconds())
+                options.getDbReadTimeoutSeconds() > 0
+                    ? Math.min(30, options.getDbReadTimeoutSeconds())
                     : 30))
         .withMaxConnections(options.getMaxConnections());
   }

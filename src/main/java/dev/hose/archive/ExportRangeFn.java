@@ -265,10 +265,10 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
             + range.shardName()
             + ": the database stopped answering (no reply for "
             + settings.networkTimeoutMillis() / 1000
-            + " s, --readTimeoutSeconds) on "
+            + " s, --dbReadTimeoutSeconds) on "
             + attempts
             + (attempts == 1 ? " connection" : " connections in a row")
-            + "; check the network to the database, or raise --readTimeoutSeconds for slow"
+            + "; check the network to the database, or raise --dbReadTimeoutSeconds for slow"
             + " fetches",
         "08006",
         cause);

@@ -37,7 +37,7 @@ record ExportSettings(
         options.getGzipLevel(),
         options.getStatementTimeoutSeconds(),
         options.getLockTimeoutSeconds(),
-        options.getReadTimeoutSeconds(),
+        options.getDbReadTimeoutSeconds(),
         options.getExportThreads());
   }
 

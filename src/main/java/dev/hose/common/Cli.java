@@ -61,6 +61,11 @@ public final class Cli {
     return cli;
   }
 
+  /** The commands this jar ships, in the order --help lists them. */
+  List<Command> commands() {
+    return List.copyOf(commands.values());
+  }
+
   private static Command load(String className) {
     try {
       return (Command) Class.forName(className).getDeclaredConstructor().newInstance();

@@ -266,7 +266,7 @@ class ArchiveDeploymentFaultsIT {
     assertEquals(1, r.exit(), r.stderr());
     assertEquals(1, r.errorLines().size(), r.stderr());
     assertTrue(line.contains("stopped answering"), line);
-    assertTrue(line.contains("--readTimeoutSeconds"), line);
+    assertTrue(line.contains("--dbReadTimeoutSeconds"), line);
     assertFalse(manifest, "no manifest for a failed run");
     assertEquals(0, again.exit(), again.stderr());
     assertEquals(0, out.rowsLost(ROWS));
@@ -276,7 +276,7 @@ class ArchiveDeploymentFaultsIT {
   private static List<String> throughProxy(SilentProxy proxy) {
     return List.of(
         "--jdbcUrl=jdbc:postgresql://127.0.0.1:" + proxy.port() + "/postgres",
-        "--readTimeoutSeconds=5");
+        "--dbReadTimeoutSeconds=5");
   }
 
   private static List<String> args(String output, List<String> extra) {

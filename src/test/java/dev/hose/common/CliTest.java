@@ -7,9 +7,26 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 
 class CliTest {
+  /**
+   * Beam refuses an options proxy whose interfaces declare one property with different annotations,
+   * and hose.jar (the demo: archive, then detect) meets every command's options in one JVM.
+   */
+  @Test
+  void everyCommandsOptionsLiveTogetherInOneJvm() {
+    PipelineOptions all = PipelineOptionsFactory.create();
+    for (Command c : Cli.standard().commands()) {
+      if (c.options() != null) {
+        all = all.as(c.options());
+      }
+    }
+    assertEquals(6, Cli.standard().commands().size());
+  }
+
   @Test
   void outOfMemoryIsOneLineThatNamesTheHeap() {
     String line =

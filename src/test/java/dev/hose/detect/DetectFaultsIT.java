@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.common.OutputClaim;
 import dev.hose.common.OwnedDirectory;
 import dev.hose.support.HoseProcess;
 import dev.hose.support.JsonLines;
@@ -98,6 +99,89 @@ class DetectFaultsIT {
           longVideo.length,
           List.of("--detectors=motion,faces", "--sampleFps=15"),
           "mid-detection");
+    }
+  }
+
+  @Fault(
+      job = "detect",
+      value = "a second run on the same output while the first runs: refused, then --wait")
+  void overlappingRuns(FaultLog fault, @TempDir Path dir) throws Exception {
+    try (FaultyVideoServer http = new FaultyVideoServer(clip, truncated, garbage)) {
+      Path scratch = dir.resolve("scratch");
+      Path shared = dir.resolve("shared");
+      List<String> patient =
+          List.of("--timeoutPerVideo=5m", "--readTimeoutSeconds=300", "--output=" + shared);
+      Path list =
+          lines(
+              dir,
+              "list.txt",
+              List.of(http.url("/hold/first/clip.mp4"), http.url("/ok/overlap/1/clip.mp4")));
+      Hose first = Hose.start(dir, "first", list, scratch, patient);
+      Hose waiting = null;
+      try {
+        assertTrue(http.awaitHeld("first", 3, TimeUnit.MINUTES), "the first run never asked");
+        String holder =
+            Json.read(Files.readString(shared.resolve(OutputClaim.NAME))).path("runId").asText();
+        Hose second = Hose.start(dir, "second", list, scratch, patient);
+        int refusedExit = second.await(120);
+        List<String> refusedLines =
+            second.stderr().lines().filter(l -> l.startsWith("hose ")).toList();
+        List<String> waitArgs = new ArrayList<>(patient);
+        waitArgs.add("--wait=true");
+        Hose w = Hose.start(dir, "waiting", list, scratch, waitArgs);
+        waiting = w;
+        await(
+            "the --wait run waiting for the first",
+            () -> stderrOf(w).contains("waiting for run " + holder) ? true : null,
+            w);
+        http.release("first");
+        int firstExit = first.await(120);
+        int waitedExit = waiting.await(300);
+        JsonNode manifest = Output.read(shared).manifest();
+        Leftovers left = Leftovers.scan(scratch);
+        List<String> leftovers = new ArrayList<>();
+        if (Files.exists(shared.resolve(OutputClaim.NAME))) {
+          leftovers.add("the output claim");
+        }
+        leftovers.addAll(left.describe());
+        String line = refusedLines.isEmpty() ? "" : refusedLines.get(0);
+        fault.run(
+            0,
+            0,
+            leftovers,
+            "second run refused (exit "
+                + refusedExit
+                + ") with \""
+                + line
+                + "\"; a run with --wait waited, then completed (exit "
+                + waitedExit
+                + ", "
+                + manifest.path("succeeded").asInt()
+                + "/"
+                + manifest.path("videos").asInt()
+                + " videos)");
+        assertEquals(0, firstExit, first.stderrTail());
+        assertEquals(2, refusedExit, second.stderrTail());
+        assertEquals(1, refusedLines.size(), second.stderrTail());
+        assertTrue(line.contains("in use by run " + holder), line);
+        assertEquals(0, waitedExit, waiting.stderrTail());
+        assertEquals(2, manifest.path("succeeded").asInt(), manifest.toString());
+        assertEquals(List.of(), leftovers);
+      } finally {
+        http.release("first");
+        first.destroy();
+        if (waiting != null) {
+          waiting.destroy();
+        }
+      }
+    }
+  }
+
+  private static String stderrOf(Hose hose) {
+    try {
+      return hose.stderr();
+    } catch (IOException e) {
+      return "";
     }
   }
 

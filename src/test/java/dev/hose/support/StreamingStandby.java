@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
 /**
  * A hot standby that streams from an {@link EmbeddedPostgresServer} primary, both on loopback,
@@ -227,13 +226,11 @@ public final class StreamingStandby implements AutoCloseable {
 
   /** The {@code postgres} binary the embedded primary was started from. */
   private static Path postgresBinary(EmbeddedPostgresServer primary) throws IOException {
-    try (Stream<Path> dirs = Files.list(primary.directory().resolve("work"))) {
-      return dirs.map(d -> d.resolve("bin").resolve("postgres"))
-          .filter(Files::isExecutable)
-          .findFirst()
-          .orElseThrow(
-              () -> new IOException("no postgres binary under " + primary.directory() + "/work"));
-    }
+    // The running postmaster's own executable: the embedded binaries are unpacked once per JVM,
+    // under whichever server's directory asked first, so this server's directory may have none.
+    Path pidFile = primary.directory().resolve("data").resolve("postmaster.pid");
+    String pid = Files.readAllLines(pidFile).get(0).strip();
+    return Path.of("/proc", pid, "exe").toRealPath();
   }
 
   private static int freePort() throws IOException {
