@@ -7,15 +7,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -139,8 +136,16 @@ public final class OutputClaim implements AutoCloseable {
     /** Writes the claim if there is none; the new version, or null if one exists. */
     String createIfAbsent(byte[] content) throws IOException;
 
-    /** Writes the claim if it is still {@code version}; the new version, or null if it changed. */
+    /**
+     * Takes over the claim if it is still {@code version}; the new version, or null if it changed
+     * (another run took it over first).
+     */
     String replace(String version, byte[] content) throws IOException;
+
+    /** The holder rewrites its own claim, still {@code version}; the new version, or null. */
+    default String renew(String version, byte[] content) throws IOException {
+      return replace(version, content);
+    }
 
     void delete() throws IOException;
 
@@ -257,7 +262,7 @@ public final class OutputClaim implements AutoCloseable {
               holder.pid(),
               holder.startedAt(),
               Instant.now());
-      String next = store.replace(version, renewed.toJson());
+      String next = store.renew(version, renewed.toJson());
       if (next == null) {
         lost = true;
         LOG.error(
@@ -400,7 +405,7 @@ public final class OutputClaim implements AutoCloseable {
 
   /**
    * In a local directory: created by hard-linking a complete temp file (atomic, and never seen
-   * half-written); replaced by a rename after checking the content's hash, the version.
+   * half-written); taken over and renewed by renames; the version is the content's hash.
    */
   static final class LocalStore implements Store {
     private final Path dir;
@@ -439,34 +444,48 @@ public final class OutputClaim implements AutoCloseable {
     }
 
     /**
-     * Check and rename under a file lock, so that two runs replacing the same stale claim take
-     * turns. The lock file lives in the temp directory, not in the output.
+     * Moves the stale claim aside (a rename: of two runs taking it over, one finds it gone), checks
+     * that what it moved is that claim (else puts it back), then links the new one in, which fails
+     * if a new run claimed the output in between.
      */
     @Override
     public String replace(String version, byte[] content) throws IOException {
-      synchronized (LocalStore.class) { // a JVM cannot hold two locks on one file
-        try (FileChannel lock =
-                FileChannel.open(lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock held = lock.lock()) {
-          Optional<Stored> current = read();
-          if (current.isEmpty() || !current.get().version().equals(version)) {
-            return null;
-          }
-          Path temp = writeTemp(content);
+      Path aside = dir.resolve("." + NAME + ".stale-" + UUID.randomUUID());
+      try {
+        Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+      } catch (NoSuchFileException e) {
+        return null;
+      }
+      try {
+        if (!sha256(Files.readAllBytes(aside)).equals(version)) {
           try {
-            Files.move(
-                temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-          } finally {
-            Files.deleteIfExists(temp);
+            Files.createLink(file, aside); // another run's new claim: back where it was
+          } catch (FileAlreadyExistsException e) {
+            // a third run claimed the output meanwhile; the one moved aside is lost to its owner,
+            // whose next renewal finds it gone
           }
-          return sha256(content);
+          return null;
         }
+        return createIfAbsent(content);
+      } finally {
+        Files.deleteIfExists(aside);
       }
     }
 
-    private Path lockFile() {
-      String id = sha256(file.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 16);
-      return Path.of(System.getProperty("java.io.tmpdir"), "hose-claim-" + id + ".lock");
+    /** The holder's own claim, still {@code version}, replaced by a rename (never absent). */
+    @Override
+    public String renew(String version, byte[] content) throws IOException {
+      Optional<Stored> current = read();
+      if (current.isEmpty() || !current.get().version().equals(version)) {
+        return null;
+      }
+      Path temp = writeTemp(content);
+      try {
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(temp);
+      }
+      return sha256(content);
     }
 
     private Path writeTemp(byte[] content) throws IOException {

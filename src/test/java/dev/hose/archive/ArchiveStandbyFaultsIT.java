@@ -129,7 +129,17 @@ class ArchiveStandbyFaultsIT {
     String prefix = "standby-conflict/";
     Forked.Ended r;
     long deleted;
-    try (Forked hose = start(BIG, prefix)) {
+    // Ranges one at a time, so that several are still to start when replay ends the snapshot.
+    try (Forked hose =
+        forks.start(
+            List.of("-Xmx256m"),
+            forks.args(
+                "public." + BIG,
+                "s3://hose/" + prefix,
+                List.of(
+                    "--jdbcUrl=" + standby.jdbcUrl(),
+                    "--exportThreads=1",
+                    "--maxRowsPerBundle=20000")))) {
       awaitRangeCursor(hose, BIG);
       // Rows the run's snapshot still sees, removed on the primary: replaying the cleanup
       // conflicts with every standby transaction on that snapshot, the launcher's included.
