@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.support.ArchiveRun;
 import dev.hose.support.BenchTable;
+import dev.hose.support.FaultyS3Proxy;
 import dev.hose.support.StreamingStandby;
 import dev.hose.support.TestServers;
 import dev.hose.support.faults.Fault;
@@ -129,17 +130,26 @@ class ArchiveStandbyFaultsIT {
     String prefix = "standby-conflict/";
     Forked.Ended r;
     long deleted;
-    // Ranges one at a time, so that several are still to start when replay ends the snapshot.
-    try (Forked hose =
-        forks.start(
-            List.of("-Xmx256m"),
-            forks.args(
-                "public." + BIG,
-                "s3://hose/" + prefix,
-                List.of(
-                    "--jdbcUrl=" + standby.jdbcUrl(),
-                    "--exportThreads=1",
-                    "--maxRowsPerBundle=20000")))) {
+    // Ranges one at a time, each holding its transaction while its shard uploads 3 s late: the
+    // run certainly outlasts replay's 1 s grace, with ranges still to start when it ends the
+    // snapshot.
+    try (FaultyS3Proxy slowS3 = FaultyS3Proxy.to(servers.s3.port(), 3_000);
+        Forked hose =
+            forks.start(
+                List.of("-Xmx256m"),
+                forks.args(
+                    "public." + BIG,
+                    "s3://hose/" + prefix,
+                    List.of(
+                        "--jdbcUrl=" + standby.jdbcUrl(),
+                        "--endpoint=" + slowS3.endpoint(),
+                        "--exportThreads=1",
+                        "--maxRowsPerBundle=20000")))) {
+      slowS3.rule(
+          (method, target) ->
+              FaultyS3Proxy.isPartUpload(method, target) && target.contains("/part-")
+                  ? FaultyS3Proxy.Action.LATE
+                  : FaultyS3Proxy.Action.FORWARD);
       awaitRangeCursor(hose, BIG);
       // Rows the run's snapshot still sees, removed on the primary: replaying the cleanup
       // conflicts with every standby transaction on that snapshot, the launcher's included.
