@@ -72,6 +72,19 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
       }
       ArchiveFiles.delete(List.of(manifest));
     }
+    moveShards(ref, shards);
+    String manifestJson = JSON.writeValueAsString(manifest(plan, shards));
+    ArchiveFiles.writeString(manifest, manifestJson + "\n", "application/json");
+    tablesCounter.inc();
+    logCommitted(ref, shards, manifest);
+    out.output(manifest.toString());
+  }
+
+  /**
+   * Moves the table's temp shards to their final names, after removing shards there that are not
+   * this run's, and checks each one's size after the move.
+   */
+  private void moveShards(TableRef ref, List<ShardResult> shards) throws IOException {
     List<ResourceId> sources = new ArrayList<>();
     List<ResourceId> targets = new ArrayList<>();
     for (ShardResult s : shards) {
@@ -95,9 +108,9 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
                 + shards.get(i).compressedBytes());
       }
     }
-    String manifestJson = JSON.writeValueAsString(manifest(plan, shards));
-    ArchiveFiles.writeString(manifest, manifestJson + "\n", "application/json");
-    tablesCounter.inc();
+  }
+
+  private static void logCommitted(TableRef ref, List<ShardResult> shards, ResourceId manifest) {
     long rows = shards.stream().mapToLong(ShardResult::rows).sum();
     long json = shards.stream().mapToLong(ShardResult::jsonBytes).sum();
     long gz = shards.stream().mapToLong(ShardResult::compressedBytes).sum();
@@ -109,7 +122,6 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
         String.format("%.1f", json / 1e6),
         String.format("%.1f", gz / 1e6),
         manifest);
-    out.output(manifest.toString());
   }
 
   private boolean isThisRuns(ResourceId manifest) throws IOException {
