@@ -219,9 +219,7 @@ public final class ArchivePipeline {
         .withPassword(Secrets.of(options.getPasswordEnv(), options.getPasswordFile()))
         .withConnectionProperties(
             SourceSession.connectionProperties(
-                options.getDbReadTimeoutSeconds() > 0
-                    ? Math.min(30, options.getDbReadTimeoutSeconds())
-                    : 30))
+                ExportSettings.loginTimeoutSeconds(options.getDbReadTimeoutSeconds())))
         .withMaxConnections(options.getMaxConnections());
   }
 

@@ -51,6 +51,11 @@ record ExportSettings(
     return networkTimeoutMillis(readTimeoutSeconds, statementTimeoutSeconds);
   }
 
+  /** How long a new connection waits for its login: 30 s, or the read timeout if that is less. */
+  static int loginTimeoutSeconds(int readTimeoutSeconds) {
+    return readTimeoutSeconds > 0 ? Math.min(30, readTimeoutSeconds) : 30;
+  }
+
   static int networkTimeoutMillis(int readTimeoutSeconds, int statementTimeoutSeconds) {
     if (readTimeoutSeconds <= 0) {
       return 0;

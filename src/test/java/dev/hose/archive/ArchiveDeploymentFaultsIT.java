@@ -177,11 +177,11 @@ class ArchiveDeploymentFaultsIT {
       r = run("s3://hose/" + prefix, List.of("--endpoint=" + proxy.endpoint()));
       failed = proxy.failed();
     }
-    boolean manifest = ArchiveOutput.anyManifest(servers, prefix);
-    List<String> left = ArchiveOutput.leftovers(servers, prefix);
-    Forked.Ended again = run("s3://hose/" + prefix, List.of());
-    ArchiveOutput.Committed out = committed(prefix);
-    left.addAll(ArchiveOutput.leftovers(servers, prefix));
+    Rerun after = failedThenRerun(prefix, r);
+    boolean manifest = after.manifest();
+    List<String> left = after.left();
+    Forked.Ended again = after.again();
+    ArchiveOutput.Committed out = after.out();
     String line = ArchiveOutput.oneLine(r.stderr());
     fault.run(
         out.rowsLost(ROWS),
@@ -244,11 +244,11 @@ class ArchiveDeploymentFaultsIT {
       proxy.silenceEverything();
       r = hose.await(300);
     }
-    boolean manifest = ArchiveOutput.anyManifest(servers, prefix);
-    List<String> left = ArchiveOutput.leftovers(servers, prefix);
-    Forked.Ended again = run("s3://hose/" + prefix, List.of());
-    ArchiveOutput.Committed out = committed(prefix);
-    left.addAll(ArchiveOutput.leftovers(servers, prefix));
+    Rerun after = failedThenRerun(prefix, r);
+    boolean manifest = after.manifest();
+    List<String> left = after.left();
+    Forked.Ended again = after.again();
+    ArchiveOutput.Committed out = after.out();
     String line = ArchiveOutput.oneLine(r.stderr());
     fault.run(
         out.rowsLost(ROWS),
@@ -271,6 +271,22 @@ class ArchiveDeploymentFaultsIT {
     assertEquals(0, again.exit(), again.stderr());
     assertEquals(0, out.rowsLost(ROWS));
     assertEquals(List.of(), left);
+  }
+
+  /**
+   * What a failed run left (a manifest, leftovers), then the same command run again on a healthy
+   * path and what it committed and left.
+   */
+  private record Rerun(
+      boolean manifest, List<String> left, Forked.Ended again, ArchiveOutput.Committed out) {}
+
+  private static Rerun failedThenRerun(String prefix, Forked.Ended failed) throws Exception {
+    boolean manifest = ArchiveOutput.anyManifest(servers, prefix);
+    List<String> left = new ArrayList<>(ArchiveOutput.leftovers(servers, prefix));
+    Forked.Ended again = run("s3://hose/" + prefix, List.of());
+    ArchiveOutput.Committed out = committed(prefix);
+    left.addAll(ArchiveOutput.leftovers(servers, prefix));
+    return new Rerun(manifest, left, again, out);
   }
 
   private static List<String> throughProxy(SilentProxy proxy) {
