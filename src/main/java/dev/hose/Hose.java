@@ -2,6 +2,7 @@ package dev.hose;
 
 import dev.hose.common.Cli;
 import dev.hose.common.JvmTemp;
+import dev.hose.common.StopSignal;
 
 /** The hose command line: {@code java -jar hose.jar COMMAND [--option=value ...]}. */
 public final class Hose {
@@ -9,6 +10,13 @@ public final class Hose {
 
   public static void main(String[] args) {
     JvmTemp.claim();
-    System.exit(Cli.standard().execute(args));
+    StopSignal.install();
+    int code;
+    try {
+      code = Cli.standard().execute(args);
+    } finally {
+      StopSignal.finished();
+    }
+    System.exit(code);
   }
 }

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,8 +31,12 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  * <pre>
  * OUTPUT/schema.table/part-SSSSS-of-NNNNN.jsonl.gz    committed shards
  * OUTPUT/schema.table/_manifest.json                  the commit marker, written last
- * OUTPUT/_hose_temp/RUN/schema.table/part-….ATTEMPT   shards being written
+ * OUTPUT/schema.table/_hose_claim.json                the run that holds the table, while it runs
+ * OUTPUT/_hose_temp/schema.table/RUN/part-….ATTEMPT   shards being written
  * </pre>
+ *
+ * Everything a run writes for a table is under that table's claim: runs of other tables under the
+ * same prefix never touch it.
  */
 final class ArchiveFiles implements Serializable {
   static final String TEMP_DIR = "_hose_temp";
@@ -79,17 +84,26 @@ final class ArchiveFiles implements Serializable {
     return tableDir(table).resolve(MANIFEST, StandardResolveOptions.RESOLVE_FILE);
   }
 
+  /** The table's directory as a string, which is what its claim is named after. */
+  String tableOutput(TableRef table) {
+    return tableDir(table).toString();
+  }
+
   ResourceId tempRoot() {
     return root().resolve(TEMP_DIR, StandardResolveOptions.RESOLVE_DIRECTORY);
   }
 
-  ResourceId runTempDir() {
-    return tempRoot().resolve(runId, StandardResolveOptions.RESOLVE_DIRECTORY);
+  /** {@code OUTPUT/_hose_temp/schema.table/}: every run's temp shards of one table. */
+  ResourceId tempDir(TableRef table) {
+    return tempRoot().resolve(table.dirName(), StandardResolveOptions.RESOLVE_DIRECTORY);
+  }
+
+  ResourceId runTempDir(TableRef table) {
+    return tempDir(table).resolve(runId, StandardResolveOptions.RESOLVE_DIRECTORY);
   }
 
   ResourceId tempShard(ExportRange range, String attempt) {
-    return runTempDir()
-        .resolve(range.table().dirName(), StandardResolveOptions.RESOLVE_DIRECTORY)
+    return runTempDir(range.table())
         .resolve(range.shardName() + "." + attempt, StandardResolveOptions.RESOLVE_FILE);
   }
 
@@ -143,107 +157,103 @@ final class ArchiveFiles implements Serializable {
   }
 
   /**
-   * Removes temp objects: of every run but {@code keepRun} (null: all runs), and aborts pending
-   * multipart uploads under the temp prefix. Returns how many objects and uploads went.
+   * Removes the temp objects of {@code tables}: of every run but {@code keepRun} (null: all runs),
+   * and aborts their pending multipart uploads. Returns how many objects and uploads went. Only the
+   * holder of those tables' claims calls it, so no live run's temp objects go; other tables' temp
+   * objects stay, whoever holds them. One listing covers every table.
    */
-  int removeTemp(String keepRun, S3Options s3) throws IOException {
-    int removed = 0;
+  int removeTemp(List<TableRef> tables, String keepRun, S3Options s3) throws IOException {
+    List<String> dirs = tables.stream().map(t -> tempDir(t).toString()).toList();
     if (isS3()) {
+      String root = tempRoot().toString();
       List<ResourceId> objects = new ArrayList<>();
-      for (ResourceId r : match(tempRoot().toString() + "**")) {
-        if (keepRun == null || !r.toString().startsWith(tempRoot() + keepRun + "/")) {
+      for (ResourceId r : match(root + "**")) {
+        if (removable(r.toString(), dirs, keepRun)) {
           objects.add(r);
         }
       }
       delete(objects);
-      removed += objects.size();
-      S3Uploads.Location temp = S3Uploads.location(tempRoot().toString());
-      String bucket = temp.bucket();
-      String prefix = temp.key();
-      if (keepRun == null) {
-        removed += S3Uploads.abortUnder(s3, bucket, prefix);
-      } else {
-        // Aborting per dead run keeps the live run's own uploads going.
-        for (String run : s3RunsUnder(s3, bucket, prefix)) {
-          if (!run.equals(keepRun)) {
-            removed += S3Uploads.abortUnder(s3, bucket, prefix + run + "/");
-          }
+      S3Uploads.Location temp = S3Uploads.location(root);
+      List<S3Uploads.Upload> uploads = new ArrayList<>();
+      for (S3Uploads.Upload u : S3Uploads.pendingUploads(s3, temp.bucket(), temp.key())) {
+        if (removable("s3://" + temp.bucket() + "/" + u.key(), dirs, keepRun)) {
+          uploads.add(u);
         }
       }
-    } else {
-      Path temp = Path.of(output, TEMP_DIR);
-      if (Files.isDirectory(temp)) {
-        try (Stream<Path> runs = Files.list(temp)) {
+      return objects.size() + S3Uploads.abort(s3, temp.bucket(), uploads);
+    }
+    int removed = 0;
+    for (String dir : dirs) {
+      Path local = Path.of(dir);
+      if (Files.isDirectory(local)) {
+        try (Stream<Path> runs = Files.list(local)) {
           for (Path run : runs.toList()) {
             if (keepRun == null || !run.getFileName().toString().equals(keepRun)) {
               removed += FileTrees.delete(run);
             }
           }
         }
-        try (Stream<Path> left = Files.list(temp)) {
-          if (left.findAny().isEmpty()) {
-            Files.delete(temp);
-          }
-        }
       }
+      deleteIfEmpty(local);
     }
+    deleteIfEmpty(Path.of(output, TEMP_DIR));
     return removed;
   }
 
+  /** Whether a temp path is under one of {@code dirs} and not of run {@code keepRun}. */
+  private static boolean removable(String path, List<String> dirs, String keepRun) {
+    for (String dir : dirs) {
+      if (path.startsWith(dir)) {
+        return keepRun == null || !path.startsWith(dir + keepRun + "/");
+      }
+    }
+    return false;
+  }
+
+  /** Removes an empty directory; one that another run is filling stays. */
+  private static void deleteIfEmpty(Path dir) throws IOException {
+    try {
+      Files.deleteIfExists(dir);
+    } catch (DirectoryNotEmptyException e) {
+      // in use
+    }
+  }
+
   /**
-   * The ranges of which this run's temp directory still holds a shard or a pending upload once the
+   * The ranges of which this run's temp directories still hold a shard or a pending upload once the
    * commit has moved the attempts it used: attempts whose result never reached the commit, as when
    * the worker exporting them died and the runner exported the range again elsewhere. (A failed
    * attempt removes its own temp shard before the export retries.) Each is named {@code
    * schema.table/part-SSSSS-of-NNNNN.jsonl.gz}, without the attempt.
    */
-  Set<String> rangesWithUnusedAttempts(S3Options s3) throws IOException {
+  Set<String> rangesWithUnusedAttempts(List<TableRef> tables, S3Options s3) throws IOException {
     Set<String> ranges = new TreeSet<>();
-    String runDir = runTempDir().toString();
-    if (isS3()) {
-      for (ResourceId r : match(runDir + "**")) {
-        addRange(ranges, r.toString().substring(runDir.length()));
-      }
-      S3Uploads.Location dir = S3Uploads.location(runDir);
-      try (var client = S3Uploads.client(s3)) {
-        client
-            .listMultipartUploadsPaginator(b -> b.bucket(dir.bucket()).prefix(dir.key()))
-            .uploads()
-            .forEach(u -> addRange(ranges, u.key().substring(dir.key().length())));
-      }
-    } else if (Files.isDirectory(Path.of(runDir))) {
-      try (Stream<Path> walk = Files.walk(Path.of(runDir))) {
-        walk.filter(Files::isRegularFile)
-            .forEach(p -> addRange(ranges, Path.of(runDir).relativize(p).toString()));
+    for (TableRef table : tables) {
+      String runDir = runTempDir(table).toString();
+      String prefix = table.dirName() + "/";
+      if (isS3()) {
+        for (ResourceId r : match(runDir + "**")) {
+          addRange(ranges, prefix, r.toString().substring(runDir.length()));
+        }
+        S3Uploads.Location dir = S3Uploads.location(runDir);
+        for (S3Uploads.Upload u : S3Uploads.pendingUploads(s3, dir.bucket(), dir.key())) {
+          addRange(ranges, prefix, u.key().substring(dir.key().length()));
+        }
+      } else if (Files.isDirectory(Path.of(runDir))) {
+        try (Stream<Path> walk = Files.walk(Path.of(runDir))) {
+          walk.filter(Files::isRegularFile)
+              .forEach(p -> addRange(ranges, prefix, p.getFileName().toString()));
+        }
       }
     }
     return ranges;
   }
 
-  /** Adds {@code schema.table/part-….jsonl.gz} for a temp shard's path under the run's dir. */
-  private static void addRange(Set<String> ranges, String underRunDir) {
-    int attempt = underRunDir.lastIndexOf('.');
-    if (underRunDir.contains("/part-") && attempt > 0) {
-      ranges.add(underRunDir.substring(0, attempt));
+  /** Adds {@code schema.table/part-….jsonl.gz} for a temp shard named {@code part-….ATTEMPT}. */
+  private static void addRange(Set<String> ranges, String table, String name) {
+    int attempt = name.lastIndexOf('.');
+    if (name.startsWith("part-") && attempt > 0) {
+      ranges.add(table + name.substring(0, attempt));
     }
-  }
-
-  private static List<String> s3RunsUnder(S3Options s3, String bucket, String prefix) {
-    List<String> runs = new ArrayList<>();
-    try (var client = S3Uploads.client(s3)) {
-      client
-          .listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(prefix))
-          .uploads()
-          .forEach(
-              u -> {
-                String rest = u.key().substring(prefix.length());
-                int slash = rest.indexOf('/');
-                String run = slash < 0 ? rest : rest.substring(0, slash);
-                if (!runs.contains(run)) {
-                  runs.add(run);
-                }
-              });
-    }
-    return runs;
   }
 }

@@ -17,6 +17,23 @@ public interface ArchiveOptions extends HoseOptions, JdbcOptions, OutputClaimOpt
 
   void setTables(String value);
 
+  @Description(
+      "Per-table settings over the run's own, as a JSON object keyed by tables as --tables spells"
+          + " them: {\"public.orders\": {\"partitionColumn\": \"id\", \"incrementalColumn\":"
+          + " \"created_at\", \"where\": \"...\", \"maxRowsPerBundle\": 50000}}. --since/--until"
+          + " bound only the tables that have an incrementalColumn; the others are read whole.")
+  String getTableOptions();
+
+  void setTableOptions(String value);
+
+  @Description(
+      "Write a JSON summary of the committed run to this local file: the run id, the snapshot,"
+          + " and for each table (in --tables order, with its spelling there) the directory,"
+          + " manifest, rows and shards hose wrote. Written only when the run commits.")
+  String getSummaryFile();
+
+  void setSummaryFile(String value);
+
   @Description("Output prefix: s3://bucket/prefix/ or a local directory.")
   @Validation.Required
   String getOutput();

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.common.Errors;
 import dev.hose.common.OutputClaim;
+import dev.hose.common.PipelineRuns;
 import dev.hose.common.Retry;
 import dev.hose.common.Secrets;
+import dev.hose.common.StopSignal;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -54,7 +56,20 @@ public final class ArchivePipeline {
 
   /** One committed table, as its manifest tells. */
   public record TableSummary(
-      String table, long rows, int shards, long jsonBytes, long gzipBytes, String manifest) {}
+      String table,
+      long rows,
+      int shards,
+      long jsonBytes,
+      long gzipBytes,
+      String manifest,
+      String runId,
+      String snapshotId) {
+
+    /** The table's directory: where its manifest is. */
+    public String dir() {
+      return manifest.substring(0, manifest.length() - ArchiveFiles.MANIFEST.length());
+    }
+  }
 
   /** The tables planned on one snapshot: their plans, all their ranges, and the widest row. */
   private record Planned(
@@ -67,33 +82,44 @@ public final class ArchivePipeline {
 
   /*
    * Steps:
-   * 1) Check the options.
-   * 2) Claim the output (one run at a time; --wait waits for the holder), then prepare it:
-   *    writable, no committed manifest unless --overwrite, no temp objects of earlier runs.
+   * 1) Check the options, and each table's settings.
+   * 2) Claim each table's output (one run per table at a time; --wait waits for the holder), then
+   *    prepare it: writable, no committed manifest unless --overwrite, no temp objects of earlier
+   *    runs.
    * 3) Open a read-only transaction, export its snapshot, and plan each table into bounded ranges.
    * 4) Build and run the pipeline: ranges → ExportRanges (cursor → JSON → gzip → temp shard) →
    *    CommitTables (move shards, write _manifest.json last). The snapshot stays open meanwhile.
    * 5) Commit or roll back: check every manifest is this run's, or, on any failure, remove
-   *    everything uncommitted at the final paths and all temp objects.
+   *    everything uncommitted at the final paths and the tables' temp objects.
+   * 6) Write the run's summary (--summaryFile) for whatever schedules the run.
+   * A stop from outside (SIGTERM) ends the step in progress and takes the failure path of 5.
    */
   public static List<TableSummary> run(ArchiveOptions options) throws Exception {
-    List<TableRef> tables = checkOptions(options);
+    Map<TableRef, TableSettings> settings = checkOptions(options);
+    List<TableRef> tables = List.copyOf(settings.keySet());
     FileSystems.setDefaultPipelineOptions(options);
     ArchiveFiles files = new ArchiveFiles(options.getOutput(), newRunId());
     S3Options s3 = options.as(S3Options.class);
-    try (OutputClaim claim = claimOutput(files, options)) {
+    List<TableSummary> summaries;
+    try (OutputClaim claim = claimTables(files, tables, options)) {
       if (options.getCleanup()) {
         cleanup(files, tables, s3);
         return List.of();
       }
-      return archive(options, tables, files, s3);
+      summaries = archive(options, settings, files, s3);
     }
+    RunSummary.write(options, files, summaries);
+    return summaries;
   }
 
   private static List<TableSummary> archive(
-      ArchiveOptions options, List<TableRef> tables, ArchiveFiles files, S3Options s3)
+      ArchiveOptions options,
+      Map<TableRef, TableSettings> settings,
+      ArchiveFiles files,
+      S3Options s3)
       throws Exception {
     String runId = files.runId();
+    List<TableRef> tables = List.copyOf(settings.keySet());
     prepareDestination(files, tables, options.getOverwrite(), s3);
 
     JdbcIO.DataSourceConfiguration source = dataSource(options);
@@ -102,7 +128,10 @@ public final class ArchivePipeline {
     SourceSession snapshot = null;
     try {
       snapshot = connect(launcherSource, options);
-      return exportAndCommit(options, tables, files, s3, source, snapshot, startedAt);
+      try (AutoCloseable abortOnStop =
+          StopSignal.onStop("aborting the snapshot's connection", snapshot::abort)) {
+        return exportAndCommit(options, settings, files, s3, source, snapshot, startedAt);
+      }
     } catch (Exception | Error e) {
       removeUncommitted(files, tables, runId, s3);
       throw e;
@@ -117,7 +146,7 @@ public final class ArchivePipeline {
   /** Steps 3 to 5 on the launcher's snapshot, which a keep-alive holds open meanwhile. */
   private static List<TableSummary> exportAndCommit(
       ArchiveOptions options,
-      List<TableRef> tables,
+      Map<TableRef, TableSettings> settings,
       ArchiveFiles files,
       S3Options s3,
       JdbcIO.DataSourceConfiguration source,
@@ -125,8 +154,9 @@ public final class ArchivePipeline {
       Instant startedAt)
       throws Exception {
     String runId = files.runId();
+    List<TableRef> tables = List.copyOf(settings.keySet());
     try (KeepAlive keepAlive = new KeepAlive(snapshot.connection())) {
-      Planned planned = planTables(snapshot, tables, options, runId);
+      Planned planned = planTables(snapshot, settings, options, runId);
       // Planning may scan whole tables; from here on the connection only keeps the snapshot.
       snapshot
           .connection()
@@ -143,7 +173,8 @@ public final class ArchivePipeline {
               planned.serverVersion(),
               planned.standby(),
               options.getOverwrite());
-      PipelineResult result = buildPipeline(options, source, planned, files, run).run();
+      PipelineResult result =
+          PipelineRuns.runToDone(buildPipeline(options, source, planned, files, run));
       return commitOrRollback(result, files, tables, planned.ranges().size(), s3);
     }
   }
@@ -167,14 +198,15 @@ public final class ArchivePipeline {
   }
 
   /**
-   * One run per output at a time: two would remove each other's temp files and race on the
-   * manifests.
+   * One run per table's output at a time: two would remove each other's temp files and race on the
+   * manifest. Runs of other tables under the same prefix go on beside this one.
    */
-  private static OutputClaim claimOutput(ArchiveFiles files, ArchiveOptions options)
+  private static OutputClaim claimTables(
+      ArchiveFiles files, List<TableRef> tables, ArchiveOptions options)
       throws InterruptedException {
     try {
       return OutputClaim.acquire(
-          files.output(),
+          tables.stream().map(files::tableOutput).toList(),
           files.runId(),
           "hose archive",
           options.as(S3Options.class),
@@ -184,14 +216,20 @@ public final class ArchivePipeline {
     }
   }
 
-  /** Step 1: the tables to archive, once every option that can be checked without I/O is. */
-  private static List<TableRef> checkOptions(ArchiveOptions options) {
+  /**
+   * Step 1: the tables to archive and how to read each, once every option that can be checked
+   * without I/O is.
+   */
+  private static Map<TableRef, TableSettings> checkOptions(ArchiveOptions options) {
     List<TableRef> tables = TableRef.parseList(options.getTables());
     checkJdbcUrl(options.getJdbcUrl());
     if (options.getGzipLevel() < 1 || options.getGzipLevel() > 9) {
       throw new UserError("--gzipLevel must be between 1 and 9");
     }
-    return tables;
+    Map<TableRef, TableSettings> settings = TableSettings.of(options, tables);
+    TablePlanner.check(options, settings);
+    RunSummary.check(options);
+    return settings;
   }
 
   private static String newRunId() {
@@ -207,7 +245,7 @@ public final class ArchivePipeline {
       ArchiveFiles files, List<TableRef> tables, boolean overwrite, S3Options s3)
       throws IOException {
     checkDestination(files, tables, overwrite);
-    int stale = files.removeTemp(files.runId(), s3);
+    int stale = files.removeTemp(tables, files.runId(), s3);
     if (stale > 0) {
       LOG.info("removed {} temp objects/uploads left by earlier runs", stale);
     }
@@ -225,7 +263,10 @@ public final class ArchivePipeline {
 
   /** Step 3: exports the snapshot and plans every table on it into bounded ranges. */
   private static Planned planTables(
-      SourceSession snapshot, List<TableRef> tables, ArchiveOptions options, String runId)
+      SourceSession snapshot,
+      Map<TableRef, TableSettings> settings,
+      ArchiveOptions options,
+      String runId)
       throws SQLException {
     String snapshotId = query(snapshot.connection(), "SELECT pg_export_snapshot()");
     String serverVersion = query(snapshot.connection(), "SHOW server_version");
@@ -236,10 +277,10 @@ public final class ArchivePipeline {
     List<ExportRange> ranges = new ArrayList<>();
     TablePlanner planner = new TablePlanner(snapshot.connection(), options);
     long rowBytes = 0;
-    for (TableRef table : tables) {
+    for (TableRef table : settings.keySet()) {
       TablePlanner.Planned planned;
       try {
-        planned = planner.plan(table);
+        planned = planner.plan(table, settings.get(table));
       } catch (SQLException e) {
         throw Standby.explain(
             SourceSession.explain(e, table, 0, options.getLockTimeoutSeconds()),
@@ -282,13 +323,9 @@ public final class ArchivePipeline {
   private static List<TableSummary> commitOrRollback(
       PipelineResult result, ArchiveFiles files, List<TableRef> tables, int ranges, S3Options s3)
       throws IOException {
-    PipelineResult.State state = result.waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("pipeline ended in state " + state);
-    }
     List<TableSummary> summaries = verifyCommitted(files, tables, files.runId());
-    logRangesExportedTwice(files, ranges, s3);
-    files.removeTemp(null, s3);
+    logRangesExportedTwice(files, tables, ranges, s3);
+    files.removeTemp(tables, null, s3);
     logFixedCosts(result);
     return summaries;
   }
@@ -298,9 +335,10 @@ public final class ArchivePipeline {
    * another attempt left in the temp dir was exported again after a worker was lost. Only a report:
    * a listing that fails does not fail a committed run.
    */
-  private static void logRangesExportedTwice(ArchiveFiles files, int ranges, S3Options s3) {
+  private static void logRangesExportedTwice(
+      ArchiveFiles files, List<TableRef> tables, int ranges, S3Options s3) {
     try {
-      int twice = files.rangesWithUnusedAttempts(s3).size();
+      int twice = files.rangesWithUnusedAttempts(tables, s3).size();
       if (twice > 0) {
         LOG.info(
             "{} of {} ranges were exported more than once (attempts lost with a worker)",
@@ -421,7 +459,7 @@ public final class ArchivePipeline {
       throws IOException {
     ResourceId probe =
         files
-            .runTempDir()
+            .runTempDir(tables.get(0))
             .resolve(
                 "_probe",
                 org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
@@ -457,7 +495,9 @@ public final class ArchivePipeline {
               m.path("shards").size(),
               m.path("jsonBytes").asLong(),
               m.path("compressedBytes").asLong(),
-              manifest.toString()));
+              manifest.toString(),
+              runId,
+              m.path("snapshot").path("id").asText(null)));
     }
     return summaries;
   }
@@ -488,12 +528,12 @@ public final class ArchivePipeline {
         ArchiveFiles.delete(files.shardsIn(table));
       }
     }
-    files.removeTemp(null, s3);
+    files.removeTemp(tables, null, s3);
   }
 
   private static void cleanup(ArchiveFiles files, List<TableRef> tables, S3Options s3)
       throws IOException {
-    int removed = files.removeTemp(null, s3);
+    int removed = files.removeTemp(tables, null, s3);
     for (TableRef table : tables) {
       if (!ArchiveFiles.exists(files.manifest(table))) {
         List<ResourceId> partial = files.shardsIn(table);

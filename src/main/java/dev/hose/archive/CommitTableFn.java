@@ -2,6 +2,7 @@ package dev.hose.archive;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hose.common.OutputClaim;
 import dev.hose.common.WorkerDoFn;
 import java.io.IOException;
 import java.time.Instant;
@@ -11,10 +12,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.values.KV;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * Commits one table once all its ranges are written: removes whatever an earlier, uncommitted or
  * overwritten run left in the table's directory, moves the temp shards to their final names, and
  * writes {@code _manifest.json} last. A reader who sees the manifest sees complete shards.
+ *
+ * <p>Each visible step is fenced by the table's claim ({@link OutputClaim.Fence}): a job whose
+ * launcher died stops renewing the claim, and its commit then refuses to go on, before another run
+ * may take the table over.
  */
 final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, String> {
   private static final Logger LOG = LoggerFactory.getLogger(CommitTableFn.class);
@@ -33,6 +40,10 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
   private final ArchiveFiles files;
   private final RunInfo run;
   private final Counter tablesCounter = Metrics.counter(CommitTableFn.class, "tables");
+  private transient OutputClaim.Fence fence;
+
+  /** Shards moved between two checks of the claim. */
+  private static final int MOVES_PER_FENCE = 100;
 
   /** Facts about the run that every manifest records. */
   record RunInfo(
@@ -51,6 +62,18 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     this.run = run;
   }
 
+  @Override
+  protected void setUp(PipelineOptions options) {
+    fence = new OutputClaim.Fence(options.as(S3Options.class));
+  }
+
+  @Override
+  protected void tearDown() {
+    if (fence != null) {
+      fence.close();
+    }
+  }
+
   @ProcessElement
   public void process(@Element KV<String, Iterable<ShardResult>> table, OutputReceiver<String> out)
       throws Exception {
@@ -62,6 +85,7 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     checkComplete(plan, shards);
 
     ResourceId manifest = files.manifest(ref);
+    checkFence(ref);
     if (ArchiveFiles.exists(manifest)) {
       // This run's own manifest was written by an earlier attempt of this commit that the runner
       // restarted (its worker was lost after the write): the commit is redone from the same
@@ -74,6 +98,7 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     }
     moveShards(ref, shards);
     String manifestJson = JSON.writeValueAsString(manifest(plan, shards));
+    checkFence(ref);
     ArchiveFiles.writeString(manifest, manifestJson + "\n", "application/json");
     tablesCounter.inc();
     logCommitted(ref, shards, manifest);
@@ -95,7 +120,16 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     stale.removeIf(r -> targets.stream().anyMatch(t -> t.toString().equals(r.toString())));
     ArchiveFiles.delete(stale);
     // Missing sources are shards an earlier attempt of this commit already moved.
-    FileSystems.rename(sources, targets, StandardMoveOptions.IGNORE_MISSING_FILES);
+    for (int from = 0; from < sources.size(); from += MOVES_PER_FENCE) {
+      int to = Math.min(sources.size(), from + MOVES_PER_FENCE);
+      if (from > 0) {
+        checkFence(ref);
+      }
+      FileSystems.rename(
+          sources.subList(from, to),
+          targets.subList(from, to),
+          StandardMoveOptions.IGNORE_MISSING_FILES);
+    }
     for (int i = 0; i < targets.size(); i++) {
       long size = ArchiveFiles.sizeOf(targets.get(i));
       if (size != shards.get(i).compressedBytes()) {
@@ -107,6 +141,14 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
                 + " bytes after the move, expected "
                 + shards.get(i).compressedBytes());
       }
+    }
+  }
+
+  /** Fails the commit when this run no longer holds the table (see the class doc). */
+  private void checkFence(TableRef ref) throws IOException {
+    String why = fence.check(files.tableOutput(ref), run.runId());
+    if (why != null) {
+      throw new IllegalStateException("not committing " + ref + ": " + why);
     }
   }
 

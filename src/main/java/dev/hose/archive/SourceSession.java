@@ -124,6 +124,18 @@ record SourceSession(Connection connection, boolean snapshotImported) implements
     }
   }
 
+  /**
+   * Ends the connection at once, from another thread (a stop from outside): whatever runs on it
+   * fails, and the launcher's failure path cleans up.
+   */
+  void abort() {
+    try {
+      connection.abort(Runnable::run);
+    } catch (SQLException | RuntimeException e) {
+      // already closed, or the driver refused: the stop's wait for cleanup still ends the run
+    }
+  }
+
   @Override
   public void close() throws SQLException {
     try {

@@ -4,6 +4,7 @@ import dev.hose.common.UserError;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Splits each table into ranges of at most {@code maxRowsPerBundle} rows, inside the launcher's
@@ -28,47 +29,39 @@ final class TablePlanner {
   private record Split(List<ExportRange> ranges, long rows) {}
 
   private final Catalog catalog;
-  private final RangePlanner ranges;
-  private final String partitionColumn;
-  private final String where;
-  private final String incrementalColumn;
   private final String since;
   private final String until;
   private final int serverVersion;
 
   TablePlanner(Connection connection, ArchiveOptions options) throws SQLException {
-    if (options.getMaxRowsPerBundle() < 1) {
-      throw new UserError("--maxRowsPerBundle must be at least 1");
-    }
     this.catalog = new Catalog(connection);
-    this.ranges = new RangePlanner(options.getMaxRowsPerBundle());
-    this.partitionColumn =
-        options.getPartitionColumn() == null
-            ? null
-            : TableRef.identifier(options.getPartitionColumn(), "--partitionColumn");
-    this.where = WhereCheck.check(options.getWhere());
-    this.incrementalColumn =
-        options.getIncrementalColumn() == null
-            ? null
-            : TableRef.identifier(options.getIncrementalColumn(), "--incrementalColumn");
     this.since = options.getSince();
     this.until = options.getUntil();
-    if ((since != null || until != null) && incrementalColumn == null) {
-      throw new UserError("--since/--until need --incrementalColumn");
-    }
     this.serverVersion = catalog.serverMajorVersion();
   }
 
-  Planned plan(TableRef table) throws SQLException {
+  /**
+   * Checks the run's options and each table's settings before any I/O: --since/--until need an
+   * incremental column on at least one table (the tables without one are read whole).
+   */
+  static void check(ArchiveOptions options, Map<TableRef, TableSettings> settings) {
+    boolean windowed = options.getSince() != null || options.getUntil() != null;
+    if (windowed && settings.values().stream().allMatch(s -> s.incrementalColumn() == null)) {
+      throw new UserError("--since/--until need --incrementalColumn");
+    }
+  }
+
+  Planned plan(TableRef table, TableSettings settings) throws SQLException {
     Catalog.Relation rel = catalog.relation(table);
     List<Column> columns = catalog.columns(rel.oid());
-    RangePlanner.Filter filter = filter(table, rel.oid());
-    String key = keyColumn(table, rel.oid());
+    RangePlanner ranges = new RangePlanner(settings.maxRowsPerBundle());
+    RangePlanner.Filter filter = filter(table, rel.oid(), settings);
+    String key = keyColumn(table, rel.oid(), settings.partitionColumn());
     String strategy = RangePlanner.strategy(key != null, serverVersion, rel.kind());
     Split split =
         switch (strategy) {
-          case RangePlanner.KEY -> keyRanges(table, rel.oid(), key, filter);
-          case RangePlanner.CTID -> blockRanges(table, rel);
+          case RangePlanner.KEY -> keyRanges(ranges, table, rel.oid(), key, filter);
+          case RangePlanner.CTID -> blockRanges(ranges, table, rel);
           default -> new Split(RangePlanner.whole(table), Math.max(0, rel.reltuples()));
         };
     TablePlan plan =
@@ -85,7 +78,7 @@ final class TablePlanner {
   }
 
   /** The --partitionColumn, checked; else the first primary-key column if it can be ranged. */
-  private String keyColumn(TableRef table, long oid) throws SQLException {
+  private String keyColumn(TableRef table, long oid, String partitionColumn) throws SQLException {
     if (partitionColumn == null) {
       String pk = catalog.primaryKeyColumn(oid);
       Catalog.ColumnType type = pk == null ? null : catalog.columnType(oid, pk);
@@ -109,7 +102,10 @@ final class TablePlanner {
   }
 
   /** The --where and --since/--until condition, with typed placeholders. */
-  private RangePlanner.Filter filter(TableRef table, long oid) throws SQLException {
+  private RangePlanner.Filter filter(TableRef table, long oid, TableSettings settings)
+      throws SQLException {
+    String where = settings.where();
+    String incrementalColumn = settings.incrementalColumn();
     if (incrementalColumn == null) {
       return RangePlanner.filter(where, null, null, null, null);
     }
@@ -118,8 +114,8 @@ final class TablePlanner {
       throw new UserError(
           "--incrementalColumn " + incrementalColumn + " is not a column of " + table);
     }
-    checkBound("--since", since, type, table);
-    checkBound("--until", until, type, table);
+    checkBound("--since", since, type, table, incrementalColumn);
+    checkBound("--until", until, type, table, incrementalColumn);
     return RangePlanner.filter(where, TableRef.quote(incrementalColumn), type.name(), since, until);
   }
 
@@ -127,7 +123,8 @@ final class TablePlanner {
    * A --since/--until value the column's type cannot read is bad input: one line and exit 2, not a
    * database error in the middle of planning. (The value is a bound parameter either way.)
    */
-  private void checkBound(String option, String value, Catalog.ColumnType type, TableRef table)
+  private void checkBound(
+      String option, String value, Catalog.ColumnType type, TableRef table, String column)
       throws SQLException {
     String error = value == null ? null : catalog.castError(value, type.name());
     if (error != null) {
@@ -138,7 +135,7 @@ final class TablePlanner {
               + " for "
               + table
               + "."
-              + incrementalColumn
+              + column
               + " ("
               + error
               + ")");
@@ -146,7 +143,8 @@ final class TablePlanner {
   }
 
   /** Exact quantile boundaries on {@code key}, asked for only when the table needs splitting. */
-  private Split keyRanges(TableRef table, long oid, String key, RangePlanner.Filter filter)
+  private Split keyRanges(
+      RangePlanner ranges, TableRef table, long oid, String key, RangePlanner.Filter filter)
       throws SQLException {
     String col = TableRef.quote(key);
     boolean filtered = filter.condition() != null;
@@ -164,7 +162,8 @@ final class TablePlanner {
   }
 
   /** Block ranges, counting the rows first when the statistics can't be trusted. */
-  private Split blockRanges(TableRef table, Catalog.Relation rel) throws SQLException {
+  private Split blockRanges(RangePlanner ranges, TableRef table, Catalog.Relation rel)
+      throws SQLException {
     long rows = rel.reltuples();
     if (RangePlanner.statsStale(rel.reltuples(), rel.relpages(), rel.pages()) && rel.pages() > 0) {
       rows = catalog.countRows(table);

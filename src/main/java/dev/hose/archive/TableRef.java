@@ -39,13 +39,15 @@ public record TableRef(String schema, String table) implements Serializable {
         : new TableRef(names.get(0), names.get(1));
   }
 
+  /** The entries of a comma-separated list as written (trimmed), blanks left out. */
+  public static List<String> splitList(String specs) {
+    return split(specs, ',').stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+  }
+
   /** Parses a comma-separated list; duplicates are an error. */
   public static List<TableRef> parseList(String specs) {
     List<TableRef> tables = new ArrayList<>();
-    for (String spec : split(specs, ',')) {
-      if (spec.isBlank()) {
-        continue;
-      }
+    for (String spec : splitList(specs)) {
       TableRef t = parse(spec);
       if (tables.contains(t)) {
         throw new UserError("table " + t + " is listed twice in --tables");

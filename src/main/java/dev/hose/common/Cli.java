@@ -112,7 +112,8 @@ public final class Cli {
       if (System.getenv("HOSE_DEBUG") != null) {
         t.printStackTrace(err);
       }
-      err.println("hose " + command.name() + ": error: " + Errors.describe(t));
+      Throwable shown = StopSignal.stopping() ? new StopSignal.Stopped(t) : t;
+      err.println("hose " + command.name() + ": error: " + Errors.describe(shown));
       return Errors.find(t, UserError.class) != null ? 2 : 1;
     }
   }

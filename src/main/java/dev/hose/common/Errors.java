@@ -8,6 +8,10 @@ public final class Errors {
 
   /** The most useful single line about why {@code t} happened. */
   public static String describe(Throwable t) {
+    StopSignal.Stopped stopped = find(t, StopSignal.Stopped.class);
+    if (stopped != null) {
+      return stopped.getMessage();
+    }
     UserError userError = find(t, UserError.class);
     if (userError != null) {
       return oneLine(userError.getMessage());

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,7 +18,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -32,16 +36,23 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * One run at a time per output prefix. A run claims {@code OUTPUT/_hose_claim.json} before it
- * touches anything there: the claim is created only if absent (on S3 a PUT with {@code
- * If-None-Match: *}, locally a hard link; both atomic), renewed while the run lives, and deleted
- * when it ends. Two runs on one prefix would remove each other's temp files and race on the
- * manifests.
+ * One run at a time per output. A run claims {@code OUTPUT/_hose_claim.json} before it touches
+ * anything there: the claim is created only if absent (on S3 a PUT with {@code If-None-Match: *},
+ * locally a hard link; both atomic), renewed while the run lives, and deleted when it ends. Two
+ * runs on one output would remove each other's temp files and race on the manifests. Archive claims
+ * each table's directory, so runs on different tables under one prefix never refuse each other;
+ * detect claims its whole output prefix.
+ *
+ * <p>A run that needs several outputs claims them in one sorted order (so two runs that wait for
+ * each other cannot deadlock), all or none, with one renewal thread and one S3 client for all.
  *
  * <p>A claim is stale, and the next run takes it over, when it was last renewed more than {@link
  * #TTL} ago (its launcher was killed, or lost the storage) or when its launcher is a process of
  * this host that no longer exists. A takeover replaces exactly the stale claim it read (S3: {@code
- * If-Match} its ETag), so two runs that find the same stale claim cannot both win.
+ * If-Match} its ETag), so two runs that find the same stale claim cannot both win. Workers fence
+ * their commits with {@link #fence}: a run whose claim has not been renewed for {@link #FENCE}
+ * (half the TTL) no longer commits, so a job whose launcher died can never commit over the run that
+ * took its output over.
  */
 public final class OutputClaim implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OutputClaim.class);
@@ -51,6 +62,12 @@ public final class OutputClaim implements AutoCloseable {
 
   /** How long a claim lives without renewal: five missed renewals, then it is stale. */
   static final Duration TTL = Duration.ofSeconds(120);
+
+  /**
+   * How old a claim may be when its run commits: half the TTL, so that a commit that passed the
+   * fence has at least {@code TTL - FENCE} before anyone may take the output over.
+   */
+  static final Duration FENCE = TTL.dividedBy(2);
 
   private static final Duration RENEW_EVERY = Duration.ofSeconds(20);
   private static final Duration POLL = Duration.ofSeconds(2);
@@ -75,12 +92,14 @@ public final class OutputClaim implements AutoCloseable {
           + ")";
     }
 
-    /** Why this claim no longer protects a live run, or null while it does. */
-    String staleBecause(Instant now, String thisHost) {
-      Duration since = Duration.between(renewedAt, now);
-      if (since.compareTo(TTL) > 0) {
+    /**
+     * Why this claim no longer protects a live run, or null while it does. {@code age} is the time
+     * since its last write as the storage tells it (no clock of another host involved).
+     */
+    String staleBecause(Duration age, String thisHost) {
+      if (age.compareTo(TTL) > 0) {
         return "last renewed "
-            + since.toSeconds()
+            + age.toSeconds()
             + " s ago (a claim lives "
             + TTL.toSeconds()
             + " s unless renewed)";
@@ -97,6 +116,10 @@ public final class OutputClaim implements AutoCloseable {
           // A process that started after the claim only reuses the dead launcher's pid.
           .map(p -> p.info().startInstant().map(s -> !s.isAfter(claimedAt)).orElse(true))
           .orElse(false);
+    }
+
+    Holder renewed(Instant now) {
+      return new Holder(runId, command, host, pid, startedAt, now);
     }
 
     byte[] toJson() {
@@ -126,11 +149,14 @@ public final class OutputClaim implements AutoCloseable {
     }
   }
 
-  /** A stored claim and the version a conditional replace must match. */
-  record Stored(byte[] content, String version) {}
+  /**
+   * A stored claim, the version a conditional replace must match, and how long ago it was written
+   * by the storage's own clock.
+   */
+  record Stored(byte[] content, String version, Duration age) {}
 
   /** Where the claim lives: an S3 object or a local file, with atomic create and replace. */
-  interface Store extends AutoCloseable {
+  interface Store {
     Optional<Stored> read() throws IOException;
 
     /** Writes the claim if there is none; the new version, or null if one exists. */
@@ -150,27 +176,40 @@ public final class OutputClaim implements AutoCloseable {
     void delete() throws IOException;
 
     /**
-     * Whether the claim written as {@code version} is still there once any write that raced it has
-     * landed.
+     * Whether a write that raced this one can still land after it returned (S3-compatible servers
+     * that check a condition and then write): then {@link #confirm} is asked after a pause.
      */
-    boolean confirm(String version) throws IOException;
+    boolean racy();
+
+    /** Whether the claim written as {@code version} is still there. */
+    default boolean confirm(String version) throws IOException {
+      return !racy() || read().map(s -> s.version().equals(version)).orElse(false);
+    }
 
     String where();
-
-    @Override
-    void close();
   }
 
-  private final Store store;
-  private final Holder holder;
-  private final ScheduledExecutorService renewer;
-  private volatile String version;
-  private volatile boolean lost;
+  /** One claimed output: its store and the version this run last wrote. */
+  private static final class Held {
+    final Store store;
+    volatile String version;
+    volatile boolean lost;
 
-  private OutputClaim(Store store, Holder holder, String version) {
-    this.store = store;
+    Held(Store store, String version) {
+      this.store = store;
+      this.version = version;
+    }
+  }
+
+  private final List<Held> held;
+  private final Holder holder;
+  private final AutoCloseable shared;
+  private final ScheduledExecutorService renewer;
+
+  private OutputClaim(List<Held> held, Holder holder, AutoCloseable shared) {
+    this.held = held;
     this.holder = holder;
-    this.version = version;
+    this.shared = shared;
     this.renewer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -189,57 +228,194 @@ public final class OutputClaim implements AutoCloseable {
   public static OutputClaim acquire(
       String output, String runId, String command, S3Options s3, boolean wait)
       throws IOException, InterruptedException {
-    Store store = output.startsWith("s3://") ? new S3Store(output, s3) : new LocalStore(output);
+    return acquire(List.of(output), runId, command, s3, wait);
+  }
+
+  /** Claims every one of {@code outputs} for run {@code runId}, all or none (see the class doc). */
+  public static OutputClaim acquire(
+      List<String> outputs, String runId, String command, S3Options s3, boolean wait)
+      throws IOException, InterruptedException {
+    List<String> sorted = outputs.stream().distinct().sorted().toList();
+    S3Client client =
+        sorted.stream().anyMatch(o -> o.startsWith("s3://")) ? S3Uploads.client(s3) : null;
+    AutoCloseable shared = client == null ? () -> {} : client;
     try {
-      return acquire(store, runId, command, wait);
+      List<Store> stores = new ArrayList<>();
+      for (String output : sorted) {
+        stores.add(
+            output.startsWith("s3://")
+                ? new S3Store(output, client, s3.getEndpoint() == null)
+                : new LocalStore(output));
+      }
+      return acquire(stores, runId, command, wait, shared);
     } catch (IOException | InterruptedException | RuntimeException e) {
-      store.close();
+      closeQuietly(shared);
       throw e;
     }
   }
 
-  static OutputClaim acquire(Store store, String runId, String command, boolean wait)
+  /**
+   * Claims the stores in their order. Each pass writes the claims it can, pauses once for racing
+   * writes where the storage needs it, and confirms them; a store another live run holds stops the
+   * pass there (refused, or waited for), so claims are only ever held in order.
+   */
+  static OutputClaim acquire(List<Store> stores, String runId, String command, boolean wait)
+      throws IOException, InterruptedException {
+    return acquire(stores, runId, command, wait, () -> {});
+  }
+
+  private static OutputClaim acquire(
+      List<Store> stores, String runId, String command, boolean wait, AutoCloseable shared)
       throws IOException, InterruptedException {
     String host = hostName();
+    Instant started = Instant.now();
+    Holder holder =
+        new Holder(runId, command, host, ProcessHandle.current().pid(), started, started);
+    List<Held> held = new ArrayList<>();
     boolean waitLogged = false;
-    while (true) {
-      Instant now = Instant.now();
-      Holder mine = new Holder(runId, command, host, ProcessHandle.current().pid(), now, now);
-      String created = store.createIfAbsent(mine.toJson());
-      if (created != null && store.confirm(created)) {
-        return new OutputClaim(store, mine, created);
-      }
-      Optional<Stored> current = store.read();
-      if (current.isEmpty()) {
-        continue; // released between the two calls
-      }
-      Holder other = Holder.fromJson(current.get().content());
-      String stale = other == null ? "it is not a hose claim" : other.staleBecause(now, host);
-      if (stale != null) {
-        String replaced = store.replace(current.get().version(), mine.toJson());
-        if (replaced != null && store.confirm(replaced)) {
-          LOG.info(
-              "took over {} from {}: {}",
-              store.where(),
-              other == null ? "an unreadable claim" : other.describe(),
-              stale);
-          return new OutputClaim(store, mine, replaced);
+    try {
+      while (held.size() < stores.size()) {
+        Holder mine = holder.renewed(Instant.now());
+        List<Held> written = new ArrayList<>();
+        Holder blocking = null;
+        for (Store store : stores.subList(held.size(), stores.size())) {
+          Attempt attempt = attempt(store, mine, host);
+          if (attempt.version() == null) {
+            blocking = attempt.holder();
+            break;
+          }
+          written.add(new Held(store, attempt.version()));
         }
-        continue; // another run took it over first
+        if (written.stream().anyMatch(h -> h.store.racy())) {
+          Thread.sleep(RACE_SETTLE.toMillis());
+        }
+        boolean raceLost = false;
+        for (Held h : written) {
+          if (!raceLost && h.store.confirm(h.version)) {
+            held.add(h);
+          } else {
+            raceLost = true; // claims past a lost one are given back: held only in order
+            releaseIfOurs(h.store, runId);
+          }
+        }
+        if (blocking == null || raceLost) {
+          continue;
+        }
+        Store at = stores.get(held.size());
+        if (!wait) {
+          throw new UserError(
+              at.where().replace(NAME, "")
+                  + " is in use by "
+                  + blocking.describe()
+                  + "; one run per output at a time: pass --wait to wait for it to end");
+        }
+        if (!waitLogged) {
+          LOG.info("waiting for {} to release {}", blocking.describe(), at.where());
+          waitLogged = true;
+        }
+        Thread.sleep(POLL.toMillis());
       }
-      if (!wait) {
-        throw new UserError(
-            store.where().replace(NAME, "")
-                + " is in use by "
-                + other.describe()
-                + "; one run per output at a time: pass --wait to wait for it to end");
+      return new OutputClaim(held, holder, shared);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      for (Held h : held) {
+        releaseIfOurs(h.store, runId);
       }
-      if (!waitLogged) {
-        LOG.info("waiting for {} to release {}", other.describe(), store.where());
-        waitLogged = true;
-      }
-      Thread.sleep(POLL.toMillis());
+      throw e;
     }
+  }
+
+  /**
+   * One try at one store: the version written, or null with the live run that holds it (null
+   * holder: a race to retry at once).
+   */
+  private record Attempt(String version, Holder holder) {}
+
+  private static Attempt attempt(Store store, Holder mine, String host) throws IOException {
+    String created = store.createIfAbsent(mine.toJson());
+    if (created != null) {
+      return new Attempt(created, null);
+    }
+    Optional<Stored> current = store.read();
+    if (current.isEmpty()) {
+      return new Attempt(null, null); // released between the two calls: try again
+    }
+    Holder other = Holder.fromJson(current.get().content());
+    String stale =
+        other == null ? "it is not a hose claim" : other.staleBecause(current.get().age(), host);
+    if (stale == null) {
+      return new Attempt(null, other);
+    }
+    String replaced = store.replace(current.get().version(), mine.toJson());
+    if (replaced != null) {
+      LOG.info(
+          "took over {} from {}: {}",
+          store.where(),
+          other == null ? "an unreadable claim" : other.describe(),
+          stale);
+    }
+    return new Attempt(replaced, null);
+  }
+
+  /**
+   * Tells workers whether their run may still commit into an output: the claim there must still be
+   * the run's and renewed within {@link #FENCE}. Workers ask right before they make anything
+   * visible, so that a job whose launcher died (and stopped renewing) never commits after another
+   * run could have taken the output over. Holds one S3 client for its life.
+   */
+  public static final class Fence implements AutoCloseable {
+    private final S3Options s3;
+    private S3Client client;
+
+    public Fence(S3Options s3) {
+      this.s3 = s3;
+    }
+
+    /** Why run {@code runId} must not commit into {@code output} now, or null when it may. */
+    public String check(String output, String runId) throws IOException {
+      if (!output.startsWith("s3://")) {
+        return fence(new LocalStore(output), runId);
+      }
+      synchronized (this) {
+        if (client == null) {
+          client = S3Uploads.client(s3);
+        }
+      }
+      return fence(new S3Store(output, client, true), runId);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (client != null) {
+        client.close();
+        client = null;
+      }
+    }
+  }
+
+  static String fence(Store store, String runId) throws IOException {
+    Optional<Stored> current = store.read();
+    if (current.isEmpty()) {
+      return store.where() + " is gone: this run no longer holds its output";
+    }
+    Holder h = Holder.fromJson(current.get().content());
+    if (h == null || !h.runId().equals(runId)) {
+      return store.where()
+          + " is held by "
+          + (h == null ? "an unreadable claim" : h.describe())
+          + ": another run took this output over";
+    }
+    Duration age = current.get().age();
+    if (age.compareTo(FENCE) > 0) {
+      return store.where()
+          + " was last renewed "
+          + age.toSeconds()
+          + " s ago (its launcher renews it every "
+          + RENEW_EVERY.toSeconds()
+          + " s, and stopped: killed or cut off); another run may take the output over after "
+          + TTL.toSeconds()
+          + " s";
+    }
+    return null;
   }
 
   /** This run's claim, as stored. */
@@ -247,58 +423,80 @@ public final class OutputClaim implements AutoCloseable {
     return holder;
   }
 
-  /** Whether a renewal found the claim taken over (this run was thought dead). */
+  /** Whether a renewal found a claim taken over (this run was thought dead). */
   public boolean lost() {
-    return lost;
+    return held.stream().anyMatch(h -> h.lost);
   }
 
   private void renew() {
-    try {
-      Holder renewed =
-          new Holder(
-              holder.runId(),
-              holder.command(),
-              holder.host(),
-              holder.pid(),
-              holder.startedAt(),
-              Instant.now());
-      String next = store.renew(version, renewed.toJson());
-      if (next == null) {
-        lost = true;
-        LOG.error(
-            "{} was taken over by another run after this run failed to renew it for {} s",
-            store.where(),
-            TTL.toSeconds());
-        renewer.shutdown();
-      } else {
-        version = next;
+    byte[] renewed = holder.renewed(Instant.now()).toJson();
+    for (Held h : held) {
+      if (h.lost) {
+        continue;
       }
-    } catch (IOException | RuntimeException e) {
-      // The next renewal tries again; the claim stays valid for TTL.
-      LOG.debug("renewing {} failed: {}", store.where(), e.toString());
+      try {
+        String next = h.store.renew(h.version, renewed);
+        if (next == null) {
+          h.lost = true;
+          LOG.error(
+              "{} was taken over by another run after this run failed to renew it for {} s",
+              h.store.where(),
+              TTL.toSeconds());
+        } else {
+          h.version = next;
+        }
+      } catch (IOException | RuntimeException e) {
+        // The next renewal tries again; the claim stays valid for TTL.
+        LOG.debug("renewing {} failed: {}", h.store.where(), e.toString());
+      }
     }
   }
 
-  /** Releases the claim, if it is still this run's. */
+  /** Releases the claims that are still this run's. */
   @Override
   public void close() {
     renewer.shutdownNow();
     try {
-      if (!lost) {
-        Optional<Stored> current = store.read();
-        Holder h = current.map(s -> Holder.fromJson(s.content())).orElse(null);
-        if (h != null && h.runId().equals(holder.runId())) {
-          store.delete();
+      for (Held h : held) {
+        if (h.lost) {
+          continue;
+        }
+        try {
+          deleteIfOurs(h.store, holder.runId());
+        } catch (IOException | RuntimeException e) {
+          LOG.warn(
+              "could not release {} ({}); the next run takes it over after {} s",
+              h.store.where(),
+              Errors.rootMessage(e),
+              TTL.toSeconds());
         }
       }
-    } catch (IOException | RuntimeException e) {
-      LOG.warn(
-          "could not release {} ({}); the next run takes it over after {} s",
-          store.where(),
-          Errors.rootMessage(e),
-          TTL.toSeconds());
     } finally {
-      store.close();
+      closeQuietly(shared);
+    }
+  }
+
+  private static void releaseIfOurs(Store store, String runId) {
+    try {
+      deleteIfOurs(store, runId);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not release {}: {}", store.where(), Errors.rootMessage(e));
+    }
+  }
+
+  private static void deleteIfOurs(Store store, String runId) throws IOException {
+    Optional<Stored> current = store.read();
+    Holder h = current.map(s -> Holder.fromJson(s.content())).orElse(null);
+    if (h != null && h.runId().equals(runId)) {
+      store.delete();
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.debug("closing the claim's storage client: {}", e.toString());
     }
   }
 
@@ -318,21 +516,38 @@ public final class OutputClaim implements AutoCloseable {
     private final String where;
     private final boolean atomic;
 
-    S3Store(String output, S3Options options) {
+    /**
+     * {@code atomic}: AWS S3 itself, which evaluates a conditional PUT atomically. Some
+     * S3-compatible servers (S3Proxy among them) check the condition and then write, so two runs
+     * that start together can both succeed; the last write stands, and reading the claim back once
+     * such a racing write has landed tells each run whether it is the holder.
+     */
+    S3Store(String output, S3Client s3, boolean atomic) {
       String prefix = output.endsWith("/") ? output : output + "/";
       S3Uploads.Location location = S3Uploads.location(prefix + NAME);
       this.bucket = location.bucket();
       this.key = location.key();
       this.where = prefix + NAME;
-      this.s3 = S3Uploads.client(options);
-      this.atomic = options.getEndpoint() == null; // AWS itself, not an S3-compatible server
+      this.s3 = s3;
+      this.atomic = atomic;
     }
 
+    /** The claim, and its age by the server's clock: its Date header less the Last-Modified. */
     @Override
     public Optional<Stored> read() {
       try {
         var response = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key));
-        return Optional.of(new Stored(response.asByteArray(), response.response().eTag()));
+        Instant modified = response.response().lastModified();
+        Instant serverNow =
+            response
+                .response()
+                .sdkHttpResponse()
+                .firstMatchingHeader("Date")
+                .map(d -> Instant.from(DateTimeFormatter.RFC_1123_DATE_TIME.parse(d)))
+                .orElse(Instant.now());
+        Duration age =
+            modified == null ? Duration.ZERO : Duration.between(modified, serverNow).abs();
+        return Optional.of(new Stored(response.asByteArray(), response.response().eTag(), age));
       } catch (NoSuchKeyException e) {
         return Optional.empty();
       }
@@ -372,40 +587,21 @@ public final class OutputClaim implements AutoCloseable {
       s3.deleteObject(b -> b.bucket(bucket).key(key));
     }
 
-    /**
-     * AWS S3 evaluates a conditional PUT atomically, but some S3-compatible servers (S3Proxy among
-     * them) check the condition and then write, so two runs that start together can both succeed.
-     * The last write stands: reading the claim back once such a racing write has landed tells each
-     * run whether it is the holder.
-     */
     @Override
-    public boolean confirm(String version) throws IOException {
-      if (atomic) {
-        return true;
-      }
-      try {
-        Thread.sleep(RACE_SETTLE.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while confirming " + where, e);
-      }
-      return read().map(s -> s.version().equals(version)).orElse(false);
+    public boolean racy() {
+      return !atomic;
     }
 
     @Override
     public String where() {
       return where;
     }
-
-    @Override
-    public void close() {
-      s3.close();
-    }
   }
 
   /**
    * In a local directory: created by hard-linking a complete temp file (atomic, and never seen
-   * half-written); taken over and renewed by renames; the version is the content's hash.
+   * half-written); taken over and renewed by renames; the version is the content's hash, the age
+   * the file's modification time against this host's clock.
    */
   static final class LocalStore implements Store {
     private final Path dir;
@@ -423,7 +619,9 @@ public final class OutputClaim implements AutoCloseable {
     public Optional<Stored> read() throws IOException {
       try {
         byte[] content = Files.readAllBytes(file);
-        return Optional.of(new Stored(content, sha256(content)));
+        Instant modified = Files.getLastModifiedTime(file).toInstant();
+        Duration age = Duration.between(modified, Instant.now()).abs();
+        return Optional.of(new Stored(content, sha256(content), age));
       } catch (NoSuchFileException e) {
         return Optional.empty();
       }
@@ -431,8 +629,15 @@ public final class OutputClaim implements AutoCloseable {
 
     @Override
     public String createIfAbsent(byte[] content) throws IOException {
-      Files.createDirectories(dir);
-      Path temp = writeTemp(content);
+      Path temp;
+      try {
+        Files.createDirectories(dir);
+        temp = writeTemp(content);
+      } catch (NoSuchFileException e) {
+        // another run released its claim and removed the then empty directory meanwhile
+        Files.createDirectories(dir);
+        temp = writeTemp(content);
+      }
       try {
         Files.createLink(file, temp);
         return sha256(content);
@@ -494,9 +699,15 @@ public final class OutputClaim implements AutoCloseable {
       return temp;
     }
 
+    /** Deletes the claim, and the directory if the claim made it and nothing else is there. */
     @Override
     public void delete() throws IOException {
       Files.deleteIfExists(file);
+      try {
+        Files.deleteIfExists(dir);
+      } catch (DirectoryNotEmptyException e) {
+        // it holds the output
+      }
     }
 
     @Override
@@ -505,12 +716,9 @@ public final class OutputClaim implements AutoCloseable {
     }
 
     @Override
-    public boolean confirm(String version) {
-      return true; // a hard link and a locked rename are atomic
+    public boolean racy() {
+      return false; // a hard link and a rename are atomic
     }
-
-    @Override
-    public void close() {}
 
     private static String sha256(byte[] content) {
       try {

@@ -2,6 +2,8 @@ package dev.hose.common;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.util.InstanceBuilder;
 import software.amazon.awssdk.regions.Region;
@@ -26,10 +28,18 @@ public final class S3Uploads {
 
   private S3Uploads() {}
 
+  /** A pending multipart upload. */
+  public record Upload(String key, String uploadId) {}
+
   /** Aborts every pending multipart upload under {@code s3://bucket/prefix}; returns how many. */
   public static int abortUnder(S3Options options, String bucket, String prefix) {
+    return abort(options, bucket, pendingUploads(options, bucket, prefix));
+  }
+
+  /** The pending multipart uploads under {@code s3://bucket/prefix}, every page of them. */
+  public static List<Upload> pendingUploads(S3Options options, String bucket, String prefix) {
+    List<Upload> uploads = new ArrayList<>();
     try (S3Client s3 = client(options)) {
-      int aborted = 0;
       String keyMarker = null;
       String uploadIdMarker = null;
       while (true) {
@@ -39,15 +49,27 @@ public final class S3Uploads {
             s3.listMultipartUploads(
                 b -> b.bucket(bucket).prefix(prefix).keyMarker(km).uploadIdMarker(um));
         for (MultipartUpload u : page.uploads()) {
-          s3.abortMultipartUpload(b -> b.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
-          aborted++;
+          uploads.add(new Upload(u.key(), u.uploadId()));
         }
         if (!Boolean.TRUE.equals(page.isTruncated())) {
-          return aborted;
+          return uploads;
         }
         keyMarker = page.nextKeyMarker();
         uploadIdMarker = page.nextUploadIdMarker();
       }
+    }
+  }
+
+  /** Aborts {@code uploads} in {@code bucket}; returns how many. */
+  public static int abort(S3Options options, String bucket, List<Upload> uploads) {
+    if (uploads.isEmpty()) {
+      return 0;
+    }
+    try (S3Client s3 = client(options)) {
+      for (Upload u : uploads) {
+        s3.abortMultipartUpload(b -> b.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
+      }
+      return uploads.size();
     }
   }
 

@@ -2,6 +2,7 @@ package dev.hose.detect;
 
 import dev.hose.common.Errors;
 import dev.hose.common.OutputClaim;
+import dev.hose.common.PipelineRuns;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,12 +46,7 @@ public final class DetectPipeline {
     try (OutputClaim claim = claimOutput(options)) {
       Pipeline pipeline = Pipeline.create(options);
       build(pipeline, options, config);
-      PipelineResult result = pipeline.run();
-      PipelineResult.State state = result.waitUntilFinish();
-      if (state != PipelineResult.State.DONE) {
-        throw new IllegalStateException("the detect pipeline ended " + state);
-      }
-      return result;
+      return PipelineRuns.runToDone(pipeline);
     }
   }
 

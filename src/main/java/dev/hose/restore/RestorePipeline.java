@@ -2,6 +2,7 @@ package dev.hose.restore;
 
 import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
+import dev.hose.common.PipelineRuns;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.sql.Connection;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.transforms.Create;
@@ -181,10 +181,7 @@ public final class RestorePipeline {
     pipeline
         .apply("ListShards", Create.of(tasks).withCoder(SerializableCoder.of(ShardTask.class)))
         .apply("CopyShards", ParDo.of(new CopyShardFn(settings, staging, columns)));
-    PipelineResult.State state = pipeline.run().waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("pipeline ended in state " + state);
-    }
+    PipelineRuns.runToDone(pipeline);
   }
 
   private static void dropQuietly(TargetTable table) {

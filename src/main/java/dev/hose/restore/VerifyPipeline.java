@@ -1,5 +1,7 @@
 package dev.hose.restore;
 
+import dev.hose.common.OutputClaim;
+import dev.hose.common.PipelineRuns;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -104,6 +106,7 @@ public final class VerifyPipeline {
       List<String> found = new ArrayList<>();
       Set<String> listed = new java.util.HashSet<>(m.shards().stream().map(m::location).toList());
       listed.add(m.dir() + Manifest.FILE);
+      listed.add(m.dir() + OutputClaim.NAME); // a run of the table that is under way
       for (String object : ArchiveStore.list(m.dir() + "*")) {
         if (!listed.contains(object)) {
           found.add("unlisted object " + object.substring(m.dir().length()));
@@ -134,12 +137,7 @@ public final class VerifyPipeline {
     pipeline
         .apply("ListShards", Create.of(tasks).withCoder(SerializableCoder.of(ShardTask.class)))
         .apply("VerifyShards", ParDo.of(new VerifyShardFn()));
-    PipelineResult result = pipeline.run();
-    PipelineResult.State state = result.waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("pipeline ended in state " + state);
-    }
-    return problemsOf(result);
+    return problemsOf(PipelineRuns.runToDone(pipeline));
   }
 
   private static Set<String> problemsOf(PipelineResult result) {

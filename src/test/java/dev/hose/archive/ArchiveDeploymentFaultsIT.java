@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ArchiveDeploymentFaultsIT {
   private static final long ROWS = 60_000; // ~60 MB of JSON, 2 ranges
   private static final String TABLE = "faults_deploy";
+  private static final String OTHER = "faults_deploy_other";
 
   @TempDir static Path dir;
   static TestServers servers;
@@ -47,6 +48,7 @@ class ArchiveDeploymentFaultsIT {
     forks = new ArchiveForks(servers, dir);
     try (Connection c = servers.connect()) {
       BenchTable.create(c, TABLE, ROWS);
+      BenchTable.create(c, OTHER, 1_000);
     }
   }
 
@@ -60,12 +62,14 @@ class ArchiveDeploymentFaultsIT {
   @Fault(
       job = "archive",
       value =
-          "a second run on the same output while the first runs (S3 and local): refused, then --wait")
+          "a second run on the same table's output while the first runs (S3 and local): refused,"
+              + " then --wait; a run of another table under the same prefix goes on beside it")
   void overlappingRuns(FaultLog fault) throws Exception {
     for (String output : List.of("s3://hose/overlap/", dir.resolve("overlap-local") + "/")) {
       Forked.Ended refused;
       Forked.Ended first;
       Forked.Ended waited;
+      Forked.Ended beside;
       String holder;
       // A lock on the table holds the first run (after it claimed the output) for as long as
       // the test needs, so that the others start while it certainly runs.
@@ -79,6 +83,7 @@ class ArchiveDeploymentFaultsIT {
               "the first run waiting for the table's lock", () -> someoneWaitsForALock(), 180);
           holder = claimOf(output).path("runId").asText();
           refused = run(output, List.of());
+          beside = forks.run(forks.args(OTHER, output, List.of()));
           try (Forked waiting = start(output, List.of("--wait", "--overwrite"))) {
             waiting.awaitWhileRunning(
                 "the second run waiting for the first",
@@ -104,7 +109,11 @@ class ArchiveDeploymentFaultsIT {
               + line
               + "\"; a run with --wait waited, then completed (exit "
               + waited.exit()
-              + ")");
+              + "); a run of another table beside it exited "
+              + beside.exit());
+      assertEquals(0, beside.exit(), beside.stderr());
+      assertTrue(
+          exists(output, "public." + OTHER + "/_manifest.json"), "the other table committed");
       assertEquals(0, first.exit(), first.stderr());
       assertEquals(2, refused.exit(), refused.stderr());
       assertEquals(1, refused.errorLines().size(), refused.stderr());
@@ -115,6 +124,57 @@ class ArchiveDeploymentFaultsIT {
       assertEquals(ROWS, rows);
       assertEquals(List.of(), left);
     }
+  }
+
+  @Fault(
+      job = "archive",
+      value =
+          "SIGTERM mid-upload, as Airflow sends on execution_timeout or 'mark failed': the run"
+              + " stops, cleans up and exits; the rerun completes")
+  void stoppedBySigterm(FaultLog fault) throws Exception {
+    String prefix = "sigterm/";
+    Forked.Ended stopped;
+    long stoppedAfterMillis;
+    try (FaultyS3Proxy proxy = FaultyS3Proxy.to(servers.s3.port(), 4_000)) {
+      proxy.rule(
+          (method, target) ->
+              FaultyS3Proxy.isPartUpload(method, target) ? Action.LATE : Action.FORWARD);
+      try (Forked running =
+          start("s3://hose/" + prefix, List.of("--endpoint=" + proxy.endpoint()))) {
+        running.awaitWhileRunning(
+            "a part upload under way", () -> servers.pendingUploads() > 0, 180);
+        long t0 = System.nanoTime();
+        ProcessHandle.of(running.pid()).orElseThrow().destroy(); // SIGTERM
+        stopped = running.await(120);
+        stoppedAfterMillis = (System.nanoTime() - t0) / 1_000_000;
+      }
+    }
+    List<String> left = ArchiveOutput.leftovers(servers, prefix);
+    boolean manifest =
+        servers.keys(prefix).contains(prefix + "public." + TABLE + "/_manifest.json");
+    Forked.Ended rerun = run("s3://hose/" + prefix, List.of());
+    ArchiveOutput.Committed out = committed(prefix);
+    String line = stopped.errorLines().isEmpty() ? "" : stopped.errorLines().get(0);
+    fault.run(
+        out.rowsLost(ROWS),
+        out.bytesBad(),
+        left,
+        "stopped in "
+            + stoppedAfterMillis
+            + " ms (exit "
+            + stopped.exit()
+            + ", \""
+            + line
+            + "\"), nothing committed or left; the rerun completed (exit "
+            + rerun.exit()
+            + ")");
+    assertTrue(stopped.exit() != 0, stopped.stderr());
+    assertTrue(line.contains("stopped from outside"), stopped.stderr());
+    assertFalse(manifest, "nothing committed");
+    assertEquals(List.of(), left);
+    assertEquals(0, rerun.exit(), rerun.stderr());
+    assertEquals(ROWS, out.lines());
+    assertEquals(List.of(), ArchiveOutput.leftovers(servers, prefix));
   }
 
   @Fault(job = "archive", value = "S3 answers 503 SlowDown and 500 to part uploads, and some late")
@@ -313,13 +373,22 @@ class ArchiveDeploymentFaultsIT {
     return ArchiveOutput.committed(servers, prefix, "public." + TABLE, ArchiveOutput::leadingId);
   }
 
-  /** The claim an output holds now, read directly (not through hose). */
+  /** The claim the table's output holds now, read directly (not through hose). */
   private static JsonNode claimOf(String output) throws Exception {
+    String claim = "public." + TABLE + "/" + OutputClaim.NAME;
     byte[] json =
         output.startsWith("s3://hose/")
-            ? servers.object(output.substring("s3://hose/".length()) + OutputClaim.NAME)
-            : Files.readAllBytes(Path.of(output, OutputClaim.NAME));
+            ? servers.object(output.substring("s3://hose/".length()) + claim)
+            : Files.readAllBytes(Path.of(output, claim));
     return ArchiveRun.JSON.readTree(json);
+  }
+
+  private static boolean exists(String output, String path) throws Exception {
+    return output.startsWith("s3://hose/")
+        ? servers
+            .keys(output.substring("s3://hose/".length()))
+            .contains(output.substring("s3://hose/".length()) + path)
+        : Files.exists(Path.of(output, path));
   }
 
   private static long manifestRows(String output) throws Exception {
@@ -339,7 +408,7 @@ class ArchiveDeploymentFaultsIT {
     try (Stream<Path> files = Files.walk(Path.of(output))) {
       files
           .map(p -> Path.of(output).relativize(p).toString())
-          .filter(p -> p.startsWith("_hose_temp") || p.equals(OutputClaim.NAME))
+          .filter(p -> p.startsWith("_hose_temp") || p.endsWith(OutputClaim.NAME))
           .forEach(p -> left.add(p));
     }
     return left;

@@ -59,6 +59,58 @@ class ArchivePipelineIT {
   }
 
   @Test
+  void tablesOfOneRunTakeTheirOwnSettingsAndTheSummaryNamesWhatWasWritten() throws Exception {
+    Path summary = dir.resolve("summary.json");
+    var summaries =
+        ArchiveRun.archive(
+            servers,
+            "--tables=events, \"Sales Ünït\".\"Order Items\",no_pk",
+            "--output=s3://hose/settings/",
+            "--incrementalColumn=at",
+            "--since=2026-11-24T00:00:00Z",
+            "--until=2026-11-25T00:00:00Z",
+            "--tableOptions={\"no_pk\": {\"incrementalColumn\": null, \"where\": \"b <= 100\"},"
+                + " \"\\\"Sales Ünït\\\".\\\"Order Items\\\"\": {\"incrementalColumn\": null},"
+                + " \"public.events\": {\"maxRowsPerBundle\": 500}}",
+            "--summaryFile=" + summary);
+    assertEquals(List.of(1440L, 2L, 100L), summaries.stream().map(s -> s.rows()).toList());
+    JsonNode m =
+        ArchiveRun.JSON.readTree(servers.object("settings/Sales Ünït.Order Items/_manifest.json"));
+    assertEquals(1, m.path("shards").size());
+    assertEquals(3, summaries.get(0).shards(), "maxRowsPerBundle=500 for events only");
+
+    JsonNode written = ArchiveRun.JSON.readTree(summary.toFile());
+    assertEquals(summaries.get(0).runId(), written.path("runId").asText());
+    assertEquals(3, written.path("tables").size());
+    JsonNode items = written.path("tables").get(1);
+    assertEquals("\"Sales Ünït\".\"Order Items\"", items.path("spec").asText());
+    assertEquals("Sales Ünït.Order Items", items.path("table").asText());
+    assertEquals("s3://hose/settings/Sales Ünït.Order Items/", items.path("dir").asText());
+    assertEquals(
+        "s3://hose/settings/Sales Ünït.Order Items/_manifest.json",
+        items.path("manifest").asText());
+    assertEquals("public.events", written.path("tables").get(0).path("table").asText());
+    assertEquals(
+        m.path("snapshot").path("id").asText(), written.path("snapshot").asText(), "one snapshot");
+  }
+
+  @Test
+  void badTableOptionsGetOneLine() {
+    String out = "--output=s3://hose/bad-settings/";
+    assertBad(
+        cli("--tables=events", "--tableOptions={not json", out), "--tableOptions is not JSON");
+    assertBad(
+        cli("--tables=events", "--tableOptions={\"orders\": {}}", out),
+        "--tableOptions names orders, which --tables does not list");
+    assertBad(
+        cli("--tables=events", "--tableOptions={\"events\": {\"partition\": \"id\"}}", out),
+        "unknown setting partition");
+    assertBad(
+        cli("--tables=events", "--since=2026-01-01", out),
+        "--since/--until need --incrementalColumn");
+  }
+
+  @Test
   void archivesSeveralTablesToS3WithManifestsAndCompleteShards() throws Exception {
     var summaries =
         ArchiveRun.archive(
@@ -248,7 +300,7 @@ class ArchivePipelineIT {
       s3.putObject(
           b ->
               b.bucket("hose")
-                  .key(prefix + "_hose_temp/dead-run/public.events/part-00000-of-00002.jsonl.gz.x"),
+                  .key(prefix + "_hose_temp/public.events/dead-run/part-00000-of-00002.jsonl.gz.x"),
           body);
       s3.putObject(
           b -> b.bucket("hose").key(prefix + "public.events/part-00007-of-00009.jsonl.gz"), body);
@@ -258,12 +310,12 @@ class ArchivePipelineIT {
                       b.bucket("hose")
                           .key(
                               prefix
-                                  + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y"))
+                                  + "_hose_temp/public.events/dead-run/part-00001-of-00002.jsonl.gz.y"))
               .uploadId();
       s3.uploadPart(
           b ->
               b.bucket("hose")
-                  .key(prefix + "_hose_temp/dead-run/public.events/part-00001-of-00002.jsonl.gz.y")
+                  .key(prefix + "_hose_temp/public.events/dead-run/part-00001-of-00002.jsonl.gz.y")
                   .uploadId(upload)
                   .partNumber(1),
           software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[5 << 20]));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hose.common.OutputClaim;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,13 @@ class CommitTableFnTest {
   @Test
   void aRestartedCommitFindsItsOwnMovesAndManifest(TestPipeline pipeline) throws Exception {
     ArchiveFiles files = new ArchiveFiles(dir.toString(), RUN);
+    try (OutputClaim claim =
+        OutputClaim.acquire(files.tableOutput(TABLE), RUN, "test", null, false)) {
+      restartedCommit(pipeline, files);
+    }
+  }
+
+  private void restartedCommit(TestPipeline pipeline, ArchiveFiles files) throws Exception {
     List<ShardResult> shards = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       ExportRange range = new ExportRange(TABLE, i, 3, "true", List.of());

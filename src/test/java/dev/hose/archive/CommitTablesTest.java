@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hose.common.OutputClaim;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,10 +38,12 @@ class CommitTablesTest {
       new CommitTableFn.RunInfo("run1", Instant.EPOCH, null, "test", "16", Standby.NONE, false);
 
   @TempDir Path out;
+  private OutputClaim claim;
 
   @Test
-  void shardsInAnyOrderAreCommittedInShardOrder(TestPipeline pipeline) throws IOException {
+  void shardsInAnyOrderAreCommittedInShardOrder(TestPipeline pipeline) throws Exception {
     ArchiveFiles files = new ArchiveFiles(out.toString(), "run1");
+    claim = OutputClaim.acquire(files.tableOutput(ORDERS), "run1", "test", null, false);
     List<ShardResult> shards = new ArrayList<>(tempShards(files, 3));
     List<ShardResult> arrival = List.of(shards.get(2), shards.get(0), shards.get(1));
 
@@ -66,8 +70,9 @@ class CommitTablesTest {
   }
 
   @Test
-  void aTableWithAShardMissingIsNotCommitted(TestPipeline pipeline) throws IOException {
+  void aTableWithAShardMissingIsNotCommitted(TestPipeline pipeline) throws Exception {
     ArchiveFiles files = new ArchiveFiles(out.toString(), "run1");
+    claim = OutputClaim.acquire(files.tableOutput(ORDERS), "run1", "test", null, false);
     List<ShardResult> written = tempShards(files, 3).subList(0, 2);
 
     pipeline
@@ -77,6 +82,29 @@ class CommitTablesTest {
         assertThrows(PipelineExecutionException.class, () -> pipeline.run().waitUntilFinish());
     assertTrue(e.getMessage().contains("2 shards written, 3 planned"), e.getMessage());
     assertFalse(Files.exists(out.resolve("public.orders/_manifest.json")));
+  }
+
+  @Test
+  void aTableWhoseClaimAnotherRunTookOverIsNotCommitted(TestPipeline pipeline) throws Exception {
+    ArchiveFiles files = new ArchiveFiles(out.toString(), "run1");
+    claim = OutputClaim.acquire(files.tableOutput(ORDERS), "run2", "test", null, false);
+    List<ShardResult> shards = tempShards(files, 3);
+
+    pipeline
+        .apply(Create.of(shards).withCoder(SerializableCoder.of(ShardResult.class)))
+        .apply(CommitTables.of(Map.of(ORDERS, plan(3)), files, RUN));
+    PipelineExecutionException e =
+        assertThrows(PipelineExecutionException.class, () -> pipeline.run().waitUntilFinish());
+    assertTrue(e.getMessage().contains("held by run run2"), e.getMessage());
+    assertFalse(Files.exists(out.resolve("public.orders/_manifest.json")));
+    assertFalse(Files.exists(out.resolve("public.orders/part-00000-of-00003.jsonl.gz")));
+  }
+
+  @AfterEach
+  void release() {
+    if (claim != null) {
+      claim.close();
+    }
   }
 
   private static TablePlan plan(int shards) {

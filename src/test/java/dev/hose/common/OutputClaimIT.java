@@ -37,6 +37,7 @@ class OutputClaimIT {
   @TempDir static Path dir;
   static S3Server s3;
   static HoseOptions options;
+  static software.amazon.awssdk.services.s3.S3Client client;
   private static int prefixes;
 
   @BeforeAll
@@ -49,10 +50,14 @@ class OutputClaimIT {
         PipelineOptionsFactory.fromArgs("--awsRegion=us-east-1", "--endpoint=" + s3.endpoint())
             .as(HoseOptions.class);
     options.setS3ClientFactoryClass(PathStyleS3ClientBuilderFactory.class);
+    client = S3Uploads.client(options);
   }
 
   @AfterAll
   static void stop() throws Exception {
+    if (client != null) {
+      client.close();
+    }
     if (s3 != null) {
       s3.close();
     }
@@ -156,10 +161,66 @@ class OutputClaimIT {
             UserError.class, () -> OutputClaim.acquire(output, "next", "test", options, false));
     assertTrue(refused.getMessage().contains("remote-live"), refused.getMessage());
 
-    Instant old = now.minus(OutputClaim.TTL).minus(Duration.ofSeconds(5));
-    plant(output, new OutputClaim.Holder("remote-dead", "test", "elsewhere", 1, old, old));
-    try (OutputClaim next = OutputClaim.acquire(output, "next", "test", options, false)) {
-      assertEquals("next", next.holder().runId());
+    if (kind.equals("local")) {
+      // Staleness is the claim's age by the storage's clock: here the file's modification time.
+      Instant old = now.minus(OutputClaim.TTL).minus(Duration.ofSeconds(5));
+      plant(output, new OutputClaim.Holder("remote-dead", "test", "elsewhere", 1, old, old));
+      Files.setLastModifiedTime(
+          Path.of(output, OutputClaim.NAME), java.nio.file.attribute.FileTime.from(old));
+      try (OutputClaim next = OutputClaim.acquire(output, "next", "test", options, false)) {
+        assertEquals("next", next.holder().runId());
+      }
+    } else {
+      // S3 gives no way to age an object: check that the age comes from the server's clock.
+      Duration fresh = store(output).read().orElseThrow().age();
+      Thread.sleep(2_100);
+      Duration later = store(output).read().orElseThrow().age();
+      assertTrue(fresh.toSeconds() <= 1, "a new claim is " + fresh + " old");
+      assertTrue(later.compareTo(fresh) > 0 && later.toSeconds() >= 1, later + " after " + fresh);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"s3", "local"})
+  void aRunOfSeveralOutputsClaimsAllOrNone(String kind) throws Exception {
+    String a = newOutput(kind);
+    String b = newOutput(kind);
+    String c = newOutput(kind);
+    try (OutputClaim first = OutputClaim.acquire(List.of(a, b), "first", "test", options, false)) {
+      assertTrue(store(a).read().isPresent() && store(b).read().isPresent());
+      UserError refused =
+          assertThrows(
+              UserError.class,
+              () -> OutputClaim.acquire(List.of(c, b), "second", "test", options, false));
+      assertTrue(refused.getMessage().contains("run first"), refused.getMessage());
+      assertTrue(store(c).read().isEmpty(), "a refused run gives back what it had claimed");
+      try (OutputClaim other = OutputClaim.acquire(List.of(c), "third", "test", options, false)) {
+        assertEquals("third", other.holder().runId());
+      }
+    }
+    assertTrue(store(a).read().isEmpty() && store(b).read().isEmpty());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"s3", "local"})
+  void theFenceLetsOnlyTheHolderCommitWhileItsClaimIsFresh(String kind) throws Exception {
+    String output = newOutput(kind);
+    try (OutputClaim.Fence fence = new OutputClaim.Fence(options)) {
+      assertTrue(fence.check(output, "mine").contains("is gone"));
+      try (OutputClaim mine = OutputClaim.acquire(output, "mine", "test", options, false)) {
+        assertEquals(null, fence.check(output, "mine"));
+        assertTrue(fence.check(output, "other").contains("held by run mine"));
+      }
+      Instant now = Instant.now();
+      plant(output, new OutputClaim.Holder("mine", "test", "elsewhere", 1, now, now));
+      if (kind.equals("local")) {
+        Files.setLastModifiedTime(
+            Path.of(output, OutputClaim.NAME),
+            java.nio.file.attribute.FileTime.from(now.minus(OutputClaim.FENCE).minusSeconds(5)));
+        String why = fence.check(output, "mine");
+        assertTrue(why != null && why.contains("last renewed"), why);
+      }
+      store(output).delete();
     }
   }
 
@@ -196,14 +257,12 @@ class OutputClaimIT {
     assertNotNull(a, "the first replace of the stale claim wins");
     assertEquals(null, b, "the second, on the same stale version, loses");
     store.delete();
-    store.close();
   }
 
   private static void plant(String output, OutputClaim.Holder holder) throws Exception {
-    try (OutputClaim.Store store = store(output)) {
-      store.delete();
-      assertNotNull(store.createIfAbsent(holder.toJson()));
-    }
+    OutputClaim.Store store = store(output);
+    store.delete();
+    assertNotNull(store.createIfAbsent(holder.toJson()));
     if (!output.startsWith("s3://")) {
       assertTrue(Files.exists(Path.of(output, OutputClaim.NAME)));
     }
@@ -211,7 +270,7 @@ class OutputClaimIT {
 
   private static OutputClaim.Store store(String output) {
     return output.startsWith("s3://")
-        ? new OutputClaim.S3Store(output, options)
+        ? new OutputClaim.S3Store(output, client, false)
         : new OutputClaim.LocalStore(output);
   }
 }

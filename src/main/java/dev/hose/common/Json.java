@@ -1,0 +1,16 @@
+package dev.hose.common;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+/** The JSON configuration hose reads and writes its own documents with. */
+public final class Json {
+  /** For reading, and for compact writing. */
+  public static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** For documents people read too (manifests, summaries): indented. */
+  public static final ObjectMapper PRETTY =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private Json() {}
+}
