@@ -26,6 +26,9 @@ public final class VerifyCommand implements Command {
     VerifyOptions options = CommandLine.parse(args, VerifyOptions.class, JobJar.ARCHIVE);
     VerifyPipeline.Report report = VerifyPipeline.run(options);
     report.print(System.out);
+    if (options.getReportFile() != null) {
+      report.write(java.nio.file.Path.of(options.getReportFile()));
+    }
     return report.ok() ? 0 : 1;
   }
 }

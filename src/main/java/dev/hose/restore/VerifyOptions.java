@@ -13,4 +13,18 @@ public interface VerifyOptions extends HoseOptions {
   String getInput();
 
   void setInput(String value);
+
+  @Description(
+      "Only these tables of the run's prefix, spelled as archive's --tables takes them"
+          + " (comma-separated, quoted as in psql). Default: every table under --input.")
+  String getTables();
+
+  void setTables(String value);
+
+  @Description(
+      "Also write the result as JSON to this local file: ok, and for each table its rows, shards,"
+          + " bytes and problems.")
+  String getReportFile();
+
+  void setReportFile(String value);
 }

@@ -1,10 +1,18 @@
 package dev.hose.restore;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hose.archive.TableRef;
+import dev.hose.common.Errors;
+import dev.hose.common.Json;
 import dev.hose.common.OutputClaim;
 import dev.hose.common.PipelineRuns;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,6 +52,32 @@ public final class VerifyPipeline {
       return tables.stream().allMatch(TableResult::ok);
     }
 
+    /** {@code --reportFile}: the result as JSON, written whole (a temp file renamed in place). */
+    public void write(Path file) throws IOException {
+      ObjectNode root = Json.MAPPER.createObjectNode();
+      root.put("command", "verify");
+      root.put("ok", ok());
+      ArrayNode list = root.putArray("tables");
+      for (TableResult t : tables) {
+        ObjectNode n = list.addObject();
+        n.put("table", t.table());
+        n.put("ok", t.ok());
+        n.put("rows", t.rows());
+        n.put("shards", t.shards());
+        n.put("bytes", t.bytes());
+        t.problems().forEach(n.putArray("problems")::add);
+      }
+      Path target = file.toAbsolutePath();
+      Path temp = Files.createTempFile(target.getParent(), ".hose-verify", ".json");
+      try {
+        Files.write(temp, Json.PRETTY.writeValueAsBytes(root));
+        Files.move(
+            temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(temp);
+      }
+    }
+
     /** One line per problem, then one summary line per table. */
     public void print(PrintStream out) {
       for (TableResult t : tables) {
@@ -72,10 +106,31 @@ public final class VerifyPipeline {
     FileSystems.setDefaultPipelineOptions(options);
     String input = ArchiveStore.asDirectory(options.getInput());
     List<TableResult> unreadable = new ArrayList<>();
-    Map<String, Manifest> manifests = findManifests(input, unreadable);
+    Map<String, Manifest> manifests =
+        options.getTables() == null
+            ? findManifests(input, unreadable)
+            : readManifests(input, TableRef.parseList(options.getTables()), unreadable);
     Map<String, List<String>> problems = checkDirectories(input, manifests);
     Set<String> shardProblems = verifyShards(options, manifests);
     return report(manifests, problems, shardProblems, unreadable);
+  }
+
+  /**
+   * The manifests of {@code tables} under a run's prefix, in that order; a table without a readable
+   * manifest is a failed table of its own.
+   */
+  private static Map<String, Manifest> readManifests(
+      String input, List<TableRef> tables, List<TableResult> unreadable) {
+    Map<String, Manifest> manifests = new LinkedHashMap<>();
+    for (TableRef table : tables) {
+      try {
+        Manifest m = Manifest.read(input + table.dirName() + "/");
+        manifests.put(m.tableName(), m);
+      } catch (UserError | IOException e) {
+        unreadable.add(new TableResult(table.dirName(), 0, 0, 0, List.of(Errors.describe(e))));
+      }
+    }
+    return manifests;
   }
 
   /** The manifests under the input; one that cannot be read is a failed table of its own. */

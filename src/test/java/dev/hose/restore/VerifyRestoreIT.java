@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hose.common.Cli;
 import dev.hose.common.CommandLine;
@@ -23,6 +25,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -198,6 +201,39 @@ class VerifyRestoreIT {
     assertFalse(report.tables().get(0).ok());
     assertTrue(report.tables().get(0).problems().get(0).contains("is not a hose manifest"));
     assertTrue(report.tables().get(1).ok(), report.toString());
+  }
+
+  @Test
+  void verifyOfSomeTablesWritesAReportFile() throws Exception {
+    String copy = copyOrders(local);
+    String root = copy.replace("public.orders/", "");
+    local.copy("base/public.fidelity/", root + "public.fidelity/");
+    Path report = dir.resolve("verify-report.json");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    int code;
+    System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    try {
+      code =
+          cli(
+              err,
+              "verify",
+              "--input=" + local.url(root),
+              "--tables=orders,public.missing",
+              "--reportFile=" + report);
+    } finally {
+      System.setOut(stdout);
+    }
+    assertEquals(1, code, err.toString());
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    assertFalse(json.path("ok").asBoolean());
+    assertEquals(2, json.path("tables").size(), json.toString());
+    Map<String, JsonNode> byTable = new HashMap<>();
+    json.path("tables").forEach(t -> byTable.put(t.path("table").asText(), t));
+    JsonNode orders = byTable.get("public.orders");
+    assertTrue(orders.path("ok").asBoolean(), orders.toString());
+    assertTrue(orders.path("rows").asLong() > 0);
+    assertFalse(byTable.get("public.missing").path("ok").asBoolean());
   }
 
   @Test
