@@ -117,13 +117,7 @@ final class Report {
   }
 
   void write(Path dir) throws IOException {
-    linkPrefix =
-        settings.publish() == null
-            ? ""
-            : PROJECT
-                .relativize(settings.publish().toAbsolutePath())
-                .toString()
-                .replaceAll("/?$", "/");
+    linkPrefix = ""; // README-table.md sits beside the charts
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("results.json"), JSON.writeValueAsString(json()));
     Files.writeString(dir.resolve("results.csv"), resultsCsv());
@@ -182,7 +176,15 @@ final class Report {
         Files.deleteIfExists(target.resolve(f));
       }
     }
+    // Links in docs/benchmarks.md are relative to docs/, where it lives.
+    linkPrefix =
+        PROJECT
+            .resolve("docs")
+            .relativize(target.toAbsolutePath())
+            .toString()
+            .replaceAll("/?$", "/");
     boolean figures = replaceBetween(PROJECT.resolve("docs/benchmarks.md"), BEGIN, END, markdown());
+    linkPrefix = "";
     StringBuilder targets = new StringBuilder();
     targets.append(
         String.format(
