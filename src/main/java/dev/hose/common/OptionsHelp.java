@@ -23,6 +23,16 @@ public final class OptionsHelp {
   /** Beam's options that hose documents beside its own (S3 settings). */
   private static final Set<String> BEAM_OPTIONS = Set.of("awsRegion", "endpoint");
 
+  /**
+   * Beam options whose own description names Beam's default, which hose replaces ({@link
+   * CommandLine#HOSE_DEFAULTS}): what they mean under hose.
+   */
+  private static final Map<String, String> HOSE_MEANINGS =
+      Map.of(
+          "s3UploadBufferSizeBytes",
+          "Size of each S3 upload part, held in memory once per file being written; the largest"
+              + " object is 10,000 parts. At least 5 MiB (5242880).");
+
   /** One option: its name, default as shown, meaning, and whether it must be given. */
   public record Option(String name, String defaultValue, String meaning, boolean required) {}
 
@@ -56,7 +66,7 @@ public final class OptionsHelp {
           new Option(
               name,
               defaultOf(name, getter),
-              Errors.oneLine(description.value()),
+              Errors.oneLine(HOSE_MEANINGS.getOrDefault(name, description.value())),
               getter.getAnnotation(Validation.Required.class) != null));
     }
     List<Option> options = new ArrayList<>(byName.values());
