@@ -2,8 +2,10 @@
 # Runs the Airflow tests of pipelines/ in a real Airflow:
 #   pipelines/run-tests.sh [pytest args...]
 # Creates the venv if needed (setup-venv.sh), keeps Airflow's home under target/airflow/home,
-# migrates its database, then runs pytest. The end-to-end tests need target/hose.jar
-# (mvn package) or HOSE_JAR. Exit code: pytest's, except "no tests collected" (5) is a failure.
+# migrates its database, then runs pytest; test_scheduler.py starts its own `airflow standalone`
+# (home target/airflow/scheduler-home) and a local Flink session cluster. The end-to-end tests
+# need the jars in target/ (mvn package). Every test's wall time is printed at the end.
+# Exit code: pytest's, except "no tests collected" (5) is a failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,7 +34,7 @@ if ! cmp -s "$venv/.hose-requirements.sha256" "$AIRFLOW_HOME/.migrated"; then
 fi
 
 set +e
-"$venv/bin/python" -m pytest -p no:cacheprovider -W ignore::DeprecationWarning -rA --tb=short \
+"$venv/bin/python" -m pytest -p no:cacheprovider -W ignore::DeprecationWarning -rA --tb=short --durations=0 \
   "$here/tests" "$@"
 status=$?
 set -e

@@ -1,16 +1,18 @@
-"""What the hose DAGs share: job specs, the operator that runs the hose jar, and object checks.
+"""What the hose DAGs share: the operator that runs the hose jar, template macros, and checks of
+the objects hose writes. Specs are read by hose_specs.py and turned into DAGs by hose_build.py.
 
 It lives next to the DAG files, so the folder can be dropped into Airflow's dags/ as it is.
 
 Where things are (read when a DAG file is parsed, from the environment):
   HOSE_HOME       holds runner-configs/ and the jars under target/ (default: this repository)
-  HOSE_SPECS_DIR  the job specs (default: ./specs next to this file if present, else ../specs)
+  HOSE_SPECS_DIR  the job specs (default: specs/ beside the DAG files if present, else ../specs)
 Chosen per run (Airflow Variables, read when a task runs):
   hose_jar             one jar for every task (default: the command's job jar,
                        $HOSE_HOME/target/hose-archive.jar or hose-detect.jar; on Flink runners
                        $HOSE_HOME/target/hose.jar, the client that stages the job jar)
   hose_runner_config   a runner-configs/ name (direct, flink-local, flink-cluster) or a path;
-                       the DAG param `runner_config` overrides it for one run (default direct)
+                       the spec's runner_config, or the DAG param `runner_config` for one run,
+                       comes first (default direct)
 """
 
 from __future__ import annotations
@@ -19,32 +21,51 @@ import contextlib
 import datetime as dt
 import json
 import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import yaml
+import airflow.providers.apache.beam.hooks.beam as beam_hook_module
 from airflow.providers.apache.beam.operators.beam import (
     GOOGLE_PROVIDER,
     BeamDataflowMixin,
     BeamRunJavaPipelineOperator,
 )
-from airflow.sdk import BaseHook, Param, PokeReturnValue, task
+from airflow.sdk import BaseHook, PokeReturnValue, task
 
 HERE = Path(__file__).resolve().parent
 HOSE_HOME = Path(os.environ.get("HOSE_HOME", HERE.parent.parent)).resolve()
-SPECS_DIR = Path(
-    os.environ.get("HOSE_SPECS_DIR") or (HERE / "specs" if (HERE / "specs").is_dir() else HERE.parent / "specs")
-)
+
+
+def specs_dir(dag_file: str | Path) -> Path:
+    """Where the spec of a DAG file is: $HOSE_SPECS_DIR, else specs/ beside the DAG file if
+    present, else ../specs (this repository's layout)."""
+    here = Path(dag_file).resolve().parent
+    if os.environ.get("HOSE_SPECS_DIR"):
+        return Path(os.environ["HOSE_SPECS_DIR"])
+    return here / "specs" if (here / "specs").is_dir() else here.parent / "specs"
 
 #: The environment variable that carries the source database password to the java process.
 SOURCE_PASSWORD_ENV = "HOSE_SOURCE_PASSWORD"
 
+#: How long a stopped java process gets to clean up (abort uploads, release its claims, remove
+#: partial output) after SIGTERM before it is killed.
+STOP_GRACE_SECONDS = 50.0
+
 _RUNNER_CONFIG_NAME = "params.runner_config or var.value.get('hose_runner_config', 'direct')"
 RUNNER_CONFIG_TEMPLATE = "{{ hose_runner_config(" + _RUNNER_CONFIG_NAME + ") }}"
 RUNNER_TEMPLATE = "{{ hose_runner_of(hose_runner_config(" + _RUNNER_CONFIG_NAME + ")) }}"
-
+SINCE_TEMPLATE = "{{ hose_instant(data_interval_start) }}"
+UNTIL_TEMPLATE = "{{ hose_instant(data_interval_end) }}"
 
 
 def jar_template(command: str) -> str:
@@ -52,66 +73,6 @@ def jar_template(command: str) -> str:
     return (
         "{{ var.value.get('hose_jar', '') or hose_jar_for('" + command + "', hose_runner_config("
         + _RUNNER_CONFIG_NAME + ")) }}"
-    )
-
-SINCE_TEMPLATE = "{{ hose_instant(data_interval_start) }}"
-UNTIL_TEMPLATE = "{{ hose_instant(data_interval_end) }}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Specs
-
-
-def load_specs(kind: str) -> list[dict[str, Any]]:
-    """Every spec in SPECS_DIR whose `kind` is `kind`, sorted by file name."""
-    specs = []
-    for path in sorted(SPECS_DIR.glob("*.y*ml")):
-        spec = yaml.safe_load(path.read_text())
-        if not isinstance(spec, dict):
-            raise ValueError(f"{path}: a spec is a mapping")
-        if spec.get("kind") == kind:
-            spec["_path"] = str(path)
-            specs.append(spec)
-    return specs
-
-
-def require(spec: dict[str, Any], allowed: set[str], required: set[str]) -> None:
-    """Fails with one clear line on a missing or unknown key (shown as the DAG's import error)."""
-    where = spec.get("_path", "spec")
-    missing = sorted(required - spec.keys())
-    unknown = sorted(spec.keys() - allowed - required - {"_path"})
-    if missing:
-        raise ValueError(f"{where}: missing {', '.join(missing)}")
-    if unknown:
-        raise ValueError(f"{where}: unknown {', '.join(unknown)} (allowed: {', '.join(sorted(allowed | required))})")
-
-
-def dag_arguments(spec: dict[str, Any]) -> dict[str, Any]:
-    """DAG(...) keyword arguments every hose DAG shares."""
-    from airflow.sdk import CronDataIntervalTimetable
-
-    start = spec["start_date"]
-    if isinstance(start, str):
-        start = dt.date.fromisoformat(start)
-    return dict(
-        dag_id=spec["dag_id"],
-        description=spec.get("description"),
-        # A data-interval timetable: each run covers [start, end) and starts once `end` has passed.
-        schedule=CronDataIntervalTimetable(spec.get("schedule", "0 0 * * *"), timezone="UTC"),
-        start_date=dt.datetime(start.year, start.month, start.day, tzinfo=dt.timezone.utc),
-        catchup=bool(spec.get("catchup", False)),
-        max_active_runs=1,
-        default_args={"retries": int(spec.get("retries", 2)), "retry_delay": dt.timedelta(minutes=5)},
-        params={
-            "runner_config": Param(
-                None,
-                type=["null", "string"],
-                description="runner-configs/ name (direct, flink-local, flink-cluster) or path; "
-                "default: Variable hose_runner_config, else direct",
-            )
-        },
-        user_defined_macros=MACROS,
-        tags=["hose", spec["kind"]],
     )
 
 
@@ -188,8 +149,13 @@ def connection_settings(source_conn_id: str | None, s3_conn_id: str | None) -> t
             f"jdbc:postgresql://{conn.host}:{conn.port or 5432}/{conn.schema or 'postgres'}"
         )
         options["username"] = conn.login
-        options["passwordEnv"] = SOURCE_PASSWORD_ENV
-        env[SOURCE_PASSWORD_ENV] = conn.password or ""
+        if extra.get("password_file"):
+            # A file that holds the password where hose runs (worker and Flink TaskManagers, e.g. a
+            # mounted Kubernetes secret): then no password travels through Airflow at all.
+            options["passwordFile"] = extra["password_file"]
+        else:
+            options["passwordEnv"] = SOURCE_PASSWORD_ENV
+            env[SOURCE_PASSWORD_ENV] = conn.password or ""
     s3 = _optional_connection(s3_conn_id)
     if s3 is not None:
         extra = s3.extra_dejson
@@ -229,13 +195,23 @@ class _DataflowOnlyWithGoogle(BeamDataflowMixin):
 
 
 class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoogle):
-    """The Beam provider's Java operator, running one hose command (`archive`, `detect`).
+    """The Beam provider's Java operator, running one hose command (`archive`, `verify`, `detect`).
 
     The provider starts `java -cp JAR JOB_CLASS --runner=R --option=value ...`; hose wants the
     command word first, so JOB_CLASS is a java launcher argument file (launch/COMMAND.args) that
     holds `dev.hose.Hose COMMAND`. Connections become options and environment variables at run
     time (see connection_settings), so no secret is ever in the command line or in the rendered
     template fields. The runner comes from the runner config, which hose also loads.
+
+    With `summary=True` hose writes its run summary (`--summaryFile`, JSON: runId, snapshot and
+    per table its spelling, directory, manifest, rows) to a temp file, which becomes the task's
+    return value (XCom).
+
+    Stopping: the java process runs in its own process group (see JavaProcess), so it is never
+    killed along with the task process. When Airflow stops the task (on_kill: a user marked it
+    failed, the scheduler lost it) or execute ends with an exception (execution_timeout raises
+    AirflowTaskTimeout inside it), the java process gets SIGTERM and `stop_grace` seconds to clean
+    up before SIGKILL.
     """
 
     def __init__(
@@ -245,6 +221,8 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
         source_conn_id: str | None = None,
         s3_conn_id: str | None = None,
         jvm_options: str | None = None,
+        summary: bool = False,
+        stop_grace: float = STOP_GRACE_SECONDS,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("jar", jar_template(command))
@@ -255,14 +233,38 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
         self.source_conn_id = source_conn_id
         self.s3_conn_id = s3_conn_id
         self.jvm_options = jvm_options
+        self.summary = summary
+        self.stop_grace = stop_grace
+        self._java: JavaProcess | None = None
 
     def execute(self, context: Any) -> Any:
         options, env = connection_settings(self.source_conn_id, self.s3_conn_id)
         self.pipeline_options = {**options, **self.pipeline_options}
         if self.jvm_options:
             env["JDK_JAVA_OPTIONS"] = self.jvm_options
-        with environment(env):
-            return super().execute(context)
+        summary_dir = Path(tempfile.mkdtemp(prefix="hose-summary-")) if self.summary else None
+        if summary_dir:
+            self.pipeline_options["summaryFile"] = str(summary_dir / "summary.json")
+        try:
+            with environment(env), JavaProcess.started_by_beam(self):
+                super().execute(context)
+            return read_summary(summary_dir / "summary.json") if summary_dir else None
+        except BaseException as e:
+            self.stop_java(f"the task ends with {type(e).__name__}", wait=True)
+            raise
+        finally:
+            if summary_dir:
+                shutil.rmtree(summary_dir, ignore_errors=True)
+
+    def on_kill(self) -> None:
+        # Called in the task process's SIGTERM handler: signal, do not wait here. The Beam hook's
+        # loop, which this interrupts, goes on logging the process's output until it exits.
+        self.stop_java("Airflow stops the task (on_kill)", wait=False)
+        super().on_kill()
+
+    def stop_java(self, why: str, wait: bool) -> None:
+        if self._java is not None:
+            self._java.stop(why, self.stop_grace, self.log, wait=wait)
 
     def _cast_dataflow_config(self) -> None:
         # The provider builds a DataflowConfiguration for every runner, but that class only exists
@@ -270,6 +272,167 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
         if GOOGLE_PROVIDER:
             super()._cast_dataflow_config()
 
+
+def read_summary(path: Path) -> dict[str, Any]:
+    """hose's run summary (written only by a committed run)."""
+    if not path.is_file():
+        raise RuntimeError(
+            f"hose exited 0 but wrote no summary at {path} (is the jar older than --summaryFile?)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# What a stopped java process is left to, should the task process die first (the supervisor
+# SIGKILLs the task process's group 5 s after its SIGTERM): SIGKILL after the grace period, unless
+# the process with that pid and start time is gone. It runs in its own session, so that SIGKILL
+# does not reach it.
+_REAPER = """
+import os, signal, sys, time
+pid, started, deadline = int(sys.argv[1]), sys.argv[2], time.monotonic() + float(sys.argv[3])
+def same():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19] == started
+    except OSError:
+        return False
+while same() and time.monotonic() < deadline:
+    time.sleep(0.5)
+if same():
+    os.killpg(pid, signal.SIGKILL)
+"""
+
+# The java process gets SIGTERM when the thread that started it dies (prctl PR_SET_PDEATHSIG,
+# kept across exec), so a task process killed outright still lets hose clean up.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"
+    "if os.getppid() == int(sys.argv[1]): os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+class JavaProcess:
+    """The java process the Beam hook starts, started so that it outlives a killed task process
+    only as long as its cleanup takes.
+
+    The hook calls subprocess.Popen itself (run_beam_command) and keeps the process to itself;
+    `started_by_beam` lends the hook a Popen that starts the same command in its own session (the
+    supervisor signals the task process's group: its SIGKILL, 5 s after SIGTERM, would cut hose's
+    cleanup short) and, on Linux, through a tiny exec wrapper that makes the process get SIGTERM
+    when the task process dies.
+    """
+
+    def __init__(self, popen: subprocess.Popen) -> None:
+        self.popen = popen
+
+    @classmethod
+    @contextlib.contextmanager
+    def started_by_beam(cls, operator: HoseJavaPipelineOperator) -> Iterator[None]:
+        def popen(cmd, *args, **kwargs):
+            if sys.platform.startswith("linux"):
+                cmd = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *cmd]
+            kwargs["start_new_session"] = True
+            operator._java = cls(subprocess.Popen(cmd, *args, **kwargs))
+            return operator._java.popen
+
+        guarded = types.ModuleType("subprocess")
+        guarded.__dict__.update(subprocess.__dict__)
+        guarded.Popen = popen
+        saved = beam_hook_module.subprocess
+        beam_hook_module.subprocess = guarded
+        try:
+            yield
+        finally:
+            beam_hook_module.subprocess = saved
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, why: str, grace: float, log, wait: bool) -> None:
+        """SIGTERM to the process group, a reaper that SIGKILLs it after `grace` seconds; with
+        `wait`, waits for the exit here (logging the process's last output), else returns."""
+        if not self.alive():
+            return
+        pid = self.popen.pid
+        log.warning("%s: stopping java (pid %s): SIGTERM, SIGKILL after %.0f s", why, pid, grace)
+        started = _start_time(pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        if started is not None:
+            subprocess.Popen(
+                [sys.executable, "-c", _REAPER, str(pid), started, str(grace)],
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        if not wait:
+            return
+        deadline = time.monotonic() + grace + 5
+        self._drain(log, deadline)
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        code = self.popen.wait()
+        log.warning("java (pid %s) exited with %s after SIGTERM", pid, code)
+
+    def _drain(self, log, deadline: float) -> None:
+        """Logs what the process writes until it exits or `deadline`: its cleanup must never block
+        on a full pipe."""
+        streams = {s.fileno(): (s, log.warning if s is self.popen.stderr else log.info)
+                   for s in (self.popen.stdout, self.popen.stderr) if s is not None and not s.closed}
+        pending = {fd: b"" for fd in streams}
+        while self.alive() and time.monotonic() < deadline:
+            if not streams:
+                time.sleep(0.2)
+                continue
+            ready, _, _ = select.select(list(streams), [], [], 0.5)
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    del streams[fd]
+                    continue
+                *lines, pending[fd] = (pending[fd] + chunk).split(b"\n")
+                for line in lines:
+                    streams[fd][1](line.decode(errors="replace"))
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks (/proc/PID/stat field 22), or None off Linux."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return None
+
+
+def check_manifest(task_id: str, summary: Any, spelling: str, s3_conn_id: str | None):
+    """A task that finds table `spelling` in a hose archive summary (the archive task's XCom),
+    reads the manifest hose committed there and checks it belongs to that run. Its XCom: the
+    table's `dir`, `manifest`, `runId`, `rows` and `shards`, for the tasks after it."""
+
+    @task(task_id=task_id)
+    def manifest(summary: dict[str, Any], spelling: str, s3_conn_id: str | None) -> dict[str, Any]:
+        entry = next((t for t in summary.get("tables", []) if t.get("spec") == spelling), None)
+        if entry is None:
+            raise ValueError(f"hose's summary of run {summary.get('runId')} has no table {spelling!r}")
+        data = read_object(entry["manifest"], s3_conn_id)
+        if data is None:
+            raise FileNotFoundError(f"{entry['manifest']} is missing although run {summary['runId']} committed it")
+        committed = json.loads(data)
+        if committed.get("runId") != summary["runId"]:
+            raise ValueError(
+                f"{entry['manifest']} holds run {committed.get('runId')}, not this task's run {summary['runId']}"
+            )
+        return {
+            "table": entry["table"],
+            "dir": entry["dir"],
+            "manifest": entry["manifest"],
+            "runId": summary["runId"],
+            "rows": committed.get("rowCount"),
+            "shards": len(committed.get("shards", [])),
+        }
+
+    return manifest(summary, spelling, s3_conn_id)
 
 # ---------------------------------------------------------------------------------------------
 # Objects on S3 or local disk: manifests and input lists

@@ -1,5 +1,6 @@
-"""Shared fixtures: the repository layout, a DagBag of pipelines/dags, and the hose sandbox
-(embedded PostgreSQL + S3 server from the hose jar) for the end-to-end tests.
+"""Shared fixtures: the repository layout, a DagBag of pipelines/dags, a dags folder laid out as
+a deployment holds it, and the hose sandbox (embedded PostgreSQL + S3 server from the hose jar) for
+the end-to-end tests.
 
 run-tests.sh sets AIRFLOW_HOME (target/airflow/home) and migrates its database before pytest.
 """
@@ -26,6 +27,22 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "false"
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ.pop("HOSE_SPECS_DIR", None)
 sys.path.insert(0, str(DAGS))
+
+
+def dags_folder(root: Path, specs: dict[str, str]) -> Path:
+    """A dags folder as a deployment holds it: the shared hose_* modules, launch/, .airflowignore,
+    and per spec `specs/<name>.yaml` plus its DAG file `hose_<name>.py` (a copy of the shim)."""
+    import shutil
+
+    folder = root / "dags"
+    (folder / "specs").mkdir(parents=True, exist_ok=True)
+    for name in ("hose_common.py", "hose_specs.py", "hose_build.py", ".airflowignore"):
+        shutil.copy(DAGS / name, folder / name)
+    shutil.copytree(DAGS / "launch", folder / "launch", dirs_exist_ok=True)
+    for name, text in specs.items():
+        (folder / "specs" / f"{name}.yaml").write_text(text)
+        shutil.copy(DAGS / "hose_archive.py", folder / f"hose_{name}.py")
+    return folder
 
 
 def hose_jar() -> Path:
@@ -132,21 +149,3 @@ def airflow(*args: str, env: dict[str, str], timeout: float = 900) -> str:
     text = out.decode(errors="replace")
     assert proc.returncode == 0, f"airflow {' '.join(args)} exited {proc.returncode}:\n{text[-8000:]}"
     return text
-
-
-def airflow_dags_test(dag_id: str, logical_date: str, env: dict[str, str], timeout: float = 900) -> str:
-    """Runs `airflow dags test DAG_ID DATE` (the real CLI, operator and jar); returns its output."""
-    return airflow("dags", "test", dag_id, logical_date, env=env, timeout=timeout)
-
-
-def dag_run_states(dag_id: str, logical_date) -> dict[str, str]:
-    """task_id -> state of the run of `dag_id` at `logical_date`, from Airflow's database."""
-    from airflow.models import DagRun
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        runs = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date).all()
-        assert len(runs) == 1, runs
-        states = {ti.task_id: ti.state for ti in runs[0].get_task_instances(session=session)}
-        states["_run"] = runs[0].state
-        return {key: str(getattr(state, "value", state)) for key, state in states.items()}

@@ -1,13 +1,13 @@
-"""The runner follows the DAG param: `airflow tasks test` of one archive task with
-`runner_config=flink-local` runs the real jar on Flink (in-process MiniCluster) through the same
-operator, and commits the data interval's rows."""
+"""The runner follows the DAG param: `airflow tasks test` of the shipped archive DAG's `archive`
+task with `runner_config=flink-local` runs the real jar on Flink (an in-process MiniCluster)
+through the same operator, for all of the spec's tables on one snapshot, and returns hose's run
+summary."""
 
 from __future__ import annotations
 
 import json
 import uuid
 
-import pytest
 from conftest import ROOT, airflow, connect, connection_env
 
 DATABASE = "hose_airflow_flink"
@@ -26,16 +26,17 @@ def test_archive_task_on_flink_local_via_the_runner_config_param(sandbox, monkey
             """INSERT INTO orders SELECT i, timestamptz '2026-11-25 00:00+00' + i * interval '1 minute', 'n'
                FROM generate_series(1, 4000) i"""
         )
-        [(expected,)] = c.execute(
-            "SELECT count(*) FROM orders WHERE created_at >= '2026-11-26Z' AND created_at < '2026-11-27Z'"
-        ).fetchall()
+        c.execute("CREATE TABLE events (id bigint PRIMARY KEY, occurred_at timestamptz NOT NULL, kind text)")
+        c.execute("INSERT INTO events SELECT i, timestamptz '2026-11-26 12:00+00', 'k' FROM generate_series(1, 30) i")
+        c.execute("CREATE TABLE customers (id bigint PRIMARY KEY, name text)")
+        c.execute("INSERT INTO customers SELECT i, 'c' || i FROM generate_series(1, 20) i")
     root = f"s3://{sandbox['bucket']}/airflow-e2e-flink-{uuid.uuid4().hex[:8]}"
     env = connection_env(sandbox, DATABASE) | {
         "AIRFLOW_VAR_HOSE_ARCHIVE_ROOT": root,
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
     }
     log = airflow(
-        "tasks", "test", "hose_archive", "public__orders.archive", LOGICAL_DATE,
+        "tasks", "test", "hose_archive", "archive", LOGICAL_DATE,
         "-t", json.dumps({"runner_config": "flink-local"}),
         env=env,
     )
@@ -47,5 +48,10 @@ def test_archive_task_on_flink_local_via_the_runner_config_param(sandbox, monkey
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    manifest = hose_common.read_manifest(f"{root}/dt=2026-11-26/public.orders", "hose_s3")
-    assert manifest is not None and manifest["rowCount"] == expected == 1440
+    counts = {}
+    for table in ("orders", "events", "customers"):
+        manifest = hose_common.read_manifest(f"{root}/dt=2026-11-26/public.{table}", "hose_s3")
+        counts[table] = manifest["rowCount"]
+    assert counts == {"orders": 1440, "events": 30, "customers": 20}
+    assert len({hose_common.read_manifest(f"{root}/dt=2026-11-26/public.{t}", "hose_s3")["snapshot"]["id"]
+                for t in counts}) == 1, "one snapshot for the spec's tables"

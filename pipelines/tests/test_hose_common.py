@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import hose_common
 import pytest
@@ -43,9 +48,131 @@ def test_manifest_on_a_local_prefix_is_none_until_written(tmp_path):
     assert hose_common.read_manifest(prefix.as_uri() + "/") == {"rowCount": 3}
 
 
+def test_a_password_file_replaces_the_password_in_the_environment(monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SRC",
+        '{"conn_type": "postgres", "host": "db", "login": "u", "password": "never", '
+        '"extra": {"password_file": "/run/secrets/pg"}}',
+    )
+    options, env = hose_common.connection_settings("SRC", None)
+    assert options["passwordFile"] == "/run/secrets/pg" and "passwordEnv" not in options
+    assert "never" not in json.dumps(options) + json.dumps(env)
+
+
 def test_environment_is_restored_after_the_run(monkeypatch):
     monkeypatch.setenv("HOSE_KEEP", "before")
     monkeypatch.delenv("HOSE_SOURCE_PASSWORD", raising=False)
     with hose_common.environment({"HOSE_KEEP": "during", "HOSE_SOURCE_PASSWORD": "x"}):
         assert os.environ["HOSE_KEEP"] == "during" and os.environ["HOSE_SOURCE_PASSWORD"] == "x"
     assert os.environ["HOSE_KEEP"] == "before" and "HOSE_SOURCE_PASSWORD" not in os.environ
+
+
+FAKE_JAVA = """#!/usr/bin/env python3
+# Stands in for `java`: reports its process group, then runs until SIGTERM, after which it
+# "cleans up" for CLEANUP seconds (ignoring further SIGTERMs) and exits 143.
+import os, signal, sys, time
+out = os.environ["FAKE_JAVA_OUT"]
+def log(line):
+    with open(out, "a") as f:
+        f.write(line + "\\n")
+def term(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    log("sigterm")
+    time.sleep(float(os.environ.get("CLEANUP", "1")))
+    log("cleaned up")
+    sys.exit(143)
+if os.environ.get("IGNORE_TERM"):
+    signal.signal(signal.SIGTERM, lambda *a: log("sigterm ignored"))
+else:
+    signal.signal(signal.SIGTERM, term)
+log(f"started pid={os.getpid()} pgid={os.getpgid(0)}")
+print("working", flush=True)
+while True:
+    time.sleep(0.1)
+"""
+
+
+@pytest.fixture
+def fake_java(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "java").write_text(FAKE_JAVA)
+    (bin_dir / "java").chmod(0o755)
+    out = tmp_path / "java.out"
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_JAVA_OUT", str(out))
+    return out
+
+
+def lines(path, wait_for: str, timeout: float = 15) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        text = path.read_text() if path.exists() else ""
+        if wait_for in text:
+            return text.splitlines()
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"{wait_for!r} not in {path.read_text() if path.exists() else '(no file)'}")
+
+
+def operator(**kwargs):
+    return hose_common.HoseJavaPipelineOperator(
+        task_id="archive", command="archive", jar="/opt/hose.jar", runner="DirectRunner", **kwargs
+    )
+
+
+def test_a_timeout_inside_execute_stops_java_and_waits_for_its_cleanup(fake_java, monkeypatch):
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+    from airflow.sdk.execution_time.timeout import timeout
+
+    monkeypatch.setenv("CLEANUP", "1.5")
+    task = operator(pipeline_options={"tables": "t"})
+    started = time.monotonic()
+    with pytest.raises(AirflowTaskTimeout), timeout(3):
+        task.execute(context={})
+    # execute returned only after the java process had cleaned up and exited
+    assert lines(fake_java, "cleaned up", timeout=0)[-2:] == ["sigterm", "cleaned up"]
+    assert task._java.popen.returncode == 143 and time.monotonic() - started >= 4.5
+    pid, pgid = (int(part.split("=")[1]) for part in lines(fake_java, "started")[0].split()[1:])
+    assert pid == pgid == task._java.popen.pid, "java runs in its own process group"
+
+
+def test_on_kill_signals_java_and_a_reaper_kills_it_after_the_grace_period(fake_java, monkeypatch):
+    monkeypatch.setenv("IGNORE_TERM", "1")
+    task = operator(pipeline_options={"tables": "t"}, stop_grace=1.0)
+    done = threading.Event()
+
+    def run():
+        try:
+            task.execute(context={})
+        except Exception:
+            done.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    lines(fake_java, "started")
+    task.on_kill()  # returns at once; the process ignores SIGTERM, so the reaper must SIGKILL it
+    assert "sigterm ignored" in lines(fake_java, "sigterm ignored")
+    assert done.wait(timeout=15), "java was not killed after the grace period"
+    assert task._java.popen.returncode == -signal.SIGKILL
+
+
+def test_java_gets_sigterm_when_the_task_process_dies(fake_java, tmp_path):
+    task_process = subprocess.Popen(
+        [
+            sys.executable, "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); import hose_common; "
+            "hose_common.HoseJavaPipelineOperator(task_id='a', command='archive', jar='x.jar', runner='DirectRunner')"
+            ".execute(context={})",
+            str(hose_common.HERE),
+        ],
+        env={**os.environ, "CLEANUP": "0.2"},
+    )
+    try:
+        lines(fake_java, "started", timeout=60)
+        task_process.kill()  # SIGKILL: no handler runs in the task process
+        assert lines(fake_java, "cleaned up")[-2:] == ["sigterm", "cleaned up"]
+    finally:
+        task_process.kill()
+        task_process.wait()
