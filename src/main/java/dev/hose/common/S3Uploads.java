@@ -6,18 +6,22 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.util.InstanceBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Uri;
 import software.amazon.awssdk.services.s3.S3Utilities;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 
 /**
  * Aborts multipart uploads that Beam's S3 channel leaves behind when a write fails (it never aborts
  * them itself, so their parts stay billed and invisible to a listing).
  */
 public final class S3Uploads {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Uploads.class);
   private static final String S3_SCHEME = "s3://";
   private static final String UNRESERVED =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
@@ -60,16 +64,26 @@ public final class S3Uploads {
     }
   }
 
-  /** Aborts {@code uploads} in {@code bucket}; returns how many. */
+  /**
+   * Aborts {@code uploads} in {@code bucket}; returns how many it aborted. An upload that is gone
+   * by the time it is aborted (its writer, still running, completed or aborted it after the
+   * listing) is not an error: there is nothing left to sweep.
+   */
   public static int abort(S3Options options, String bucket, List<Upload> uploads) {
     if (uploads.isEmpty()) {
       return 0;
     }
+    int aborted = 0;
     try (S3Client s3 = client(options)) {
       for (Upload u : uploads) {
-        s3.abortMultipartUpload(b -> b.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
+        try {
+          s3.abortMultipartUpload(b -> b.bucket(bucket).key(u.key()).uploadId(u.uploadId()));
+          aborted++;
+        } catch (NoSuchUploadException gone) {
+          LOG.debug("upload {} of {} was already gone", u.uploadId(), u.key());
+        }
       }
-      return uploads.size();
+      return aborted;
     }
   }
 
