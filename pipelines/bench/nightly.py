@@ -7,7 +7,8 @@ Debian's pg_dump 15 can dump it; tools/bench-packages.sh installs it) holding 50
 sizes (1,000 to 200,000 rows, about 2M rows and 1 KB of JSON a row, the benchmark table of
 docs/benchmarks.md), each written to a local directory:
 
-- shell: one `java -jar target/hose-archive.jar archive` of all 50 tables (DirectRunner);
+- shell: one `java -jar target/hose-archive.jar archive` of all 50 tables (DirectRunner), then one
+  `verify` of them (what the shared DAG runs, without Airflow);
 - pg_dump: `pg_dump -Fd -j 2` of the same 50 tables, as a reference;
 - Airflow, shared: the spec as `snapshot: shared`, run by Airflow's real scheduler
   (`airflow standalone`, LocalExecutor, parallelism 8): one archive task, one verify task, and a
@@ -136,6 +137,12 @@ def shell_archive(pg: DebianPostgres, database: str, tables: list[str], out: Pat
         {"BENCH_PG_PASSWORD": PASSWORD}, work / "shell.log")
 
 
+def shell_verify(tables: list[str], out: Path, work: Path) -> float:
+    return timed(
+        ["java", "-Xmx1g", "-jar", str(ROOT / "target" / "hose-archive.jar"), "verify", f"--input={out}/",
+         f"--tables={','.join(tables)}"], {}, work / "shell-verify.log")
+
+
 def pg_dump(pg: DebianPostgres, database: str, tables: list[str], out: Path, work: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     command = [str(pg.bin / "pg_dump"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres",
@@ -247,6 +254,9 @@ def targets(r: dict) -> list[str]:
         + f" ({shared['seconds']:.0f} s against {per_table['seconds']:.0f} s)",
         f"tasks retried or refused in these runs: 0: **{'met' if retried + failed == 0 else 'NOT met'}**"
         f" ({retried} retried, {failed} not successful, of {sum(t['tasks'] for t in tasks)} task instances)",
+        f"for scale: the shell's archive then verify (the work the shared DAG does) takes"
+        f" {shell + r['shell_verify_seconds']:.0f} s; shared mode is"
+        f" {shared['seconds'] / (shell + r['shell_verify_seconds']):.2f}× that",
         f"reference: `pg_dump -Fd -j 2` of the same tables {r['pg_dump_seconds']:.0f} s"
         f" (hose from the shell: {shell / r['pg_dump_seconds']:.2f}× pg_dump)",
     ]
@@ -270,6 +280,8 @@ def publish(r: dict) -> None:
         f" {r['load_start']} at the start. Raw figures: `docs/bench/airflow-nightly.json`.\n\n"
         "| how | wall time | tasks |\n|---|---:|---:|\n"
         f"| one `hose archive` of all tables from the shell | {r['shell_seconds']:.1f} s | |\n"
+        f"| … then one `hose verify` of them ({r['shell_verify_seconds']:.1f} s) | "
+        f"{r['shell_seconds'] + r['shell_verify_seconds']:.1f} s | |\n"
         f"| Airflow, `snapshot: shared` | {r['airflow']['shared']['seconds']:.1f} s |"
         f" {r['airflow']['shared']['tasks']} |\n"
         f"| Airflow, `snapshot: per_table` | {r['airflow']['per_table']['seconds']:.1f} s |"
@@ -295,6 +307,8 @@ def main() -> None:
         print(f"seeded {len(tables)} tables, {sum(sizes):,} rows", flush=True)
         shell = shell_archive(pg, "nightly", tables, work / "shell-out", work)
         print(f"shell: {shell:.1f} s", flush=True)
+        verify = shell_verify(tables, work / "shell-out", work)
+        print(f"shell verify: {verify:.1f} s", flush=True)
         dump = pg_dump(pg, "nightly", tables, work / "pg_dump-out", work)
         print(f"pg_dump -Fd -j 2: {dump:.1f} s", flush=True)
         airflow = airflow_runs(pg, "nightly", tables, work)
@@ -307,6 +321,7 @@ def main() -> None:
         "tables": len(sizes),
         "rows": sum(sizes),
         "shell_seconds": round(shell, 1),
+        "shell_verify_seconds": round(verify, 1),
         "pg_dump_seconds": round(dump, 1),
         "airflow": airflow,
     }

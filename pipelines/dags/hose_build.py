@@ -21,6 +21,7 @@ from hose_common import (
     UNTIL_TEMPLATE,
     HoseJavaPipelineOperator,
     check_manifest,
+    check_verified,
     specs_dir,
     wait_for_manifest,
     wait_for_object,
@@ -34,17 +35,18 @@ Archives the tables of `{spec}` ({mode} snapshot) for the run's data interval in
 {shape}
 
 Every table then has `<group>.manifest` (the manifest hose reports in its run summary, checked to be
-this run's) and `<group>.verify` (`hose verify`: every shard read back against the manifest). Tables
+this run's) and `<group>.verify` (every shard read back against the manifest by `hose verify`). Tables
 with an `incremental_column` get the run's `[data_interval_start, data_interval_end)`; the others are
 full snapshots. Every run writes with `--overwrite`, so a retry rewrites the same complete output.
 """
 SHARED = (
     "`archive` runs one `hose archive` for all tables: one JVM, one exported snapshot, so all tables are "
-    "from one moment. A retry re-runs every table on one new snapshot."
+    "from one moment. A retry re-runs every table on one new snapshot. `verify` then runs one `hose verify` "
+    "of all tables (one JVM), and each `<group>.verify` shows its table's result from that report."
 )
 PER_TABLE = (
     "`<group>.archive` runs one `hose archive` per table, each with its own snapshot and retries: "
-    "tables come from different moments."
+    "tables come from different moments. `<group>.verify` runs `hose verify` of that table."
 )
 DETECT_DOC = """\
 Runs `hose detect` over the day's video list (`{spec}`): `wait_for_video_list` (the run is skipped
@@ -117,14 +119,18 @@ def build_archive(spec: Spec) -> DAG:
     with DAG(**dag_arguments(spec, doc)) as dag:
         if mode == "shared":
             archive = archive_task(spec, "archive", tables)
+            verify = verify_task(spec, "verify", tables, reported=True)
+            archive >> verify
             for entry in tables:
                 with TaskGroup(entry.group_id, tooltip=entry.spelling):
-                    archive >> table_checks(spec, entry, archive.output)
+                    manifest = check_manifest("manifest", archive.output, entry.spelling, spec.get("s3_connection"))
+                    check_verified("verify", verify.output, manifest)
         else:
             for entry in tables:
                 with TaskGroup(entry.group_id, tooltip=entry.spelling):
                     archive = archive_task(spec, "archive", [entry])
-                    table_checks(spec, entry, archive.output)
+                    manifest = check_manifest("manifest", archive.output, entry.spelling, spec.get("s3_connection"))
+                    manifest >> verify_task(spec, "verify", [entry], reported=False)
     return dag
 
 
@@ -135,7 +141,7 @@ def archive_task(spec: Spec, task_id: str, tables: list[TableEntry]) -> HoseJava
         source_conn_id=spec["source_connection"],
         s3_conn_id=spec.get("s3_connection"),
         jvm_options=spec.get("jvm_options"),
-        summary=True,
+        report="summaryFile",
         execution_timeout=execution_timeout(spec),
         pipeline_options=archive_options(spec, tables),
     )
@@ -162,22 +168,23 @@ def archive_options(spec: Spec, tables: list[TableEntry]) -> dict[str, Any]:
     return options
 
 
-def table_checks(spec: Spec, entry: TableEntry, summary: Any):
-    """`manifest` >> `verify` of one table, in its task group; returns the first task."""
-    s3 = spec.get("s3_connection")
-    manifest = check_manifest("manifest", summary, entry.spelling, s3)
-    verify = HoseJavaPipelineOperator(
-        task_id="verify",
+def verify_task(spec: Spec, task_id: str, tables: list[TableEntry], reported: bool) -> HoseJavaPipelineOperator:
+    """One `hose verify` of `tables` under the run's output. If `reported`, its report is the XCom
+    that each table's own verify task reads, and a bad table fails only that task."""
+    return HoseJavaPipelineOperator(
+        task_id=task_id,
         command="verify",
-        s3_conn_id=s3,
+        s3_conn_id=spec.get("s3_connection"),
         jvm_options=spec.get("jvm_options"),
+        report="reportFile" if reported else None,
+        tables_fail_downstream=reported,
+        execution_timeout=execution_timeout(spec),
         pipeline_options={
-            "input": "{{ ti.xcom_pull(task_ids='" + entry.group_id + ".manifest')['dir'] }}",
+            "input": spec["output"],
+            "tables": ",".join(entry.spelling for entry in tables),
             "runnerConfig": RUNNER_CONFIG_TEMPLATE,
         },
     )
-    manifest >> verify
-    return manifest
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from airflow.providers.apache.beam.operators.beam import (
     BeamRunJavaPipelineOperator,
 )
 from airflow.sdk import BaseHook, PokeReturnValue, task
+from airflow.sdk.exceptions import AirflowException
 
 HERE = Path(__file__).resolve().parent
 HOSE_HOME = Path(os.environ.get("HOSE_HOME", HERE.parent.parent)).resolve()
@@ -203,9 +204,12 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
     time (see connection_settings), so no secret is ever in the command line or in the rendered
     template fields. The runner comes from the runner config, which hose also loads.
 
-    With `summary=True` hose writes its run summary (`--summaryFile`, JSON: runId, snapshot and
-    per table its spelling, directory, manifest, rows) to a temp file, which becomes the task's
-    return value (XCom).
+    With `report="summaryFile"` (archive: runId, snapshot and per table its spelling, directory,
+    manifest, rows) or `report="reportFile"` (verify: per table ok, rows, shards, problems) hose
+    writes that JSON file to a temp directory, and it becomes the task's return value (XCom). With
+    `tables_fail_downstream=True` (verify of many tables), a run that wrote its report and exited 1
+    because some table failed succeeds with that report: the per-table tasks after it fail for
+    exactly the tables that did (hose writes the report only once every table has a result).
 
     Stopping: the java process runs in its own process group (see JavaProcess), so it is never
     killed along with the task process. When Airflow stops the task (on_kill: a user marked it
@@ -221,7 +225,8 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
         source_conn_id: str | None = None,
         s3_conn_id: str | None = None,
         jvm_options: str | None = None,
-        summary: bool = False,
+        report: str | None = None,
+        tables_fail_downstream: bool = False,
         stop_grace: float = STOP_GRACE_SECONDS,
         **kwargs: Any,
     ) -> None:
@@ -233,7 +238,8 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
         self.source_conn_id = source_conn_id
         self.s3_conn_id = s3_conn_id
         self.jvm_options = jvm_options
-        self.summary = summary
+        self.report = report
+        self.tables_fail_downstream = tables_fail_downstream
         self.stop_grace = stop_grace
         self._java: JavaProcess | None = None
 
@@ -242,19 +248,29 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
         self.pipeline_options = {**options, **self.pipeline_options}
         if self.jvm_options:
             env["JDK_JAVA_OPTIONS"] = self.jvm_options
-        summary_dir = Path(tempfile.mkdtemp(prefix="hose-summary-")) if self.summary else None
-        if summary_dir:
-            self.pipeline_options["summaryFile"] = str(summary_dir / "summary.json")
+        report_dir = Path(tempfile.mkdtemp(prefix="hose-report-")) if self.report else None
+        report_file = report_dir / "report.json" if report_dir else None
+        if report_file:
+            self.pipeline_options[self.report] = str(report_file)
         try:
             with environment(env), JavaProcess.started_by_beam(self):
                 super().execute(context)
-            return read_summary(summary_dir / "summary.json") if summary_dir else None
+            return read_report(report_file) if report_file else None
+        except AirflowException as e:
+            if not (self.tables_fail_downstream and report_file and report_file.is_file()):
+                self.stop_java(f"the task ends with {type(e).__name__}", wait=True)
+                raise
+            report = read_report(report_file)
+            failed = [t.get("table") for t in report.get("tables", []) if not t.get("ok")]
+            self.log.warning("hose %s failed for %d table(s), each failing its own task: %s",
+                             self.command, len(failed), ", ".join(map(str, failed)))
+            return report
         except BaseException as e:
             self.stop_java(f"the task ends with {type(e).__name__}", wait=True)
             raise
         finally:
-            if summary_dir:
-                shutil.rmtree(summary_dir, ignore_errors=True)
+            if report_dir:
+                shutil.rmtree(report_dir, ignore_errors=True)
 
     def on_kill(self) -> None:
         # Called in the task process's SIGTERM handler: signal, do not wait here. The Beam hook's
@@ -273,12 +289,10 @@ class HoseJavaPipelineOperator(BeamRunJavaPipelineOperator, _DataflowOnlyWithGoo
             super()._cast_dataflow_config()
 
 
-def read_summary(path: Path) -> dict[str, Any]:
-    """hose's run summary (written only by a committed run)."""
+def read_report(path: Path) -> dict[str, Any]:
+    """hose's run summary or verify report (written only by a run that got to its end)."""
     if not path.is_file():
-        raise RuntimeError(
-            f"hose exited 0 but wrote no summary at {path} (is the jar older than --summaryFile?)"
-        )
+        raise RuntimeError(f"hose exited 0 but wrote no report at {path} (is the jar older than the option?)")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -433,6 +447,25 @@ def check_manifest(task_id: str, summary: Any, spelling: str, s3_conn_id: str | 
         }
 
     return manifest(summary, spelling, s3_conn_id)
+
+
+def check_verified(task_id: str, report: Any, checked: Any):
+    """A task that finds one table in the report of a `hose verify` over all of a run's tables (the
+    verify task's XCom) and fails, with that table's problems, unless it verified with the rows of
+    its manifest. `checked` is the table's manifest task's XCom."""
+
+    @task(task_id=task_id)
+    def verified(report: dict[str, Any], checked: dict[str, Any]) -> dict[str, Any]:
+        result = next((t for t in report.get("tables", []) if t.get("table") == checked["table"]), None)
+        if result is None:
+            raise ValueError(f"hose verify's report has no table {checked['table']}")
+        if not result.get("ok"):
+            raise ValueError(f"{checked['dir']} failed verification: " + "; ".join(result.get("problems", [])))
+        if result.get("rows") != checked["rows"]:
+            raise ValueError(f"{checked['dir']}: verify read {result.get('rows')} rows, the manifest says {checked['rows']}")
+        return result
+
+    return verified(report, checked)
 
 # ---------------------------------------------------------------------------------------------
 # Objects on S3 or local disk: manifests and input lists

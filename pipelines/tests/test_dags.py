@@ -53,10 +53,17 @@ def test_shipped_archive_spec_is_one_shared_archive_then_manifest_and_verify_per
         tables = hose_specs.archive_tables(spec)
         groups = [t.group_id for t in tables]
         assert groups == [t["table"].replace(".", "__") for t in spec["tables"]]  # ids as before
-        assert set(dag.task_ids) == {"archive"} | {f"{g}.{task}" for g in groups for task in ("manifest", "verify")}
+        assert set(dag.task_ids) == {"archive", "verify"} | {
+            f"{g}.{task}" for g in groups for task in ("manifest", "verify")
+        }
         archive = dag.get_task("archive")
-        assert isinstance(archive, BeamRunJavaPipelineOperator) and archive.summary
-        assert archive.downstream_task_ids == {f"{g}.manifest" for g in groups}
+        assert isinstance(archive, BeamRunJavaPipelineOperator) and archive.report == "summaryFile"
+        assert archive.downstream_task_ids == {"verify"} | {f"{g}.manifest" for g in groups}
+        verify_all = dag.get_task("verify")
+        assert isinstance(verify_all, BeamRunJavaPipelineOperator) and verify_all.report == "reportFile"
+        assert verify_all.tables_fail_downstream and verify_all.source_conn_id is None, "verify needs no database"
+        assert verify_all.pipeline_options["input"] == spec["output"]
+        assert verify_all.pipeline_options["tables"] == ",".join(t["table"] for t in spec["tables"])
         assert archive.execution_timeout == dt.timedelta(seconds=spec["execution_timeout"])
         options = archive.pipeline_options
         assert options["tables"] == ",".join(t["table"] for t in spec["tables"])
@@ -67,10 +74,7 @@ def test_shipped_archive_spec_is_one_shared_archive_then_manifest_and_verify_per
             table_options = options["tableOptions"][entry["table"]]
             assert table_options.get("partitionColumn") == entry.get("partition_column")
             assert table_options.get("incrementalColumn") == entry.get("incremental_column")
-            verify = dag.get_task(f"{group}.verify")
-            assert verify.upstream_task_ids == {f"{group}.manifest"}
-            assert verify.source_conn_id is None, "verify needs no database"
-            assert f"task_ids='{group}.manifest'" in verify.pipeline_options["input"]
+            assert dag.get_task(f"{group}.verify").upstream_task_ids == {f"{group}.manifest", "verify"}
         assert "since" in options and "until" in options
 
 
@@ -92,7 +96,7 @@ def test_six_tables_in_both_snapshot_modes_with_any_spelling(tmp_path):
     assert table_options['sales."Order Items"'] == {"partitionColumn": "id", "maxRowsPerBundle": 5000}
     assert table_options["public.events"]["maxRowsPerBundle"] == 700
     assert table_options["public.line_items"]["where"] == "qty > 0"
-    assert len(shared.task_ids) == 1 + 2 * 6
+    assert len(shared.task_ids) == 2 + 2 * 6
 
     assert set(per_table.task_ids) == {f"{g}.{t}" for g in groups for t in ("archive", "manifest", "verify")}
     for group in groups:
@@ -101,6 +105,8 @@ def test_six_tables_in_both_snapshot_modes_with_any_spelling(tmp_path):
         assert archive.execution_timeout == dt.timedelta(seconds=900) and archive.retries == 2
         assert "," not in archive.pipeline_options["tables"] or '"' in archive.pipeline_options["tables"]
         assert per_table.get_task(f"{group}.manifest").downstream_task_ids == {f"{group}.verify"}
+        verify = per_table.get_task(f"{group}.verify")
+        assert verify.report is None and verify.pipeline_options["tables"] == archive.pipeline_options["tables"]
     incremental = per_table.get_task("public__orders.archive").pipeline_options
     assert incremental["tables"] == "orders" and "since" in incremental
     assert "since" not in per_table.get_task("public__customers.archive").pipeline_options

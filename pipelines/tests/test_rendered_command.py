@@ -48,7 +48,18 @@ def option(cmd: list[str], name: str) -> str | None:
 
 
 def fake_hose(cmd: list[str]) -> None:
-    """What a committed `hose archive` leaves: a manifest per table and the summary file."""
+    """What a committed `hose archive` leaves (a manifest per table and the summary file), and the
+    report of a `hose verify` that found every table as its manifest says."""
+    if cmd[3].endswith("verify.args"):
+        if option(cmd, "reportFile"):
+            tables = []
+            for spelling in option(cmd, "tables").split(","):
+                schema, table = hose_specs.parse_table(spelling)
+                manifest = json.loads(Path(option(cmd, "input"), f"{schema}.{table}", "_manifest.json").read_text())
+                tables.append({"table": f"{schema}.{table}", "ok": True, "rows": manifest["rowCount"], "shards": 1})
+            report = {"command": "verify", "ok": True, "tables": tables}
+            Path(option(cmd, "reportFile")).write_text(json.dumps(report))
+        return
     if not cmd[3].endswith("archive.args"):
         return
     output = option(cmd, "output").rstrip("/") + "/"
@@ -86,11 +97,12 @@ def test_archive_commands_hold_no_secret_and_verify_reads_what_hose_reported(dag
     calls, run = run_capturing_commands(dagbag.dags["hose_archive"])
     archives = [(cmd, env) for cmd, env in calls if cmd[3].endswith("archive.args")]
     verifies = [(cmd, env) for cmd, env in calls if cmd[3].endswith("verify.args")]
-    assert len(archives) == 1 and len(verifies) == 3, "one hose archive for all tables, one verify per table"
+    assert len(archives) == 1 and len(verifies) == 1, "one hose archive and one hose verify for all tables"
     root = tmp_path / "archive" / "dt=2026-11-23"
-    assert sorted(option(cmd, "input") for cmd, _ in verifies) == sorted(
-        f"{root}/public.{t}/" for t in ("customers", "events", "orders")
-    )
+    [(verify_cmd, _)] = verifies
+    assert option(verify_cmd, "input") == str(root)
+    assert option(verify_cmd, "tables") == "public.orders,public.events,public.customers"
+    assert not Path(option(verify_cmd, "reportFile")).exists(), "the report file is removed after it is read"
     for cmd, env in verifies:
         line = " ".join(cmd)
         assert PASSWORD not in line and S3_SECRET not in line
@@ -146,11 +158,36 @@ def test_a_manifest_of_another_run_fails_its_table(dagbag, connections, tmp_path
     assert states["public__events.verify"] == "success" and states["archive"] == "success"
 
 
+def test_a_table_that_fails_verify_fails_only_its_own_task(dagbag, connections, monkeypatch):
+    import airflow.providers.apache.beam.hooks.beam as beam_hook
+
+    dag = dagbag.dags["hose_archive"]
+    monkeypatch.setattr(dag.get_task("public__events.verify"), "retries", 0)
+
+    def events_corrupt(cmd, log, **kwargs):
+        fake_hose(list(cmd))
+        if cmd[3].endswith("verify.args"):  # as hose does: the whole report, then exit 1
+            path = Path(option(cmd, "reportFile"))
+            report = json.loads(path.read_text())
+            [events] = [t for t in report["tables"] if t["table"] == "public.events"]
+            events.update(ok=False, problems=["shard-00000.jsonl.gz: sha256 differs from the manifest"])
+            report["ok"] = False
+            path.write_text(json.dumps(report))
+            raise beam_hook.AirflowException("Apache Beam process failed with return code 1")
+
+    with mock.patch.object(beam_hook, "run_beam_command", events_corrupt):
+        run = dag.test(logical_date=LOGICAL)
+    states = {ti.task_id: str(getattr(ti.state, "value", ti.state)) for ti in run.get_task_instances()}
+    assert states["verify"] == "success", "verify ran and reported; each table's task says how its table did"
+    assert states["public__events.verify"] == "failed"
+    assert states["public__orders.verify"] == "success" and states["public__customers.verify"] == "success"
+
+
 def test_runner_and_its_config_follow_the_runner_config_param(dagbag, connections, tmp_path):
     flink = tmp_path / "flink-local.properties"
     flink.write_text("# test\nrunner = FlinkRunner\nflinkMaster=[local]\n")
     calls, _ = run_capturing_commands(dagbag.dags["hose_archive"], run_conf={"runner_config": str(flink)})
-    assert len(calls) == 4
+    assert len(calls) == 2
     for cmd, _ in calls:
         assert "--runner=FlinkRunner" in cmd
         assert f"--runnerConfig={flink}" in cmd

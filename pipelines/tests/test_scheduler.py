@@ -479,7 +479,7 @@ def test_a_broken_spec_fails_only_its_own_dag_file(scheduler, night):
 
 
 def test_six_tables_in_one_shared_snapshot(scheduler, night, nightly_runs, s3, source):
-    tis = first_try_success(scheduler, "e2e_shared", count=1 + 2 * 6)
+    tis = first_try_success(scheduler, "e2e_shared", count=2 + 2 * 6)
     run = scheduler.runs("e2e_shared")[0]
     assert run["run_type"] == "scheduled"
     summary = scheduler.xcom("e2e_shared", "archive")
@@ -487,11 +487,17 @@ def test_six_tables_in_one_shared_snapshot(scheduler, night, nightly_runs, s3, s
     manifests = check_tables(s3, source, summary, SIX_TABLES, run, output)
     # one snapshot for all six tables: the one hose reported
     assert {m["snapshot"]["id"] for m in manifests.values()} == {summary["snapshot"]}
-    # manifest and verify of each table read the directory from hose's summary
+    # one hose verify of all six tables; each table's manifest task reads its directory from hose's
+    # summary, and its verify task its result from hose verify's report
+    report = scheduler.xcom("e2e_shared", "verify")
+    assert rendered(scheduler, "e2e_shared", "verify")["pipeline_options"]["input"].rstrip("/") == output.rstrip("/")
+    assert report["ok"] and [t["table"] for t in report["tables"]] == [t["table"] for t in summary["tables"]]
     for entry, (spelling, schema, table, _) in zip(summary["tables"], SIX_TABLES):
         group = hose_specs.group_id(schema, table)
-        assert scheduler.xcom("e2e_shared", f"{group}.manifest")["dir"] == entry["dir"]
-        assert rendered(scheduler, "e2e_shared", f"{group}.verify")["pipeline_options"]["input"] == entry["dir"]
+        checked = scheduler.xcom("e2e_shared", f"{group}.manifest")
+        assert checked["dir"] == entry["dir"]
+        verified = scheduler.xcom("e2e_shared", f"{group}.verify")
+        assert verified["table"] == entry["table"] and verified["ok"] and verified["rows"] == checked["rows"]
     assert any(t.startswith("sales__Order_Items-") for t in tis)
     print(f"e2e_shared: {len(tis)} tasks in {duration(scheduler, 'e2e_shared'):.0f} s")
 
@@ -527,7 +533,7 @@ def test_detect_dag(scheduler, night, nightly_runs, s3):
 
 
 def test_flink_cluster_runner_config(scheduler, night, nightly_runs, flink, s3, source):
-    first_try_success(scheduler, "e2e_flink", count=1 + 2 * len(FLINK_TABLES))
+    first_try_success(scheduler, "e2e_flink", count=2 + 2 * len(FLINK_TABLES))
     run = scheduler.runs("e2e_flink")[0]
     summary = scheduler.xcom("e2e_flink", "archive")
     check_tables(s3, source, summary, FLINK_TABLES, run, output_of(night, "flink", run))
@@ -535,7 +541,7 @@ def test_flink_cluster_runner_config(scheduler, night, nightly_runs, flink, s3, 
     [command] = [line for line in log.splitlines() if "Running command: java" in line]
     assert "--runner=FlinkRunner" in command and f"--runnerConfig={night['flink_config']}" in command
     jobs = flink.jobs()
-    assert len(jobs) == 1 + len(FLINK_TABLES) and {j["state"] for j in jobs} == {"FINISHED"}, jobs
+    assert len(jobs) == 2 and {j["state"] for j in jobs} == {"FINISHED"}, jobs  # one archive, one verify
 
 
 def test_a_stopped_archive_task_leaves_nothing_and_its_retry_commits(scheduler, night, nightly_runs, s3, source):
@@ -584,7 +590,7 @@ def test_a_stopped_archive_task_leaves_nothing_and_its_retry_commits(scheduler, 
     tis = scheduler.task_instances("e2e_stop", run_id)
     assert run["state"] == "success", {t: (ti["state"], ti["try_number"]) for t, ti in tis.items()}
     assert tis["archive"]["try_number"] == 3
-    assert {t: ti["try_number"] for t, ti in tis.items() if t != "archive"} == {
+    assert {t: ti["try_number"] for t, ti in tis.items() if t != "archive"} == {"verify": 1} | {
         f"{hose_specs.group_id(schema, table)}.{t}": 1 for t in ("manifest", "verify")
     }
     summary = scheduler.xcom("e2e_stop", "archive")
@@ -671,7 +677,7 @@ def stopped_by(exceptions: str, table: str) -> str:
 
 def test_no_secret_in_task_logs_rendered_fields_or_xcoms(scheduler, night, nightly_runs, sandbox):
     secrets = {"database password": sandbox["password"], "S3 secret key": sandbox["secretKey"]}
-    first_try_success(scheduler, "e2e_shared", count=13)  # the runs are done
+    first_try_success(scheduler, "e2e_shared", count=14)  # the runs are done
     logs = sorted((scheduler.home / "logs").rglob("*.log"))
     assert len(logs) > 20
     rendered_rows = scheduler.sql("SELECT dag_id, task_id, rendered_fields FROM rendered_task_instance_fields")
