@@ -38,9 +38,14 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  * Everything a run writes for a table is under that table's claim: runs of other tables under the
  * same prefix never touch it.
  */
-final class ArchiveFiles implements Serializable {
-  static final String TEMP_DIR = "_hose_temp";
-  static final String MANIFEST = "_manifest.json";
+public final class ArchiveFiles implements Serializable {
+  /** Under the output: every table's temp shards, by table and run. */
+  public static final String TEMP_DIR = "_hose_temp";
+
+  /** {@code part-SSSSS-of-NNNNN.jsonl.gz}: shard {@code shard} of {@code shardCount}. */
+  public static String shardName(int shard, int shardCount) {
+    return String.format("part-%05d-of-%05d.jsonl.gz", shard, shardCount);
+  }
 
   private final String output;
   private final String runId;
@@ -81,7 +86,7 @@ final class ArchiveFiles implements Serializable {
   }
 
   ResourceId manifest(TableRef table) {
-    return tableDir(table).resolve(MANIFEST, StandardResolveOptions.RESOLVE_FILE);
+    return tableDir(table).resolve(ArchiveManifest.FILE, StandardResolveOptions.RESOLVE_FILE);
   }
 
   /** The table's directory as a string, which is what its claim is named after. */

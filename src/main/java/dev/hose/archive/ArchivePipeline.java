@@ -1,8 +1,7 @@
 package dev.hose.archive;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.common.Errors;
+import dev.hose.common.JdbcUrls;
 import dev.hose.common.OutputClaim;
 import dev.hose.common.PipelineRuns;
 import dev.hose.common.Retry;
@@ -50,7 +49,6 @@ import software.amazon.awssdk.core.exception.SdkException;
  */
 public final class ArchivePipeline {
   private static final Logger LOG = LoggerFactory.getLogger(ArchivePipeline.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private ArchivePipeline() {}
 
@@ -67,7 +65,7 @@ public final class ArchivePipeline {
 
     /** The table's directory: where its manifest is. */
     public String dir() {
-      return manifest.substring(0, manifest.length() - ArchiveFiles.MANIFEST.length());
+      return manifest.substring(0, manifest.length() - ArchiveManifest.FILE.length());
     }
   }
 
@@ -169,7 +167,7 @@ public final class ArchivePipeline {
               runId,
               startedAt,
               planned.snapshotId(),
-              withoutCredentials(options.getJdbcUrl()),
+              JdbcUrls.withoutParameters(options.getJdbcUrl()),
               planned.serverVersion(),
               planned.standby(),
               options.getOverwrite());
@@ -222,7 +220,7 @@ public final class ArchivePipeline {
    */
   private static Map<TableRef, TableSettings> checkOptions(ArchiveOptions options) {
     List<TableRef> tables = TableRef.parseList(options.getTables());
-    checkJdbcUrl(options.getJdbcUrl());
+    JdbcUrls.check(options.getJdbcUrl());
     if (options.getGzipLevel() < 1 || options.getGzipLevel() > 9) {
       throw new UserError("--gzipLevel must be between 1 and 9");
     }
@@ -428,30 +426,8 @@ public final class ArchivePipeline {
     try {
       return SourceSession.begin(dataSource, null, 0, options.getLockTimeoutSeconds());
     } catch (SQLException e) {
-      throw new UserError(
-          "cannot connect to "
-              + withoutCredentials(options.getJdbcUrl())
-              + " as "
-              + options.getUsername()
-              + ": "
-              + e.getMessage(),
-          e);
+      throw JdbcUrls.cannotConnect(options.getJdbcUrl(), options.getUsername(), e);
     }
-  }
-
-  static void checkJdbcUrl(String url) {
-    if (!url.startsWith("jdbc:postgresql:")) {
-      throw new UserError("--jdbcUrl must start with jdbc:postgresql:");
-    }
-    if (url.toLowerCase().contains("password=")) {
-      throw new UserError(
-          "--jdbcUrl must not carry a password; use --passwordEnv or --passwordFile");
-    }
-  }
-
-  static String withoutCredentials(String url) {
-    int q = url.indexOf('?');
-    return q < 0 ? url : url.substring(0, q);
   }
 
   /** Fails early when the destination can't be written or already holds a committed archive. */
@@ -484,20 +460,20 @@ public final class ArchivePipeline {
     List<TableSummary> summaries = new ArrayList<>();
     for (TableRef table : tables) {
       ResourceId manifest = files.manifest(table);
-      JsonNode m = JSON.readTree(ArchiveFiles.readString(manifest));
-      if (!runId.equals(m.path("runId").asText())) {
+      ArchiveManifest m = ArchiveManifest.parse(ArchiveFiles.readString(manifest));
+      if (!runId.equals(m.runId())) {
         throw new IllegalStateException(manifest + " was not written by run " + runId);
       }
       summaries.add(
           new TableSummary(
               table.toString(),
-              m.path("rowCount").asLong(),
-              m.path("shards").size(),
-              m.path("jsonBytes").asLong(),
-              m.path("compressedBytes").asLong(),
+              m.rowCount(),
+              m.shards().size(),
+              m.jsonBytes(),
+              m.compressedBytes(),
               manifest.toString(),
               runId,
-              m.path("snapshot").path("id").asText(null)));
+              m.snapshot().id()));
     }
     return summaries;
   }
@@ -522,8 +498,7 @@ public final class ArchivePipeline {
       ResourceId manifest = files.manifest(table);
       boolean ours =
           ArchiveFiles.exists(manifest)
-              && runId.equals(
-                  JSON.readTree(ArchiveFiles.readString(manifest)).path("runId").asText());
+              && runId.equals(ArchiveManifest.runIdOf(ArchiveFiles.readString(manifest)));
       if (!ours && !ArchiveFiles.exists(manifest)) {
         ArchiveFiles.delete(files.shardsIn(table));
       }

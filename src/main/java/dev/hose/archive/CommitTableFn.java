@@ -1,14 +1,11 @@
 package dev.hose.archive;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.hose.common.OutputClaim;
 import dev.hose.common.WorkerDoFn;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.io.FileSystems;
@@ -33,8 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, String> {
   private static final Logger LOG = LoggerFactory.getLogger(CommitTableFn.class);
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Map<TableRef, TablePlan> plans;
   private final ArchiveFiles files;
@@ -97,9 +92,9 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
       ArchiveFiles.delete(List.of(manifest));
     }
     moveShards(ref, shards);
-    String manifestJson = JSON.writeValueAsString(manifest(plan, shards));
+    String manifestJson = manifest(plan, shards).toJson();
     checkFence(ref);
-    ArchiveFiles.writeString(manifest, manifestJson + "\n", "application/json");
+    ArchiveFiles.writeString(manifest, manifestJson, "application/json");
     tablesCounter.inc();
     logCommitted(ref, shards, manifest);
     out.output(manifest.toString());
@@ -167,8 +162,7 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
   }
 
   private boolean isThisRuns(ResourceId manifest) throws IOException {
-    return run.runId()
-        .equals(JSON.readTree(ArchiveFiles.readString(manifest)).path("runId").asText());
+    return run.runId().equals(ArchiveManifest.runIdOf(ArchiveFiles.readString(manifest)));
   }
 
   private static void checkComplete(TablePlan plan, List<ShardResult> shards) {
@@ -188,58 +182,40 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     }
   }
 
-  private Map<String, Object> manifest(TablePlan plan, List<ShardResult> shards) {
+  private ArchiveManifest manifest(TablePlan plan, List<ShardResult> shards) {
     boolean consistent =
         run.snapshotId() != null && shards.stream().allMatch(ShardResult::snapshotImported);
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("format", "hose-archive/1");
-    m.put("runId", run.runId());
-    m.put("schema", plan.table().schema());
-    m.put("table", plan.table().table());
-    m.put("source", run.source());
-    m.put("serverVersion", run.serverVersion());
-    m.put("startedAt", run.startedAt().toString());
-    m.put("finishedAt", Instant.now().toString());
-    Map<String, Object> snapshot = new LinkedHashMap<>();
-    snapshot.put("id", run.snapshotId());
-    snapshot.put("consistent", consistent);
-    snapshot.put("standby", run.standby().inRecovery());
-    snapshot.put(
-        "note",
-        consistent
-            ? "every shard read the launcher's exported snapshot"
-            : "the launcher's snapshot could not be shared with every reader;"
-                + " shards may reflect different moments");
-    m.put("snapshot", snapshot);
-    Map<String, Object> partitioning = new LinkedHashMap<>();
-    partitioning.put("strategy", plan.strategy());
-    partitioning.put("column", plan.partitionColumn());
-    m.put("partitioning", partitioning);
-    m.put("filter", plan.filter());
-    m.put("filterParameters", plan.filterParameters());
-    List<Map<String, Object>> columns = new ArrayList<>();
-    for (Column c : plan.columns()) {
-      Map<String, Object> col = new LinkedHashMap<>();
-      col.put("name", c.name());
-      col.put("type", c.type());
-      col.put("nullable", !c.notNull());
-      columns.add(col);
-    }
-    m.put("columns", columns);
-    m.put("rowCount", shards.stream().mapToLong(ShardResult::rows).sum());
-    m.put("jsonBytes", shards.stream().mapToLong(ShardResult::jsonBytes).sum());
-    m.put("compressedBytes", shards.stream().mapToLong(ShardResult::compressedBytes).sum());
-    List<Map<String, Object>> list = new ArrayList<>();
-    for (ShardResult s : shards) {
-      Map<String, Object> shard = new LinkedHashMap<>();
-      shard.put("path", s.shardName());
-      shard.put("rows", s.rows());
-      shard.put("jsonBytes", s.jsonBytes());
-      shard.put("compressedBytes", s.compressedBytes());
-      shard.put("sha256", s.sha256());
-      list.add(shard);
-    }
-    m.put("shards", list);
-    return m;
+    return new ArchiveManifest(
+        ArchiveManifest.FORMAT,
+        run.runId(),
+        plan.table().schema(),
+        plan.table().table(),
+        run.source(),
+        run.serverVersion(),
+        run.startedAt().toString(),
+        Instant.now().toString(),
+        new ArchiveManifest.Snapshot(
+            run.snapshotId(),
+            consistent,
+            run.standby().inRecovery(),
+            consistent
+                ? "every shard read the launcher's exported snapshot"
+                : "the launcher's snapshot could not be shared with every reader;"
+                    + " shards may reflect different moments"),
+        new ArchiveManifest.Partitioning(plan.strategy(), plan.partitionColumn()),
+        plan.filter(),
+        plan.filterParameters(),
+        plan.columns().stream()
+            .map(c -> new ArchiveManifest.Column(c.name(), c.type(), !c.notNull()))
+            .toList(),
+        shards.stream().mapToLong(ShardResult::rows).sum(),
+        shards.stream().mapToLong(ShardResult::jsonBytes).sum(),
+        shards.stream().mapToLong(ShardResult::compressedBytes).sum(),
+        shards.stream()
+            .map(
+                s ->
+                    new ArchiveManifest.Shard(
+                        s.shardName(), s.rows(), s.jsonBytes(), s.compressedBytes(), s.sha256()))
+            .toList());
   }
 }

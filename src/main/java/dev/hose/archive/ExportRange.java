@@ -19,6 +19,6 @@ public record ExportRange(
 
   /** {@code part-SSSSS-of-NNNNN.jsonl.gz}. */
   public String shardName() {
-    return String.format("part-%05d-of-%05d.jsonl.gz", shard, shardCount);
+    return ArchiveFiles.shardName(shard, shardCount);
   }
 }

@@ -21,6 +21,6 @@ public record ShardResult(
     long writtenAtMillis)
     implements Serializable {
   String shardName() {
-    return String.format("part-%05d-of-%05d.jsonl.gz", shard, shardCount);
+    return ArchiveFiles.shardName(shard, shardCount);
   }
 }

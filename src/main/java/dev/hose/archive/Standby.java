@@ -118,13 +118,14 @@ record Standby(boolean inRecovery, boolean feedback, String streamingDelay, Stri
    * failure), which covers servers that send translated messages.
    */
   private static SQLException conflict(SQLException e, boolean standby) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof SQLException sql
-          && (String.valueOf(sql.getMessage()).contains("conflict with recovery")
-              || (standby && "40001".equals(sql.getSQLState())))) {
-        return sql;
-      }
-    }
-    return null;
+    return Errors.causes(e)
+        .filter(t -> t instanceof SQLException)
+        .map(t -> (SQLException) t)
+        .filter(
+            sql ->
+                String.valueOf(sql.getMessage()).contains("conflict with recovery")
+                    || (standby && "40001".equals(sql.getSQLState())))
+        .findFirst()
+        .orElse(null);
   }
 }

@@ -20,13 +20,6 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  * validate. Runner choices live in runner-configs/, never in code.
  */
 public final class CommandLine {
-  /**
-   * Where hose's defaults differ from Beam's. Beam's 64 MiB per open S3 file is far too much when
-   * several writers are open.
-   */
-  static final Map<String, String> HOSE_DEFAULTS =
-      Map.of("s3UploadBufferSizeBytes", String.valueOf(8 << 20));
-
   /** Replaced in runner-config values by the path of the running hose jar. */
   static final String JAR_PLACEHOLDER = "${hose.jar}";
 
@@ -168,7 +161,7 @@ public final class CommandLine {
     }
     addDefault(
         given, result, "s3ClientFactoryClass", PathStyleS3ClientBuilderFactory.class.getName());
-    HOSE_DEFAULTS.forEach((name, value) -> addDefault(given, result, name, value));
+    OptionsHelp.HOSE_DEFAULTS.forEach((name, value) -> addDefault(given, result, name, value));
     return result.toArray(new String[0]);
   }
 

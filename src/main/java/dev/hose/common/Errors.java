@@ -1,9 +1,17 @@
 package dev.hose.common;
 
+import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /** What went wrong, as one line: the home of cause-chain walks and error messages. */
 public final class Errors {
+  private static final List<String> SPACE_PROBLEMS =
+      List.of("No space left on device", "Disk quota exceeded");
+
   private Errors() {}
 
   /** The most useful single line about why {@code t} happened. */
@@ -33,14 +41,33 @@ public final class Errors {
     return root.getClass().getSimpleName() + (message == null ? "" : ": " + oneLine(message));
   }
 
+  /** {@code t} and its causes, outermost first. */
+  public static Stream<Throwable> causes(Throwable t) {
+    return Stream.iterate(t, Objects::nonNull, c -> c.getCause() == c ? null : c.getCause());
+  }
+
   /** The first throwable of type {@code type} in {@code t}'s cause chain, or null. */
   public static <T extends Throwable> T find(Throwable t, Class<T> type) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (type.isInstance(c)) {
-        return type.cast(c);
-      }
-    }
-    return null;
+    return causes(t).filter(type::isInstance).map(type::cast).findFirst().orElse(null);
+  }
+
+  /** Whether {@code e} says the disk or the quota is full (ENOSPC, EDQUOT). */
+  public static boolean isOutOfSpace(IOException e) {
+    return spaceProblem(e) != null;
+  }
+
+  /** "No space left on device" or "Disk quota exceeded" if {@code e} says so, else null. */
+  public static String spaceProblem(IOException e) {
+    return causes(e)
+        .map(
+            t ->
+                t instanceof FileSystemException f && f.getReason() != null
+                    ? f.getReason()
+                    : t.getMessage())
+        .filter(Objects::nonNull)
+        .flatMap(m -> SPACE_PROBLEMS.stream().filter(m::contains))
+        .findFirst()
+        .orElse(null);
   }
 
   /** The last throwable of {@code t}'s cause chain. */

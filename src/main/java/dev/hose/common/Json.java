@@ -1,5 +1,6 @@
 package dev.hose.common;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
@@ -11,6 +12,10 @@ public final class Json {
   /** For documents people read too (manifests, summaries): indented. */
   public static final ObjectMapper PRETTY =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** For result lines, where an absent field says more than a null (detect's detections). */
+  public static final ObjectMapper WITHOUT_NULLS =
+      new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
   private Json() {}
 }

@@ -20,12 +20,19 @@ import org.apache.beam.sdk.options.Validation;
  * {@code --help} answers in well under a second.
  */
 public final class OptionsHelp {
+  /**
+   * Where hose's defaults differ from Beam's. Beam's 64 MiB per open S3 file is far too much when
+   * several writers are open.
+   */
+  static final Map<String, String> HOSE_DEFAULTS =
+      Map.of("s3UploadBufferSizeBytes", String.valueOf(8 << 20));
+
   /** Beam's options that hose documents beside its own (S3 settings). */
   private static final Set<String> BEAM_OPTIONS = Set.of("awsRegion", "endpoint");
 
   /**
    * Beam options whose own description names Beam's default, which hose replaces ({@link
-   * CommandLine#HOSE_DEFAULTS}): what they mean under hose.
+   * #HOSE_DEFAULTS}): what they mean under hose.
    */
   private static final Map<String, String> HOSE_MEANINGS =
       Map.of(
@@ -58,7 +65,7 @@ public final class OptionsHelp {
         continue;
       }
       boolean hoses = getter.getDeclaringClass().getName().startsWith("dev.hose.");
-      if (!hoses && !BEAM_OPTIONS.contains(name) && !CommandLine.HOSE_DEFAULTS.containsKey(name)) {
+      if (!hoses && !BEAM_OPTIONS.contains(name) && !HOSE_DEFAULTS.containsKey(name)) {
         continue;
       }
       byName.put(
@@ -124,7 +131,7 @@ public final class OptionsHelp {
   }
 
   private static String defaultOf(String name, Method getter) {
-    String hoses = CommandLine.HOSE_DEFAULTS.get(name);
+    String hoses = HOSE_DEFAULTS.get(name);
     if (hoses != null) {
       return bytes(name, hoses);
     }

@@ -1,7 +1,6 @@
 package dev.hose.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -56,7 +55,6 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  */
 public final class OutputClaim implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OutputClaim.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   public static final String NAME = "_hose_claim.json";
 
@@ -123,7 +121,7 @@ public final class OutputClaim implements AutoCloseable {
     }
 
     byte[] toJson() {
-      ObjectNode n = JSON.createObjectNode();
+      ObjectNode n = Json.MAPPER.createObjectNode();
       n.put("runId", runId);
       n.put("command", command);
       n.put("host", host);
@@ -135,7 +133,7 @@ public final class OutputClaim implements AutoCloseable {
 
     static Holder fromJson(byte[] json) {
       try {
-        JsonNode n = JSON.readTree(json);
+        JsonNode n = Json.MAPPER.readTree(json);
         return new Holder(
             n.path("runId").asText(),
             n.path("command").asText(),

@@ -188,35 +188,12 @@ public final class OwnedDirectory implements Closeable {
     try {
       Files.writeString(owner, ownerRecord(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      if (!isOutOfSpace(e)) {
+      if (!Errors.isOutOfSpace(e)) {
         throw e;
       }
       deleteQuietly(owner);
       LOG.warn("Disk full: {} has no owner record (its lock still guards it)", dir);
     }
-  }
-
-  /** Whether {@code e} says the disk or the quota is full (ENOSPC, EDQUOT). */
-  public static boolean isOutOfSpace(IOException e) {
-    return spaceProblem(e) != null;
-  }
-
-  /** "No space left on device" or "Disk quota exceeded" if {@code e} says so, else null. */
-  public static String spaceProblem(IOException e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      String m = t instanceof java.nio.file.FileSystemException f ? f.getReason() : t.getMessage();
-      if (m == null) {
-        m = t.getMessage();
-      }
-      if (m != null) {
-        for (String known : new String[] {"No space left on device", "Disk quota exceeded"}) {
-          if (m.contains(known)) {
-            return known;
-          }
-        }
-      }
-    }
-    return null;
   }
 
   static String ownerRecord() {

@@ -1,6 +1,5 @@
 package dev.hose.demo;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.common.Command;
 import dev.hose.common.CommandLine;
 import dev.hose.common.UserError;
@@ -86,9 +85,7 @@ public final class SandboxCommand implements Command {
       stdinWatch.setDaemon(true);
       stdinWatch.start();
       Path tmp = dir.resolve("sandbox.json.tmp");
-      new ObjectMapper()
-          .writerWithDefaultPrettyPrinter()
-          .writeValue(tmp.toFile(), sandbox.describe());
+      dev.hose.common.Json.PRETTY.writeValue(tmp.toFile(), sandbox.describe());
       Files.move(tmp, ready, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       LOG.info("sandbox ready: {}", ready.toAbsolutePath());
       stop.await();

@@ -99,7 +99,7 @@ public final class DetectDemo {
   }
 
   private static void print(Path output, PrintStream out) throws IOException {
-    for (JsonNode video : readLines(output, DetectPipeline.DETECTIONS)) {
+    for (JsonNode video : readLines(output, DetectManifest.DETECTIONS)) {
       out.printf(
           "  %-20s %5.1f s %dx%d, %d frames decoded, %d sampled, %d detections%n",
           video.get("id").asText(),
@@ -124,7 +124,7 @@ public final class DetectDemo {
             s.get("frames").asInt());
       }
     }
-    for (JsonNode f : readLines(output, DetectPipeline.FAILURES)) {
+    for (JsonNode f : readLines(output, DetectManifest.FAILURES)) {
       out.printf(
           "  %-20s failed: %s (%s)%n",
           f.has("id") ? f.get("id").asText() : "-",

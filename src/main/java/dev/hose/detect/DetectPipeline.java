@@ -34,8 +34,6 @@ import software.amazon.awssdk.core.exception.SdkException;
 
 /** The detect pipeline: video URLs to detections and failures as gzipped JSON lines. */
 public final class DetectPipeline {
-  static final String DETECTIONS = "detections";
-  static final String FAILURES = "failures";
   private static final TypeDescriptor<DetectCounts> COUNTS = TypeDescriptor.of(DetectCounts.class);
 
   private DetectPipeline() {}
@@ -131,13 +129,13 @@ public final class DetectPipeline {
             .apply(
                 "ResultsToJson",
                 MapElements.into(TypeDescriptors.strings()).via((VideoResult r) -> Json.write(r)))
-            .apply("WriteDetections", jsonLines(output, DETECTIONS));
+            .apply("WriteDetections", jsonLines(output, DetectManifest.DETECTIONS));
     WriteFilesResult<Void> failureFiles =
         failures
             .apply(
                 "FailuresToJson",
                 MapElements.into(TypeDescriptors.strings()).via((Failure f) -> Json.write(f)))
-            .apply("WriteFailures", jsonLines(output, FAILURES));
+            .apply("WriteFailures", jsonLines(output, DetectManifest.FAILURES));
 
     PCollectionList.of(
             results.apply(

@@ -1,6 +1,6 @@
 package dev.hose.detect;
 
-import dev.hose.common.OwnedDirectory;
+import dev.hose.common.Errors;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -121,10 +121,10 @@ final class Fetcher {
 
   /** A failed write to the scratch file: no room is {@link Reason#SCRATCH_FULL}. */
   static VideoFailure writeFailure(IOException e, long written) {
-    if (OwnedDirectory.isOutOfSpace(e)) {
+    if (Errors.isOutOfSpace(e)) {
       return new VideoFailure(
           Reason.SCRATCH_FULL,
-          "scratch disk full after " + written + " bytes: " + OwnedDirectory.spaceProblem(e),
+          "scratch disk full after " + written + " bytes: " + Errors.spaceProblem(e),
           e);
     }
     return new VideoFailure(

@@ -1,14 +1,12 @@
 package dev.hose.detect;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** JSON for result and failure lines. */
 final class Json {
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
+  private static final ObjectMapper MAPPER = dev.hose.common.Json.WITHOUT_NULLS;
 
   private Json() {}
 
@@ -22,9 +20,5 @@ final class Json {
 
   static JsonNode read(String json) throws JsonProcessingException {
     return MAPPER.readTree(json);
-  }
-
-  static ObjectMapper mapper() {
-    return MAPPER;
   }
 }

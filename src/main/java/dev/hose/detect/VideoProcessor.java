@@ -1,6 +1,6 @@
 package dev.hose.detect;
 
-import dev.hose.common.OwnedDirectory;
+import dev.hose.common.Errors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -91,9 +91,9 @@ public final class VideoProcessor implements AutoCloseable {
     } catch (IOException e) {
       Progress.failed();
       VideoFailure failure =
-          OwnedDirectory.isOutOfSpace(e)
+          Errors.isOutOfSpace(e)
               ? new VideoFailure(
-                  Reason.SCRATCH_FULL, "scratch disk full: " + OwnedDirectory.spaceProblem(e), e)
+                  Reason.SCRATCH_FULL, "scratch disk full: " + Errors.spaceProblem(e), e)
               : new VideoFailure(Reason.DOWNLOAD_FAILED, "scratch file: " + e, e);
       return new Outcome(null, Failure.of(ref, failure));
     }

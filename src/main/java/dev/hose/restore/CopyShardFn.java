@@ -1,6 +1,7 @@
 package dev.hose.restore;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.hose.archive.ArchiveManifest;
 import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
 import dev.hose.common.UserError;
@@ -95,7 +96,7 @@ final class CopyShardFn extends WorkerDoFn<ShardTask, Void> {
   }
 
   private static void checkAgainstManifest(ShardTask task, ShardStream in) {
-    Manifest.Shard s = task.shard();
+    ArchiveManifest.Shard s = task.shard();
     if (in.bytes() != s.compressedBytes()) {
       throw bad(task, "has " + in.bytes() + " bytes, the manifest says " + s.compressedBytes());
     }

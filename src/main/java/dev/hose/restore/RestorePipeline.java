@@ -1,7 +1,9 @@
 package dev.hose.restore;
 
+import dev.hose.archive.ArchiveManifest;
 import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
+import dev.hose.common.JdbcUrls;
 import dev.hose.common.PipelineRuns;
 import dev.hose.common.UserError;
 import java.io.IOException;
@@ -56,9 +58,9 @@ public final class RestorePipeline {
    * 4) Swap staging in with one transaction; on any failure drop staging instead.
    */
   public static Result run(RestoreOptions options) throws Exception {
-    checkOptions(options);
+    JdbcUrls.check(options.getJdbcUrl());
     FileSystems.setDefaultPipelineOptions(options);
-    Manifest manifest = readManifest(options.getInput());
+    ArchivedTable manifest = readManifest(options.getInput());
     checkShardsPresent(manifest);
     RestoreSettings settings = RestoreSettings.of(options);
     TableRef target = TableRef.parse(options.getTable());
@@ -81,23 +83,13 @@ public final class RestorePipeline {
     }
   }
 
-  private static void checkOptions(RestoreOptions options) {
-    String url = options.getJdbcUrl();
-    if (!url.startsWith("jdbc:postgresql:")) {
-      throw new UserError("--jdbcUrl must start with jdbc:postgresql:");
-    }
-    if (url.toLowerCase().contains("password=")) {
-      throw new UserError(
-          "--jdbcUrl must not carry a password; use --passwordEnv or --passwordFile");
-    }
-  }
-
   /** The input must hold exactly one table's manifest. */
-  static Manifest readManifest(String input) throws IOException {
+  static ArchivedTable readManifest(String input) throws IOException {
     String dir = ArchiveStore.asDirectory(input);
-    List<String> dirs = Manifest.tableDirs(dir);
+    List<String> dirs = ArchivedTable.tableDirs(dir);
     if (dirs.isEmpty()) {
-      throw new UserError("no " + Manifest.FILE + " in " + dir + " (not a committed archive)");
+      throw new UserError(
+          "no " + ArchiveManifest.FILE + " in " + dir + " (not a committed archive)");
     }
     if (dirs.size() > 1) {
       List<String> names = new ArrayList<>();
@@ -110,12 +102,12 @@ public final class RestorePipeline {
               + String.join(", ", names)
               + "); give one table's directory");
     }
-    return Manifest.read(dirs.get(0));
+    return ArchivedTable.read(dirs.get(0));
   }
 
   /** Fails before touching the database when a shard is missing or has another size. */
-  private static void checkShardsPresent(Manifest manifest) throws IOException {
-    for (Manifest.Shard s : manifest.shards()) {
+  private static void checkShardsPresent(ArchivedTable manifest) throws IOException {
+    for (ArchiveManifest.Shard s : manifest.shards()) {
       long size = ArchiveStore.size(manifest.location(s));
       if (size < 0) {
         throw new UserError("shard " + manifest.location(s) + " is missing; nothing was restored");
@@ -137,14 +129,7 @@ public final class RestorePipeline {
     try {
       return settings.connect();
     } catch (SQLException e) {
-      throw new UserError(
-          "cannot connect to "
-              + settings.jdbcUrl()
-              + " as "
-              + settings.username()
-              + ": "
-              + e.getMessage(),
-          e);
+      throw JdbcUrls.cannotConnect(settings.jdbcUrl(), settings.username(), e);
     }
   }
 
@@ -169,7 +154,7 @@ public final class RestorePipeline {
   private static void copyShards(
       RestoreOptions options,
       RestoreSettings settings,
-      Manifest manifest,
+      ArchivedTable manifest,
       TableRef staging,
       List<Column> columns) {
     if (manifest.shards().isEmpty()) {

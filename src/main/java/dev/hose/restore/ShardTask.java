@@ -1,5 +1,6 @@
 package dev.hose.restore;
 
+import dev.hose.archive.ArchiveManifest;
 import java.io.Serializable;
 import java.util.List;
 
@@ -9,13 +10,13 @@ import java.util.List;
  *
  * @param table the table as {@code schema.table}, for messages and metrics
  */
-record ShardTask(String table, String location, Manifest.Shard shard, List<String> columns)
+record ShardTask(String table, String location, ArchiveManifest.Shard shard, List<String> columns)
     implements Serializable {
-  static ShardTask of(Manifest m, Manifest.Shard shard) {
+  static ShardTask of(ArchivedTable m, ArchiveManifest.Shard shard) {
     return new ShardTask(
         m.tableName(),
         m.location(shard),
         shard,
-        m.columns().stream().map(Manifest.ManifestColumn::name).toList());
+        m.columns().stream().map(ArchiveManifest.Column::name).toList());
   }
 }

@@ -1,5 +1,6 @@
 package dev.hose.restore;
 
+import dev.hose.archive.ArchiveManifest;
 import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
 import dev.hose.common.UserError;
@@ -22,9 +23,9 @@ final class TargetTable {
   private final Connection c;
   private final TableRef target;
   private final TableRef staging;
-  private final Manifest manifest;
+  private final ArchivedTable manifest;
 
-  TargetTable(Connection c, TableRef target, String runId, Manifest manifest) {
+  TargetTable(Connection c, TableRef target, String runId, ArchivedTable manifest) {
     this.c = c;
     this.target = target;
     this.staging = new TableRef(target.schema(), "_hose_restore_" + runId);
@@ -42,7 +43,7 @@ final class TargetTable {
 
   /** Every manifest type must name a type the target database has. */
   void checkTypesExist() throws SQLException {
-    for (Manifest.ManifestColumn col : manifest.columns()) {
+    for (ArchiveManifest.Column col : manifest.columns()) {
       if (!typeExists(col.type())) {
         throw new UserError(
             "type "
@@ -69,7 +70,7 @@ final class TargetTable {
         }
       }
     }
-    List<Manifest.ManifestColumn> expected = manifest.columns();
+    List<ArchiveManifest.Column> expected = manifest.columns();
     for (int i = 0; i < Math.max(actual.size(), expected.size()); i++) {
       String have = i < actual.size() ? actual.get(i)[0] + " " + actual.get(i)[1] : "nothing";
       String want =
@@ -105,7 +106,7 @@ final class TargetTable {
         new StringBuilder(
             "CREATE " + (becomesTarget ? "" : "UNLOGGED ") + "TABLE " + staging.quoted() + " (");
     for (int i = 0; i < manifest.columns().size(); i++) {
-      Manifest.ManifestColumn col = manifest.columns().get(i);
+      ArchiveManifest.Column col = manifest.columns().get(i);
       ddl.append(i == 0 ? "" : ", ").append(TableRef.quote(col.name())).append(' ');
       ddl.append(col.type()).append(col.nullable() ? "" : " NOT NULL");
     }

@@ -2,6 +2,8 @@ package dev.hose.restore;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hose.archive.ArchiveFiles;
+import dev.hose.archive.ArchiveManifest;
 import dev.hose.archive.TableRef;
 import dev.hose.common.Errors;
 import dev.hose.common.Json;
@@ -106,7 +108,7 @@ public final class VerifyPipeline {
     FileSystems.setDefaultPipelineOptions(options);
     String input = ArchiveStore.asDirectory(options.getInput());
     List<TableResult> unreadable = new ArrayList<>();
-    Map<String, Manifest> manifests =
+    Map<String, ArchivedTable> manifests =
         options.getTables() == null
             ? findManifests(input, unreadable)
             : readManifests(input, TableRef.parseList(options.getTables()), unreadable);
@@ -119,12 +121,12 @@ public final class VerifyPipeline {
    * The manifests of {@code tables} under a run's prefix, in that order; a table without a readable
    * manifest is a failed table of its own.
    */
-  private static Map<String, Manifest> readManifests(
+  private static Map<String, ArchivedTable> readManifests(
       String input, List<TableRef> tables, List<TableResult> unreadable) {
-    Map<String, Manifest> manifests = new LinkedHashMap<>();
+    Map<String, ArchivedTable> manifests = new LinkedHashMap<>();
     for (TableRef table : tables) {
       try {
-        Manifest m = Manifest.read(input + table.dirName() + "/");
+        ArchivedTable m = ArchivedTable.read(input + table.dirName() + "/");
         manifests.put(m.tableName(), m);
       } catch (UserError | IOException e) {
         unreadable.add(new TableResult(table.dirName(), 0, 0, 0, List.of(Errors.describe(e))));
@@ -134,16 +136,16 @@ public final class VerifyPipeline {
   }
 
   /** The manifests under the input; one that cannot be read is a failed table of its own. */
-  private static Map<String, Manifest> findManifests(String input, List<TableResult> unreadable)
-      throws IOException {
-    List<String> dirs = Manifest.tableDirs(input);
+  private static Map<String, ArchivedTable> findManifests(
+      String input, List<TableResult> unreadable) throws IOException {
+    List<String> dirs = ArchivedTable.tableDirs(input);
     if (dirs.isEmpty()) {
-      throw new UserError("no " + Manifest.FILE + " in " + input + " or its subdirectories");
+      throw new UserError("no " + ArchiveManifest.FILE + " in " + input + " or its subdirectories");
     }
-    Map<String, Manifest> manifests = new LinkedHashMap<>();
+    Map<String, ArchivedTable> manifests = new LinkedHashMap<>();
     for (String dir : dirs) {
       try {
-        Manifest m = Manifest.read(dir);
+        ArchivedTable m = ArchivedTable.read(dir);
         manifests.put(m.tableName(), m);
       } catch (UserError e) {
         String name = dir.substring(ArchiveStore.parent(dir).length(), dir.length() - 1);
@@ -155,12 +157,12 @@ public final class VerifyPipeline {
 
   /** Objects a table's directory holds that its manifest does not list, and _hose_temp debris. */
   private static Map<String, List<String>> checkDirectories(
-      String input, Map<String, Manifest> manifests) throws IOException {
+      String input, Map<String, ArchivedTable> manifests) throws IOException {
     Map<String, List<String>> problems = new LinkedHashMap<>();
-    for (Manifest m : manifests.values()) {
+    for (ArchivedTable m : manifests.values()) {
       List<String> found = new ArrayList<>();
       Set<String> listed = new java.util.HashSet<>(m.shards().stream().map(m::location).toList());
-      listed.add(m.dir() + Manifest.FILE);
+      listed.add(m.dir() + ArchiveManifest.FILE);
       listed.add(m.dir() + OutputClaim.NAME); // a run of the table that is under way
       for (String object : ArchiveStore.list(m.dir() + "*")) {
         if (!listed.contains(object)) {
@@ -168,7 +170,7 @@ public final class VerifyPipeline {
         }
       }
       String root = m.dir().equals(input) ? ArchiveStore.parent(input) : input;
-      String temp = root + "_hose_temp/";
+      String temp = root + ArchiveFiles.TEMP_DIR + "/";
       for (String debris : ArchiveStore.list(temp + "**")) {
         if (debris.contains("/" + m.tableName() + "/")) {
           found.add("temp debris " + debris.substring(root.length()));
@@ -179,10 +181,10 @@ public final class VerifyPipeline {
     return problems;
   }
 
-  private static Set<String> verifyShards(VerifyOptions options, Map<String, Manifest> manifests)
-      throws IOException {
+  private static Set<String> verifyShards(
+      VerifyOptions options, Map<String, ArchivedTable> manifests) throws IOException {
     List<ShardTask> tasks = new ArrayList<>();
-    for (Manifest m : manifests.values()) {
+    for (ArchivedTable m : manifests.values()) {
       m.shards().forEach(s -> tasks.add(ShardTask.of(m, s)));
     }
     if (tasks.isEmpty()) {
@@ -222,12 +224,12 @@ public final class VerifyPipeline {
   }
 
   private static Report report(
-      Map<String, Manifest> manifests,
+      Map<String, ArchivedTable> manifests,
       Map<String, List<String>> problems,
       Set<String> shards,
       List<TableResult> unreadable) {
     List<TableResult> tables = new ArrayList<>(unreadable);
-    for (Manifest m : manifests.values()) {
+    for (ArchivedTable m : manifests.values()) {
       List<String> all = new ArrayList<>(problems.get(m.tableName()));
       for (String p : shards) {
         int tab = p.indexOf('\t');
@@ -236,11 +238,11 @@ public final class VerifyPipeline {
           all.add(p.substring(tab + 1));
         }
       }
-      long shardRows = m.shards().stream().mapToLong(Manifest.Shard::rows).sum();
+      long shardRows = m.shards().stream().mapToLong(ArchiveManifest.Shard::rows).sum();
       if (shardRows != m.rowCount()) {
         all.add("the shards' rows add up to " + shardRows + ", rowCount says " + m.rowCount());
       }
-      long bytes = m.shards().stream().mapToLong(Manifest.Shard::compressedBytes).sum();
+      long bytes = m.shards().stream().mapToLong(ArchiveManifest.Shard::compressedBytes).sum();
       tables.add(new TableResult(m.tableName(), m.rowCount(), m.shards().size(), bytes, all));
     }
     return new Report(tables);

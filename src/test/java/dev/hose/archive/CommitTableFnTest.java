@@ -65,7 +65,7 @@ class CommitTableFnTest {
     Path tableDir = dir.resolve(TABLE.dirName());
     Files.createDirectories(tableDir);
     Files.move(Path.of(shards.get(0).tempPath()), tableDir.resolve(shards.get(0).shardName()));
-    Files.writeString(tableDir.resolve(ArchiveFiles.MANIFEST), "{\"runId\":\"" + RUN + "\"}\n");
+    Files.writeString(tableDir.resolve(ArchiveManifest.FILE), "{\"runId\":\"" + RUN + "\"}\n");
 
     TablePlan plan = new TablePlan(TABLE, List.of(), "whole", null, null, List.of(), 33, 3);
     CommitTableFn.RunInfo run =
@@ -84,7 +84,7 @@ class CommitTableFnTest {
     pipeline.run().waitUntilFinish();
 
     JsonNode manifest =
-        new ObjectMapper().readTree(tableDir.resolve(ArchiveFiles.MANIFEST).toFile());
+        new ObjectMapper().readTree(tableDir.resolve(ArchiveManifest.FILE).toFile());
     assertEquals(RUN, manifest.path("runId").asText());
     assertEquals(33, manifest.path("rowCount").asLong(), "each shard counted once");
     assertEquals(3, manifest.path("shards").size());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hose.common.Errors;
 import dev.hose.common.OutputClaim;
 import dev.hose.common.OwnedDirectory;
 import dev.hose.support.HoseProcess;
@@ -632,7 +633,7 @@ class DetectFaultsIT {
         n += block.length;
       }
     } catch (IOException e) {
-      if (!OwnedDirectory.isOutOfSpace(e)) {
+      if (!Errors.isOutOfSpace(e)) {
         throw e;
       }
     }
@@ -781,7 +782,7 @@ class DetectFaultsIT {
           }
         }
       }
-      Path manifest = out.resolve(WriteManifestFn.MANIFEST);
+      Path manifest = out.resolve(DetectManifest.FILE);
       return new Output(
           results, failures, Files.exists(manifest) ? Json.read(Files.readString(manifest)) : null);
     }

@@ -69,7 +69,7 @@ class DetectManifestTest {
         .apply(ParDo.of(new WriteManifestFn(out.toString(), Map.of("decode", "auto"))));
     pipeline.run().waitUntilFinish();
 
-    JsonNode manifest = Json.read(Files.readString(out.resolve(WriteManifestFn.MANIFEST)));
+    JsonNode manifest = Json.read(Files.readString(out.resolve(DetectManifest.FILE)));
     assertEquals("detect", manifest.get("command").asText());
     assertEquals(5, manifest.get("videos").asLong());
     assertEquals(2, manifest.get("succeeded").asLong());
@@ -81,5 +81,15 @@ class DetectManifestTest {
             + "\"failures\":[\"failures-00000-of-00001.jsonl.gz\"]}",
         manifest.get("files").toString());
     assertEquals("{\"decode\":\"auto\"}", manifest.get("settings").toString());
+    DetectManifest typed = DetectManifest.parse(Files.readString(out.resolve(DetectManifest.FILE)));
+    assertEquals(3, typed.failed());
+    assertEquals(List.of("failures-00000-of-00001.jsonl.gz"), typed.files().failures());
+  }
+
+  @Test
+  void aKindWithNoFileIsLeftOutOfFiles() throws Exception {
+    DetectManifest m = DetectManifest.of(DetectCounts.NONE, Map.of(), "2026-12-03T00:00:00Z");
+    assertEquals("{ }", Json.read(m.toJson()).get("files").toPrettyString());
+    assertEquals(m, DetectManifest.parse(m.toJson()));
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hose.common.Errors;
 import dev.hose.common.FileTrees;
 import dev.hose.common.OwnedDirectory;
 import java.io.IOException;
@@ -206,13 +207,13 @@ class ScratchSpaceTest {
   void recognisesAFullDiskOrQuota() {
     assertEquals(
         "No space left on device",
-        OwnedDirectory.spaceProblem(
+        Errors.spaceProblem(
             new java.nio.file.FileSystemException("/s/x", null, "No space left on device")));
     assertEquals(
         "Disk quota exceeded",
-        OwnedDirectory.spaceProblem(
+        Errors.spaceProblem(
             new IOException("write failed", new IOException("Disk quota exceeded"))));
-    assertEquals(null, OwnedDirectory.spaceProblem(new IOException("Input/output error")));
+    assertEquals(null, Errors.spaceProblem(new IOException("Input/output error")));
   }
 
   @Test
