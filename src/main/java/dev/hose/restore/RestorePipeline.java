@@ -52,8 +52,10 @@ public final class RestorePipeline {
    * Steps:
    * 1) Check the options; read the one manifest under the input; check its shards exist with the
    *    listed sizes.
-   * 2) Check the target against the manifest (types exist, columns match, empty unless
-   *    --truncate) and create the staging table.
+   * 2) Take the target's restore lock (one restore per target; released with the connection) and
+   *    drop the staging tables of earlier restores into it that never ended. Check the target
+   *    against the manifest (types exist, columns match, empty unless --truncate) and create the
+   *    staging table.
    * 3) Run the pipeline: shards → CopyShards (storage → sha256 → gzip → COPY into staging).
    * 4) Swap staging in with one transaction; on any failure drop staging instead.
    */
@@ -67,6 +69,8 @@ public final class RestorePipeline {
     String runId = UUID.randomUUID().toString().substring(0, 8);
     try (Connection c = connect(settings)) {
       TargetTable table = new TargetTable(c, target, runId, manifest);
+      table.lockTarget();
+      table.sweepStaging();
       boolean createTarget = prepareTarget(table, options);
       try {
         table.createStaging(createTarget);

@@ -11,6 +11,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The restore's SQL on the target database, run by the launcher: checks of the target against the
@@ -20,16 +22,81 @@ import java.util.List;
  * name ({@code to_regtype}), which refuses anything else, before it is used in DDL.
  */
 final class TargetTable {
+  private static final Logger LOG = LoggerFactory.getLogger(TargetTable.class);
+  private static final String STAGING_PREFIX = "_hose_restore_";
+
   private final Connection c;
   private final TableRef target;
   private final TableRef staging;
+  private final String runId;
   private final ArchivedTable manifest;
 
   TargetTable(Connection c, TableRef target, String runId, ArchivedTable manifest) {
     this.c = c;
     this.target = target;
-    this.staging = new TableRef(target.schema(), "_hose_restore_" + runId);
+    this.staging = new TableRef(target.schema(), STAGING_PREFIX + runId);
+    this.runId = runId;
     this.manifest = manifest;
+  }
+
+  /**
+   * Takes the target's restore lock: a session-level advisory lock, held by the launcher's
+   * connection for the whole restore and released by the server when that connection ends, however
+   * the restore ends (a SIGKILLed launcher included). A second restore into the same target is
+   * refused while the first one runs.
+   */
+  void lockTarget() throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT pg_try_advisory_lock(hashtext('hose restore'), hashtext(?))")) {
+      ps.setString(1, target.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          throw new UserError(
+              "another hose restore into " + target + " is under way; wait for it to end");
+        }
+      }
+    }
+  }
+
+  /**
+   * Drops the staging tables of earlier restores into this target that never ended (their launcher
+   * was killed before it could drop them). Each staging table says whose it is in its comment; with
+   * the target's restore lock held (see {@link #lockTarget}), no restore that is still running owns
+   * one. Returns how many it dropped.
+   */
+  int sweepStaging() throws SQLException {
+    List<String> left = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " JOIN pg_description d ON d.objoid = c.oid"
+                + " AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0"
+                + " WHERE n.nspname = ? AND c.relkind = 'r' AND starts_with(c.relname, ?)"
+                + " AND starts_with(d.description, ?)")) {
+      ps.setString(1, target.schema());
+      ps.setString(2, STAGING_PREFIX);
+      ps.setString(3, stagingComment(""));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          left.add(rs.getString(1));
+        }
+      }
+    }
+    for (String name : left) {
+      execute("DROP TABLE IF EXISTS " + new TableRef(target.schema(), name).quoted());
+      LOG.info(
+          "dropped {}.{}, staging of an earlier restore into {} that never ended",
+          target.schema(),
+          name,
+          target);
+    }
+    return left.size();
+  }
+
+  /** The comment that marks a staging table as a restore's into this target. */
+  private String stagingComment(String run) {
+    return "hose restore staging of " + target.quoted() + ", run " + run;
   }
 
   TableRef staging() {
@@ -99,7 +166,9 @@ final class TargetTable {
 
   /**
    * A table with the manifest's columns, for the workers to COPY into: a regular one when it is to
-   * become the target (so the swap is a rename), else unlogged (its rows are copied once more).
+   * become the target (so the swap is a rename), else unlogged (its rows are copied once more). Its
+   * comment, written in the same transaction, names the target and the run, for {@link
+   * #sweepStaging}.
    */
   void createStaging(boolean becomesTarget) throws SQLException {
     StringBuilder ddl =
@@ -110,7 +179,23 @@ final class TargetTable {
       ddl.append(i == 0 ? "" : ", ").append(TableRef.quote(col.name())).append(' ');
       ddl.append(col.type()).append(col.nullable() ? "" : " NOT NULL");
     }
-    execute(ddl.append(")").toString());
+    c.setAutoCommit(false);
+    try {
+      execute(ddl.append(")").toString());
+      // The names in the comment are TableRef's (no quote character), the literal quoted anyway.
+      execute(
+          "COMMENT ON TABLE "
+              + staging.quoted()
+              + " IS '"
+              + stagingComment(runId).replace("'", "''")
+              + "'");
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
   }
 
   /** The staging table's columns, with how each one's values were written to JSON. */
@@ -134,6 +219,7 @@ final class TargetTable {
       }
       if (createTarget) {
         execute("ALTER TABLE " + staging.quoted() + " RENAME TO " + TableRef.quote(target.table()));
+        execute("COMMENT ON TABLE " + target.quoted() + " IS NULL");
       } else {
         execute("LOCK TABLE " + target.quoted() + " IN ACCESS EXCLUSIVE MODE");
         if (truncate) {

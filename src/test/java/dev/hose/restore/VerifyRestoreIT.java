@@ -136,6 +136,81 @@ class VerifyRestoreIT {
     assertSameRows("public.type_zoo", "existing.type_zoo");
   }
 
+  /**
+   * A restore SIGKILLed with its staging table full (held up in its final swap by a lock of this
+   * test's) leaves that table behind; a second restore into the same target meanwhile is refused;
+   * the next restore once the killed one's session is gone drops the staging and restores.
+   */
+  @Test
+  void aKilledRestoresStagingIsSweptByTheNextRestoreIntoThatTable() throws Exception {
+    servers.sql(
+        "CREATE SCHEMA killed",
+        "CREATE TABLE killed.type_zoo (LIKE public.type_zoo INCLUDING ALL)",
+        "INSERT INTO killed.type_zoo (id) VALUES (99)");
+    String input = local.url("base/public.type_zoo/");
+    String staging =
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE n.nspname = 'killed' AND c.relname LIKE '\\_hose\\_restore\\_%'";
+    Process restore;
+    long backend;
+    try (Connection holder = servers.connect()) {
+      holder.setAutoCommit(false);
+      try (Statement s = holder.createStatement()) {
+        s.execute("LOCK TABLE killed.type_zoo IN ACCESS SHARE MODE");
+      }
+      List<String> args =
+          new ArrayList<>(List.of("restore", "--table=killed.type_zoo", "--truncate"));
+      args.addAll(restoreArgs(input));
+      ProcessBuilder pb =
+          new ProcessBuilder(HoseProcess.command(List.of("-Xmx512m"), args))
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("hose-killed-restore.log").toFile());
+      pb.environment().putAll(servers.environment());
+      restore = pb.start();
+      backend =
+          waitFor(
+              "the restore waiting for the target in its swap",
+              "SELECT coalesce(max(l.pid), 0) FROM pg_locks l WHERE NOT l.granted"
+                  + " AND l.relation = 'killed.type_zoo'::regclass");
+      assertEquals(1L, scalar(staging), "the restore's staging table, loaded");
+      var refused =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              dev.hose.common.UserError.class,
+              () -> restore(input, "--table=killed.type_zoo", "--truncate"));
+      assertEquals(
+          "another hose restore into killed.type_zoo is under way; wait for it to end",
+          refused.getMessage());
+      restore.destroyForcibly();
+      assertTrue(restore.waitFor(30, TimeUnit.SECONDS));
+      holder.rollback();
+    }
+    waitFor(
+        "the killed restore's session to end",
+        "SELECT CASE WHEN count(*) = 0 THEN 1 ELSE 0 END FROM pg_stat_activity WHERE pid = "
+            + backend);
+    assertEquals(1L, scalar(staging), "the killed restore's staging table is left behind");
+    assertEquals(1L, scalar("SELECT count(*) FROM killed.type_zoo"), "the target as it was");
+
+    restore(input, "--table=killed.type_zoo", "--truncate");
+    assertEquals(0L, scalar(staging), "no staging table left");
+    assertSameRows("public.type_zoo", "killed.type_zoo");
+  }
+
+  /** Polls {@code sql} (one number) until it is not 0, for up to two minutes; returns it. */
+  private static long waitFor(String what, String sql) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (true) {
+      long value = scalar(sql);
+      if (value != 0) {
+        return value;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("waited 2 minutes for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
   // ---- verify ----
 
   @ParameterizedTest
