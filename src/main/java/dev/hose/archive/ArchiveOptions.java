@@ -138,10 +138,4 @@ public interface ArchiveOptions extends HoseOptions, JdbcOptions, OutputClaimOpt
   int getExportThreads();
 
   void setExportThreads(int value);
-
-  @Description("Database connections per worker JVM.")
-  @Default.Integer(4)
-  int getMaxConnections();
-
-  void setMaxConnections(int value);
 }

@@ -1,5 +1,6 @@
 package dev.hose.archive;
 
+import dev.hose.common.BundleThreads;
 import dev.hose.common.Errors;
 import dev.hose.common.Retry;
 import dev.hose.common.S3Uploads;
@@ -10,16 +11,9 @@ import java.net.SocketTimeoutException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
@@ -76,9 +70,7 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
       Metrics.distribution(ExportRangeFn.class, SHARD_WRITTEN_MILLIS);
 
   private transient DataSource dataSource;
-  private transient ExecutorService pool;
-  private transient Semaphore slots;
-  private transient List<Future<ShardResult>> inFlight;
+  private transient BundleThreads<ShardResult> threads;
 
   ExportRangeFn(
       JdbcIO.DataSourceConfiguration source,
@@ -97,73 +89,39 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
     // the last of them (JdbcIO's is never closed, and its connections outlive the job).
     dataSource =
         resources().shared("archive source", () -> new Pool(source.buildDatasource())).dataSource();
-    AtomicInteger n = new AtomicInteger();
-    pool =
-        Executors.newFixedThreadPool(
-            settings.exportThreads(),
-            r -> {
-              Thread t = new Thread(r, "hose-export-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    slots = new Semaphore(settings.exportThreads());
-  }
-
-  @StartBundle
-  public void startBundle() {
-    inFlight = new ArrayList<>();
+    threads = new BundleThreads<>("hose-export", settings.exportThreads());
   }
 
   @ProcessElement
   public void process(@Element ExportRange range, PipelineOptions options) throws Exception {
-    slots.acquire();
-    try {
-      inFlight.add(
-          pool.submit(
-              () -> {
-                try {
-                  return export(range, options);
-                } catch (SQLException e) {
-                  throw Standby.explain(e, settings.standby().inRecovery());
-                } finally {
-                  slots.release();
-                }
-              }));
-    } catch (RuntimeException e) {
-      slots.release();
-      throw e;
-    }
+    threads.submit(
+        () -> {
+          try {
+            return export(range, options);
+          } catch (SQLException e) {
+            throw Standby.explain(e, settings.standby().inRecovery());
+          }
+        });
   }
 
   @FinishBundle
   public void finishBundle(FinishBundleContext context) throws Exception {
-    Exception failure = null;
-    for (Future<ShardResult> f : inFlight) {
-      try {
-        ShardResult r = f.get();
-        rowsCounter.inc(r.rows());
-        jsonBytesCounter.inc(r.jsonBytes());
-        gzipBytesCounter.inc(r.compressedBytes());
-        rangesCounter.inc();
-        queryStarted.update(r.queryStartedAtMillis());
-        shardWritten.update(r.writtenAtMillis());
-        context.output(r, BoundedWindow.TIMESTAMP_MIN_VALUE, GlobalWindow.INSTANCE);
-      } catch (ExecutionException e) {
-        if (failure == null) {
-          failure = e.getCause() instanceof Exception ex ? ex : e;
-        }
-      }
-    }
-    inFlight.clear();
-    if (failure != null) {
-      throw failure;
-    }
+    threads.finish(
+        r -> {
+          rowsCounter.inc(r.rows());
+          jsonBytesCounter.inc(r.jsonBytes());
+          gzipBytesCounter.inc(r.compressedBytes());
+          rangesCounter.inc();
+          queryStarted.update(r.queryStartedAtMillis());
+          shardWritten.update(r.writtenAtMillis());
+          context.output(r, BoundedWindow.TIMESTAMP_MIN_VALUE, GlobalWindow.INSTANCE);
+        });
   }
 
   @Override
   protected void tearDown() {
-    if (pool != null) {
-      pool.shutdownNow();
+    if (threads != null) {
+      threads.close();
     }
   }
 

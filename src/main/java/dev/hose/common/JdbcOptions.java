@@ -1,5 +1,6 @@
 package dev.hose.common;
 
+import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.Validation;
@@ -30,4 +31,13 @@ public interface JdbcOptions extends PipelineOptions {
   String getPasswordFile();
 
   void setPasswordFile(String value);
+
+  @Description(
+      "Database connections per worker: archive's pool for its ranges; restore's COPYs into"
+          + " staging at once, one shard each (on DirectRunner the whole run; on Flink each task"
+          + " slot).")
+  @Default.Integer(4)
+  int getMaxConnections();
+
+  void setMaxConnections(int value);
 }

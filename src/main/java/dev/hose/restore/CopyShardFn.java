@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.hose.archive.ArchiveManifest;
 import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
+import dev.hose.common.BundleThreads;
 import dev.hose.common.UserError;
 import dev.hose.common.WorkerDoFn;
 import java.io.ByteArrayOutputStream;
@@ -13,6 +14,8 @@ import java.nio.charset.CharacterCodingException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.zip.ZipException;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -26,6 +29,9 @@ import org.postgresql.copy.CopyIn;
  * 64 KiB pieces of one {@code COPY ... FROM STDIN}. Before the COPY ends, the shard's size, sha256
  * and line count are checked against the manifest; any mismatch cancels the COPY, so a shard is in
  * staging whole or not at all. Memory: the buffers and one line, whatever the shard's size.
+ *
+ * <p>Each instance copies up to {@code connections} shards at once ({@link BundleThreads}), each
+ * over its own connection, so that the server parses several COPY streams on several cores.
  */
 final class CopyShardFn extends WorkerDoFn<ShardTask, Void> {
   private static final int FLUSH_BYTES = 1 << 16;
@@ -33,30 +39,62 @@ final class CopyShardFn extends WorkerDoFn<ShardTask, Void> {
   private final RestoreSettings settings;
   private final TableRef staging;
   private final List<Column> columns;
+  private final int connections;
   private final Counter rows = Metrics.counter(CopyShardFn.class, "rows");
   private final Counter shards = Metrics.counter(CopyShardFn.class, "shards");
-  private transient Connection connection;
+  private transient BundleThreads<Long> threads;
+  private transient Queue<Connection> idle;
 
-  CopyShardFn(RestoreSettings settings, TableRef staging, List<Column> columns) {
+  /** {@code connections}: shards this instance copies at once, each over its own connection. */
+  CopyShardFn(RestoreSettings settings, TableRef staging, List<Column> columns, int connections) {
     this.settings = settings;
     this.staging = staging;
     this.columns = columns;
+    this.connections = connections;
   }
 
   @Override
-  protected void setUp(PipelineOptions options) throws SQLException {
-    connection = settings.connect();
+  protected void setUp(PipelineOptions options) {
+    threads = new BundleThreads<>("hose-copy", connections);
+    idle = new ConcurrentLinkedQueue<>();
   }
 
   @Override
   protected void tearDown() throws SQLException {
-    if (connection != null) {
-      connection.close();
+    if (threads != null) {
+      threads.close();
+    }
+    for (Connection c = idle == null ? null : idle.poll(); c != null; c = idle.poll()) {
+      c.close();
     }
   }
 
   @ProcessElement
-  public void process(@Element ShardTask task) throws IOException, SQLException {
+  public void process(@Element ShardTask task) throws InterruptedException {
+    threads.submit(
+        () -> {
+          Connection c = idle.poll();
+          if (c == null) {
+            c = settings.connect(); // at most `connections` exist: one per running copy
+          }
+          try {
+            return copy(task, c);
+          } finally {
+            idle.add(c);
+          }
+        });
+  }
+
+  @FinishBundle
+  public void finishBundle() throws Exception {
+    threads.finish(
+        lines -> {
+          rows.inc(lines);
+          shards.inc();
+        });
+  }
+
+  private long copy(ShardTask task, Connection connection) throws IOException, SQLException {
     CopyText copyText = new CopyText(columns);
     ByteArrayOutputStream buffer = new ByteArrayOutputStream(FLUSH_BYTES + (FLUSH_BYTES >> 2));
     CopyIn copy =
@@ -82,8 +120,7 @@ final class CopyShardFn extends WorkerDoFn<ShardTask, Void> {
       checkAgainstManifest(task, in);
       copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
       copy.endCopy();
-      rows.inc(in.lines());
-      shards.inc();
+      return in.lines();
     } catch (ZipException | EOFException e) {
       throw bad(task, "is not a complete gzip stream (" + e.getMessage() + ")");
     } catch (CharacterCodingException e) {

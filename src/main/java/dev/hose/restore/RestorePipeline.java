@@ -61,6 +61,9 @@ public final class RestorePipeline {
    */
   public static Result run(RestoreOptions options) throws Exception {
     JdbcUrls.check(options.getJdbcUrl());
+    if (options.getMaxConnections() < 1) {
+      throw new UserError("--maxConnections must be at least 1");
+    }
     FileSystems.setDefaultPipelineOptions(options);
     ArchivedTable manifest = readManifest(options.getInput());
     checkShardsPresent(manifest);
@@ -169,8 +172,16 @@ public final class RestorePipeline {
     Pipeline pipeline = Pipeline.create(options);
     pipeline
         .apply("ListShards", Create.of(tasks).withCoder(SerializableCoder.of(ShardTask.class)))
-        .apply("CopyShards", ParDo.of(new CopyShardFn(settings, staging, columns)));
+        .apply(
+            "CopyShards",
+            ParDo.of(
+                new CopyShardFn(settings, staging, columns, connections(options, tasks.size()))));
     PipelineRuns.runToDone(pipeline);
+  }
+
+  /** COPY connections per worker: --maxConnections, no more than there are shards. */
+  static int connections(RestoreOptions options, int shards) {
+    return Math.min(options.getMaxConnections(), shards);
   }
 
   private static void dropQuietly(TargetTable table) {
