@@ -33,7 +33,26 @@ import org.postgresql.copy.CopyIn;
  * <p>Each instance copies up to {@code connections} shards at once ({@link BundleThreads}), each
  * over its own connection, so that the server parses several COPY streams on several cores.
  */
-final class CopyShardFn extends WorkerDoFn<ShardTask, Void> {
+final class CopyShardFn extends WorkerDoFn<CopyShardFn.Batch, Void> {
+  /**
+   * Shards to copy at once, as one element: a runner may hand a bundle's elements over one by one,
+   * so concurrency within an element is the only kind DirectRunner is sure to give.
+   */
+  record Batch(List<ShardTask> shards) implements java.io.Serializable {
+    Batch {
+      shards = List.copyOf(shards);
+    }
+
+    /** {@code tasks} in batches of {@code size}, in order. */
+    static List<Batch> of(List<ShardTask> tasks, int size) {
+      List<Batch> batches = new java.util.ArrayList<>();
+      for (int i = 0; i < tasks.size(); i += size) {
+        batches.add(new Batch(tasks.subList(i, Math.min(tasks.size(), i + size))));
+      }
+      return batches;
+    }
+  }
+
   private static final int FLUSH_BYTES = 1 << 16;
 
   private final RestoreSettings settings;
@@ -70,23 +89,21 @@ final class CopyShardFn extends WorkerDoFn<ShardTask, Void> {
   }
 
   @ProcessElement
-  public void process(@Element ShardTask task) throws InterruptedException {
-    threads.submit(
-        () -> {
-          Connection c = idle.poll();
-          if (c == null) {
-            c = settings.connect(); // at most `connections` exist: one per running copy
-          }
-          try {
-            return copy(task, c);
-          } finally {
-            idle.add(c);
-          }
-        });
-  }
-
-  @FinishBundle
-  public void finishBundle() throws Exception {
+  public void process(@Element Batch batch) throws Exception {
+    for (ShardTask task : batch.shards()) {
+      threads.submit(
+          () -> {
+            Connection c = idle.poll();
+            if (c == null) {
+              c = settings.connect(); // at most `connections` exist: one per running copy
+            }
+            try {
+              return copy(task, c);
+            } finally {
+              idle.add(c);
+            }
+          });
+    }
     threads.finish(
         lines -> {
           rows.inc(lines);

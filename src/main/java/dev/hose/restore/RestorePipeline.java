@@ -169,19 +169,15 @@ public final class RestorePipeline {
     }
     List<ShardTask> tasks = new ArrayList<>();
     manifest.shards().forEach(s -> tasks.add(ShardTask.of(manifest, s)));
+    int connections = Math.min(options.getMaxConnections(), tasks.size());
     Pipeline pipeline = Pipeline.create(options);
     pipeline
-        .apply("ListShards", Create.of(tasks).withCoder(SerializableCoder.of(ShardTask.class)))
         .apply(
-            "CopyShards",
-            ParDo.of(
-                new CopyShardFn(settings, staging, columns, connections(options, tasks.size()))));
+            "ListShards",
+            Create.of(CopyShardFn.Batch.of(tasks, connections))
+                .withCoder(SerializableCoder.of(CopyShardFn.Batch.class)))
+        .apply("CopyShards", ParDo.of(new CopyShardFn(settings, staging, columns, connections)));
     PipelineRuns.runToDone(pipeline);
-  }
-
-  /** COPY connections per worker: --maxConnections, no more than there are shards. */
-  static int connections(RestoreOptions options, int shards) {
-    return Math.min(options.getMaxConnections(), shards);
   }
 
   private static void dropQuietly(TargetTable table) {
