@@ -179,23 +179,18 @@ final class TargetTable {
       ddl.append(i == 0 ? "" : ", ").append(TableRef.quote(col.name())).append(' ');
       ddl.append(col.type()).append(col.nullable() ? "" : " NOT NULL");
     }
-    c.setAutoCommit(false);
-    try {
-      execute(ddl.append(")").toString());
-      // The names in the comment are TableRef's (no quote character), the literal quoted anyway.
-      execute(
-          "COMMENT ON TABLE "
-              + staging.quoted()
-              + " IS '"
-              + stagingComment(runId).replace("'", "''")
-              + "'");
-      c.commit();
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(true);
-    }
+    inTransaction(
+        () -> {
+          execute(ddl.append(")").toString());
+          // The names in the comment are TableRef's (no quote character), the literal quoted
+          // anyway.
+          execute(
+              "COMMENT ON TABLE "
+                  + staging.quoted()
+                  + " IS '"
+                  + stagingComment(runId).replace("'", "''")
+                  + "'");
+        });
   }
 
   /** The staging table's columns, with how each one's values were written to JSON. */
@@ -210,26 +205,40 @@ final class TargetTable {
    * the whole transaction back, and the target is as it was.
    */
   void swapIn(boolean createTarget, boolean truncate) throws SQLException {
+    inTransaction(
+        () -> {
+          long rows = count(staging);
+          if (rows != manifest.rowCount()) {
+            throw new IllegalStateException(
+                "staging table holds " + rows + " rows, the manifest " + manifest.rowCount());
+          }
+          if (createTarget) {
+            execute(
+                "ALTER TABLE " + staging.quoted() + " RENAME TO " + TableRef.quote(target.table()));
+            execute("COMMENT ON TABLE " + target.quoted() + " IS NULL");
+          } else {
+            execute("LOCK TABLE " + target.quoted() + " IN ACCESS EXCLUSIVE MODE");
+            if (truncate) {
+              execute("TRUNCATE " + target.quoted());
+            } else {
+              checkEmpty();
+            }
+            execute("INSERT INTO " + target.quoted() + " SELECT * FROM " + staging.quoted());
+            execute("DROP TABLE " + staging.quoted());
+          }
+        });
+  }
+
+  /** SQL work that throws SQLException. */
+  private interface SqlWork {
+    void run() throws SQLException;
+  }
+
+  /** Runs {@code work} in one transaction: committed whole, or rolled back on any failure. */
+  private void inTransaction(SqlWork work) throws SQLException {
     c.setAutoCommit(false);
     try {
-      long rows = count(staging);
-      if (rows != manifest.rowCount()) {
-        throw new IllegalStateException(
-            "staging table holds " + rows + " rows, the manifest " + manifest.rowCount());
-      }
-      if (createTarget) {
-        execute("ALTER TABLE " + staging.quoted() + " RENAME TO " + TableRef.quote(target.table()));
-        execute("COMMENT ON TABLE " + target.quoted() + " IS NULL");
-      } else {
-        execute("LOCK TABLE " + target.quoted() + " IN ACCESS EXCLUSIVE MODE");
-        if (truncate) {
-          execute("TRUNCATE " + target.quoted());
-        } else {
-          checkEmpty();
-        }
-        execute("INSERT INTO " + target.quoted() + " SELECT * FROM " + staging.quoted());
-        execute("DROP TABLE " + staging.quoted());
-      }
+      work.run();
       c.commit();
     } catch (SQLException | RuntimeException e) {
       c.rollback();

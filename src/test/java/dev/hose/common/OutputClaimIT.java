@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hose.demo.S3Server;
+import dev.hose.support.LocalS3;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,29 +34,20 @@ class OutputClaimIT {
   private static final String BUCKET = "claims";
 
   @TempDir static Path dir;
-  static S3Server s3;
+  static LocalS3 s3;
   static HoseOptions options;
   static software.amazon.awssdk.services.s3.S3Client client;
   private static int prefixes;
 
   @BeforeAll
   static void start() throws Exception {
-    s3 = S3Server.start(dir.resolve("s3"), 0, "AKIACLAIM", "claim-secret");
-    s3.createBucket(BUCKET);
-    System.setProperty("aws.accessKeyId", "AKIACLAIM");
-    System.setProperty("aws.secretAccessKey", "claim-secret");
-    options =
-        PipelineOptionsFactory.fromArgs("--awsRegion=us-east-1", "--endpoint=" + s3.endpoint())
-            .as(HoseOptions.class);
-    options.setS3ClientFactoryClass(PathStyleS3ClientBuilderFactory.class);
-    client = S3Uploads.client(options);
+    s3 = LocalS3.start(dir.resolve("s3"), BUCKET, "AKIACLAIM", "claim-secret");
+    options = s3.options();
+    client = s3.client();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (client != null) {
-      client.close();
-    }
     if (s3 != null) {
       s3.close();
     }

@@ -2,10 +2,9 @@ package dev.hose.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.hose.demo.S3Server;
+import dev.hose.support.LocalS3;
 import java.nio.file.Path;
 import java.util.List;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,28 +17,19 @@ class S3UploadsIT {
   private static final String BUCKET = "uploads";
 
   @TempDir static Path dir;
-  static S3Server s3;
+  static LocalS3 s3;
   static HoseOptions options;
   static S3Client client;
 
   @BeforeAll
   static void start() throws Exception {
-    s3 = S3Server.start(dir.resolve("s3"), 0, "AKIAUPLOADS", "uploads-secret");
-    s3.createBucket(BUCKET);
-    System.setProperty("aws.accessKeyId", "AKIAUPLOADS");
-    System.setProperty("aws.secretAccessKey", "uploads-secret");
-    options =
-        PipelineOptionsFactory.fromArgs("--awsRegion=us-east-1", "--endpoint=" + s3.endpoint())
-            .as(HoseOptions.class);
-    options.setS3ClientFactoryClass(PathStyleS3ClientBuilderFactory.class);
-    client = S3Uploads.client(options);
+    s3 = LocalS3.start(dir.resolve("s3"), BUCKET, "AKIAUPLOADS", "uploads-secret");
+    options = s3.options();
+    client = s3.client();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (client != null) {
-      client.close();
-    }
     if (s3 != null) {
       s3.close();
     }
