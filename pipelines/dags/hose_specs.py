@@ -270,7 +270,7 @@ def archive_tables(spec: Spec) -> list[TableEntry]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Table names, by the rules of hose's TableRef.parse (src/main/java/dev/hose/archive/TableRef.java)
+# Table names, by the rules of hose's TableRef.parse (hose-archive/src/main/java/dev/hose/archive/TableRef.java)
 
 
 def parse_table(spelling: str) -> tuple[str, str]:

@@ -1,0 +1,594 @@
+package dev.hose.restore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hose.common.Cli;
+import dev.hose.common.CommandLine;
+import dev.hose.common.JobJar;
+import dev.hose.embedded.EmbeddedPostgresServer;
+import dev.hose.support.ArchiveRun;
+import dev.hose.support.FidelityTables;
+import dev.hose.support.HoseProcess;
+import dev.hose.support.TestServers;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * verify and restore against a real PostgreSQL server and a real S3 server (and a local directory):
+ * the type-fidelity tables go archive → verify → restore and come back equal; verify finds each
+ * kind of damage; restore refuses bad input with one line and leaves the target as it was.
+ */
+class VerifyRestoreIT {
+  private static final List<String> TABLES =
+      List.of(
+          "public.type_zoo",
+          "public.fidelity",
+          "public.orders",
+          "sales.Order Items",
+          "public.restore_extra");
+  private static final String ORDERS = "base/public.orders/";
+
+  @TempDir static Path dir;
+  static TestServers servers;
+  static ArchiveCopy local;
+  static ArchiveCopy s3;
+  private static int copies;
+
+  @BeforeAll
+  static void start() throws Exception {
+    servers = TestServers.start(dir);
+    FidelityTables.create(servers);
+    servers.sql(
+        "CREATE TYPE pair AS (a int, b text)",
+        "CREATE TABLE restore_extra (k int, n numeric, tstz timestamptz, ts timestamp,"
+            + " iv interval, tmtz timetz, tm time, b bit(4), r int4range, comp pair, compa pair[],"
+            + " na3 int[][][], jb jsonb, j json, m money, bo boolean, f8 float8, f4a real[],"
+            + " ba bytea, d date)",
+        "INSERT INTO restore_extra VALUES (1,"
+            + " 123456789012345678901234567890.000000000000000000001,"
+            + " '2026-11-24 01:02:03.123456+00', '2026-11-24 01:02:03.123456',"
+            + " '-1 day +02:03:04.5', '13:14:15.5-07', '23:59:59.999999', B'1010', '[1,5)',"
+            + " ROW(1, 'a \"q\" ,b\\c'), ARRAY[ROW(2, 'x')::pair, NULL],"
+            + " '{{{1,NULL},{3,4}},{{5,6},{7,8}}}',"
+            + " '{\"n\": 1.000000000000000000001, \"s\": \"a\\tb\\\\\", \"e\": 1e400}',"
+            + " '{\"dup\": 1,   \"dup\": [2, {\"x\": \"y\\n\"}]}', 1.5, true, 0.1,"
+            + " '{1.5,NaN,-Infinity,NULL}', '\\x00ff5c0a09', '2000-02-29')",
+        "INSERT INTO restore_extra (k, n, tstz, ts, f8, d) VALUES"
+            + " (2, 'Infinity', 'infinity', '-infinity', 'Infinity', 'infinity'),"
+            + " (3, '-Infinity', '-infinity', 'infinity', '-0', '-infinity'),"
+            + " (NULL, 'NaN', NULL, '0044-03-15 12:00:00 BC', 'NaN', '0044-03-15 BC'),"
+            + " (NULL, 'NaN', NULL, '0044-03-15 12:00:00 BC', 'NaN', '0044-03-15 BC'),"
+            + " (NULL, NULL, NULL, NULL, NULL, NULL), (NULL, NULL, NULL, NULL, NULL, NULL)",
+        "CREATE SCHEMA victim",
+        "ANALYZE");
+    local = ArchiveCopy.local(dir.resolve("archives"));
+    s3 = ArchiveCopy.s3(servers, "verify-restore/");
+    for (ArchiveCopy store : List.of(local, s3)) {
+      ArchiveRun.archive(
+          servers,
+          "--tables=" + String.join(",", TABLES),
+          "--output=" + store.url("base/"),
+          "--maxRowsPerBundle=40");
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    servers.close();
+  }
+
+  private static ArchiveCopy store(String name) {
+    return name.equals("s3") ? s3 : local;
+  }
+
+  // ---- round trip ----
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void everyTableRestoresEqualToItsSource(String storeName) throws Exception {
+    ArchiveCopy store = store(storeName);
+    VerifyPipeline.Report report = verify(store.url("base/"));
+    assertTrue(report.ok(), report.toString());
+    assertEquals(TABLES.size(), report.tables().size());
+
+    String schema = "restored_" + storeName;
+    servers.sql("CREATE SCHEMA " + schema);
+    for (String table : TABLES) {
+      String name = table.substring(table.indexOf('.') + 1);
+      var result =
+          restore(store.url("base/" + table + "/"), "--table=" + schema + "." + name, "--create");
+      assertEquals(rowCount(table), result.rows(), table);
+      assertSameRows(table, schema + "." + name);
+    }
+  }
+
+  @Test
+  void restoreIntoAnExistingTableReplacesItsRowsWithTruncate() throws Exception {
+    servers.sql(
+        "CREATE SCHEMA existing",
+        "CREATE TABLE existing.type_zoo (LIKE public.type_zoo INCLUDING ALL)",
+        "INSERT INTO existing.type_zoo (id) VALUES (99)");
+    restore(local.url("base/public.type_zoo/"), "--table=existing.type_zoo", "--truncate");
+    assertSameRows("public.type_zoo", "existing.type_zoo");
+  }
+
+  /**
+   * A restore SIGKILLed with its staging table full (held up in its final swap by a lock of this
+   * test's) leaves that table behind; a second restore into the same target meanwhile is refused;
+   * the next restore once the killed one's session is gone drops the staging and restores.
+   */
+  @Test
+  void aKilledRestoresStagingIsSweptByTheNextRestoreIntoThatTable() throws Exception {
+    servers.sql(
+        "CREATE SCHEMA killed",
+        "CREATE TABLE killed.type_zoo (LIKE public.type_zoo INCLUDING ALL)",
+        "INSERT INTO killed.type_zoo (id) VALUES (99)");
+    String input = local.url("base/public.type_zoo/");
+    String staging =
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE n.nspname = 'killed' AND c.relname LIKE '\\_hose\\_restore\\_%'";
+    Process restore;
+    long backend;
+    try (Connection holder = servers.connect()) {
+      holder.setAutoCommit(false);
+      try (Statement s = holder.createStatement()) {
+        s.execute("LOCK TABLE killed.type_zoo IN ACCESS SHARE MODE");
+      }
+      List<String> args =
+          new ArrayList<>(List.of("restore", "--table=killed.type_zoo", "--truncate"));
+      args.addAll(restoreArgs(input));
+      ProcessBuilder pb =
+          new ProcessBuilder(HoseProcess.command(List.of("-Xmx512m"), args))
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("hose-killed-restore.log").toFile());
+      pb.environment().putAll(servers.environment());
+      restore = pb.start();
+      backend =
+          waitFor(
+              "the restore waiting for the target in its swap",
+              "SELECT coalesce(max(l.pid), 0) FROM pg_locks l WHERE NOT l.granted"
+                  + " AND l.relation = 'killed.type_zoo'::regclass");
+      assertEquals(1L, scalar(staging), "the restore's staging table, loaded");
+      var refused =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              dev.hose.common.UserError.class,
+              () -> restore(input, "--table=killed.type_zoo", "--truncate"));
+      assertEquals(
+          "another hose restore into killed.type_zoo is under way; wait for it to end",
+          refused.getMessage());
+      restore.destroyForcibly();
+      assertTrue(restore.waitFor(30, TimeUnit.SECONDS));
+      holder.rollback();
+    }
+    waitFor(
+        "the killed restore's session to end",
+        "SELECT CASE WHEN count(*) = 0 THEN 1 ELSE 0 END FROM pg_stat_activity WHERE pid = "
+            + backend);
+    assertEquals(1L, scalar(staging), "the killed restore's staging table is left behind");
+    assertEquals(1L, scalar("SELECT count(*) FROM killed.type_zoo"), "the target as it was");
+
+    restore(input, "--table=killed.type_zoo", "--truncate");
+    assertEquals(0L, scalar(staging), "no staging table left");
+    assertSameRows("public.type_zoo", "killed.type_zoo");
+  }
+
+  /** Polls {@code sql} (one number) until it is not 0, for up to two minutes; returns it. */
+  private static long waitFor(String what, String sql) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (true) {
+      long value = scalar(sql);
+      if (value != 0) {
+        return value;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("waited 2 minutes for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  // ---- verify ----
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void verifyFindsAFlippedByte(String storeName) throws Exception {
+    assertVerifyFinds(
+        storeName,
+        "sha256",
+        (c, t) -> {
+          byte[] b = c.get(t + "part-00001-of-00003.jsonl.gz");
+          b[b.length / 2] ^= 0x01;
+          c.put(t + "part-00001-of-00003.jsonl.gz", b);
+        });
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void verifyFindsATruncatedShard(String storeName) throws Exception {
+    assertVerifyFinds(
+        storeName,
+        "does not decompress",
+        (c, t) -> {
+          byte[] b = c.get(t + "part-00000-of-00003.jsonl.gz");
+          c.put(t + "part-00000-of-00003.jsonl.gz", Arrays.copyOf(b, b.length - 20));
+        });
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void verifyFindsAMissingShard(String storeName) throws Exception {
+    assertVerifyFinds(
+        storeName, "missing shard", (c, t) -> c.delete(t + "part-00002-of-00003.jsonl.gz"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void verifyFindsAnUnlistedShard(String storeName) throws Exception {
+    assertVerifyFinds(
+        storeName,
+        "unlisted object part-00003-of-00003.jsonl.gz",
+        (c, t) ->
+            c.put(t + "part-00003-of-00003.jsonl.gz", c.get(t + "part-00000-of-00003.jsonl.gz")));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void verifyFindsAWrongRowCount(String storeName) throws Exception {
+    assertVerifyFinds(
+        storeName,
+        "the manifest says 41 rows",
+        (c, t) ->
+            editManifest(c, t, m -> ((ObjectNode) m.withArray("shards").get(1)).put("rows", 41)));
+  }
+
+  @Test
+  void verifyReportsAnUnreadableManifestAndGoesOn() throws Exception {
+    String copy = copyOrders(local);
+    String root = copy.replace("public.orders/", "");
+    local.copy("base/public.fidelity/", root + "public.fidelity/");
+    local.put(copy + "_manifest.json", "{\"format\": \"hose-archive/1\"".getBytes());
+    VerifyPipeline.Report report = verify(local.url(root));
+    assertEquals(2, report.tables().size(), report.toString());
+    assertFalse(report.tables().get(0).ok());
+    assertTrue(report.tables().get(0).problems().get(0).contains("is not a hose manifest"));
+    assertTrue(report.tables().get(1).ok(), report.toString());
+  }
+
+  @Test
+  void verifyOfSomeTablesWritesAReportFile() throws Exception {
+    String copy = copyOrders(local);
+    String root = copy.replace("public.orders/", "");
+    local.copy("base/public.fidelity/", root + "public.fidelity/");
+    Path report = dir.resolve("verify-report.json");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    int code;
+    System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    try {
+      code =
+          cli(
+              err,
+              "verify",
+              "--input=" + local.url(root),
+              "--tables=orders,public.missing",
+              "--reportFile=" + report);
+    } finally {
+      System.setOut(stdout);
+    }
+    assertEquals(1, code, err.toString());
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    assertFalse(json.path("ok").asBoolean());
+    assertEquals(2, json.path("tables").size(), json.toString());
+    Map<String, JsonNode> byTable = new HashMap<>();
+    json.path("tables").forEach(t -> byTable.put(t.path("table").asText(), t));
+    JsonNode orders = byTable.get("public.orders");
+    assertTrue(orders.path("ok").asBoolean(), orders.toString());
+    assertTrue(orders.path("rows").asLong() > 0);
+    assertFalse(byTable.get("public.missing").path("ok").asBoolean());
+  }
+
+  @Test
+  void verifyFindsTempDebrisAndExitsNonZero() throws Exception {
+    String copy = copyOrders(local);
+    local.put(
+        copy.replace("public.orders/", "") + "_hose_temp/run1/public.orders/part-00000.1",
+        new byte[] {1});
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int code;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      code = cli(err, "verify", "--input=" + local.url(copy.replace("public.orders/", "")));
+    } finally {
+      System.setOut(stdout);
+    }
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(1, code, printed + err);
+    assertTrue(printed.contains("public.orders: temp debris _hose_temp/run1/"), printed);
+    assertTrue(printed.contains("FAILED (1 problems)"), printed);
+  }
+
+  // ---- restore refuses bad input, target unchanged ----
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void restoreRefusesBadInputAndLeavesTheTargetAsItWas(String storeName) throws Exception {
+    ArchiveCopy c = store(storeName);
+    servers.sql(
+        "DROP TABLE IF EXISTS victim.orders, victim.wrong",
+        "CREATE TABLE victim.orders (LIKE public.orders INCLUDING ALL)",
+        "INSERT INTO victim.orders SELECT * FROM public.orders WHERE id <= 3",
+        "CREATE TABLE victim.wrong (id bigint, other text)",
+        "DROP TABLE IF EXISTS victim.retyped",
+        "CREATE TABLE victim.retyped (LIKE public.orders)",
+        "ALTER TABLE victim.retyped ALTER amount TYPE numeric(10,2)");
+
+    String noManifest = copyOrders(c);
+    c.delete(noManifest + "_manifest.json");
+    assertRestoreFails(c, noManifest, "no _manifest.json", "--truncate");
+
+    String headerFlip = copyOrders(c); // gzip ignores its header's mtime: only sha256 sees this
+    byte[] b = c.get(headerFlip + "part-00001-of-00003.jsonl.gz");
+    b[5] ^= 0x01;
+    c.put(headerFlip + "part-00001-of-00003.jsonl.gz", b);
+    assertRestoreFails(c, headerFlip, "has sha256", "--truncate");
+
+    String dataFlip = copyOrders(c);
+    b = c.get(dataFlip + "part-00002-of-00003.jsonl.gz");
+    b[b.length / 2] ^= 0x10;
+    c.put(dataFlip + "part-00002-of-00003.jsonl.gz", b);
+    assertRestoreFails(c, dataFlip, "shard", "--truncate");
+
+    String truncated = copyOrders(c);
+    b = c.get(truncated + "part-00000-of-00003.jsonl.gz");
+    c.put(truncated + "part-00000-of-00003.jsonl.gz", Arrays.copyOf(b, b.length - 30));
+    assertRestoreFails(c, truncated, "bytes, the manifest says", "--truncate");
+
+    String cutStream = copyOrders(c); // the manifest agrees on the size: gzip finds the cut
+    byte[] whole = c.get(cutStream + "part-00000-of-00003.jsonl.gz");
+    int cutSize = whole.length - 30;
+    c.put(cutStream + "part-00000-of-00003.jsonl.gz", Arrays.copyOf(whole, cutSize));
+    editManifest(
+        c,
+        cutStream,
+        m -> ((ObjectNode) m.withArray("shards").get(0)).put("compressedBytes", cutSize));
+    assertRestoreFails(c, cutStream, "not a complete gzip stream", "--truncate");
+
+    assertRestoreFails(c, ORDERS, "already holds rows");
+    assertRestoreFails(c, ORDERS, "does not match the archive", "--table=victim.wrong");
+    assertRestoreFails(
+        c,
+        ORDERS,
+        "column 4 is amount numeric(10,2), the manifest has amount numeric(12,2)",
+        "--table=victim.retyped");
+    assertRestoreFails(c, "base/", "holds 5 tables", "--truncate");
+    assertRestoreFails(c, ORDERS, "does not exist; pass --create", "--table=victim.absent");
+
+    String missingType = copyOrders(c);
+    editManifest(
+        c,
+        missingType,
+        m -> ((ObjectNode) m.withArray("columns").get(4)).put("type", "no_such_status"));
+    assertRestoreFails(
+        c,
+        missingType,
+        "type no_such_status (column status) does not exist",
+        "--create",
+        "--table=victim.absent");
+    assertEquals(0L, scalar("SELECT count(*) FROM pg_class WHERE relname = 'absent'"));
+  }
+
+  // ---- Flink ----
+
+  @Test
+  void verifyAndRestoreRunOnFlink() throws Exception {
+    String flink = "--runnerConfig=runner-configs/flink-local.properties";
+    Result verified = hose("verify", "--input=" + s3.url("base/"), flink);
+    assertEquals(0, verified.code(), verified.output());
+    assertTrue(verified.output().contains("public.orders: 100 rows, 3 shards"), verified.output());
+    servers.sql("CREATE SCHEMA on_flink");
+    Result restored =
+        hose(
+            "restore",
+            "--input=" + s3.url("base/public.fidelity/"),
+            "--table=on_flink.fidelity",
+            "--create",
+            "--jdbcUrl=" + servers.jdbcUrl(),
+            "--username=" + EmbeddedPostgresServer.USER,
+            "--passwordEnv=HOSE_PG_PASSWORD",
+            flink);
+    assertEquals(0, restored.code(), restored.output());
+    assertSameRows("public.fidelity", "on_flink.fidelity");
+
+    String damaged = copyOrders(s3);
+    s3.delete(damaged + "part-00001-of-00003.jsonl.gz");
+    Result failed = hose("verify", "--input=" + s3.url(damaged), flink);
+    assertEquals(1, failed.code(), failed.output());
+    assertTrue(
+        failed.output().contains("public.orders: part-00001-of-00003.jsonl.gz: missing shard"),
+        failed.output());
+  }
+
+  // ---- helpers ----
+
+  private interface Damage {
+    void apply(ArchiveCopy store, String tableDir) throws Exception;
+  }
+
+  private static void assertVerifyFinds(String storeName, String expected, Damage damage)
+      throws Exception {
+    ArchiveCopy c = store(storeName);
+    String copy = copyOrders(c);
+    damage.apply(c, copy);
+    VerifyPipeline.Report report = verify(c.url(copy));
+    assertFalse(report.ok(), report.toString());
+    List<String> problems = report.tables().get(0).problems();
+    assertTrue(problems.stream().anyMatch(p -> p.contains(expected)), problems.toString());
+  }
+
+  private static void assertRestoreFails(
+      ArchiveCopy c, String input, String expected, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(restoreArgs(c.url(input)));
+    if (Arrays.stream(extra).noneMatch(a -> a.startsWith("--table="))) {
+      args.add("--table=victim.orders");
+    }
+    args.addAll(List.of(extra));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    args.add(0, "restore");
+    int code = cli(err, args.toArray(new String[0]));
+    String stderr = err.toString(StandardCharsets.UTF_8);
+    assertNotEquals(0, code, stderr);
+    List<String> lines = stderr.lines().toList();
+    assertEquals(1, lines.size(), stderr);
+    assertTrue(lines.get(0).startsWith("hose restore: error: "), stderr);
+    assertTrue(lines.get(0).contains(expected), input + ": " + stderr);
+    assertEquals(3L, scalar("SELECT count(*) FROM victim.orders"), input + ": " + stderr);
+    assertEquals(6L, scalar("SELECT sum(id) FROM victim.orders"), input);
+    assertEquals(
+        0L, scalar("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_hose\\_restore\\_%'"));
+  }
+
+  private static String copyOrders(ArchiveCopy c) {
+    String to = "copy-" + (++copies) + "/public.orders/";
+    c.copy(ORDERS, to);
+    return to;
+  }
+
+  private static void editManifest(ArchiveCopy c, String tableDir, Consumer<ObjectNode> edit)
+      throws Exception {
+    ObjectNode m = (ObjectNode) ArchiveRun.JSON.readTree(c.get(tableDir + "_manifest.json"));
+    edit.accept(m);
+    c.put(tableDir + "_manifest.json", ArchiveRun.JSON.writeValueAsBytes(m));
+  }
+
+  private static VerifyPipeline.Report verify(String input) throws Exception {
+    return VerifyPipeline.run(
+        CommandLine.parse(
+            new String[] {
+              "--input=" + input, "--awsRegion=us-east-1", "--endpoint=" + servers.s3.endpoint()
+            },
+            VerifyOptions.class,
+            JobJar.ALL));
+  }
+
+  private static RestorePipeline.Result restore(String input, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(restoreArgs(input));
+    args.addAll(List.of(extra));
+    return RestorePipeline.run(
+        CommandLine.parse(args.toArray(new String[0]), RestoreOptions.class, JobJar.ALL));
+  }
+
+  private static List<String> restoreArgs(String input) {
+    return List.of(
+        "--input=" + input,
+        "--jdbcUrl=" + servers.jdbcUrl(),
+        "--username=" + EmbeddedPostgresServer.USER,
+        "--passwordFile=" + servers.passwordFile,
+        "--awsRegion=us-east-1",
+        "--endpoint=" + servers.s3.endpoint());
+  }
+
+  private static int cli(ByteArrayOutputStream err, String... args) {
+    return new Cli(
+            List.of(new VerifyCommand(), new RestoreCommand()),
+            new PrintStream(err, true, StandardCharsets.UTF_8))
+        .execute(args);
+  }
+
+  /**
+   * Both {@code source EXCEPT ALL restored} and {@code restored EXCEPT ALL source} are empty,
+   * comparing each column's text form (json as jsonb: key order, spacing and duplicate keys are
+   * json's own text).
+   */
+  private static void assertSameRows(String source, String restored) throws Exception {
+    String src = quoted(source);
+    String dst = quoted(restored);
+    List<String> exprs = new ArrayList<>();
+    try (Connection c = servers.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT quote_ident(attname), format_type(atttypid, atttypmod) FROM pg_attribute"
+                    + " WHERE attrelid = '"
+                    + src.replace("'", "''")
+                    + "'::regclass"
+                    + " AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+      while (rs.next()) {
+        String type = rs.getString(2);
+        String cast = type.equals("json") ? "::jsonb" : type.equals("json[]") ? "::jsonb[]" : "";
+        exprs.add(rs.getString(1) + cast + "::text");
+      }
+    }
+    String cols = String.join(", ", exprs);
+    String a = "SELECT " + cols + " FROM " + src;
+    String b = "SELECT " + cols + " FROM " + dst;
+    assertEquals(0L, scalar("SELECT count(*) FROM (" + a + " EXCEPT ALL " + b + ") x"), source);
+    assertEquals(0L, scalar("SELECT count(*) FROM (" + b + " EXCEPT ALL " + a + ") x"), source);
+    assertEquals(rowCount(source), scalar("SELECT count(*) FROM " + dst), source);
+  }
+
+  private static String quoted(String table) {
+    int dot = table.indexOf('.');
+    return "\"" + table.substring(0, dot) + "\".\"" + table.substring(dot + 1) + "\"";
+  }
+
+  private static long rowCount(String table) throws Exception {
+    return scalar("SELECT count(*) FROM " + quoted(table));
+  }
+
+  private static long scalar(String sql) throws Exception {
+    try (Connection c = servers.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private record Result(int code, String output) {}
+
+  /** Runs target/hose.jar in a child JVM with the servers' credentials in its environment. */
+  private static Result hose(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(args));
+    command.add("--awsRegion=us-east-1");
+    command.add("--endpoint=" + servers.s3.endpoint());
+    ProcessBuilder pb =
+        new ProcessBuilder(HoseProcess.command(List.of("-Xmx512m"), command))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("hose-" + args[0] + ".log").toFile());
+    Map<String, String> env = pb.environment();
+    env.putAll(servers.environment());
+    Process p = pb.start();
+    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("hose " + args[0] + " did not end in 5 minutes");
+    }
+    String output = java.nio.file.Files.readString(dir.resolve("hose-" + args[0] + ".log"));
+    return new Result(p.exitValue(), output);
+  }
+}
