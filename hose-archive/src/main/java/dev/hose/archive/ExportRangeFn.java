@@ -262,12 +262,7 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
                 settings.statementTimeoutSeconds(),
                 settings.lockTimeoutSeconds());
         PreparedStatement query = rangeQuery(session, plan, range)) {
-      shard =
-          new ShardWriter(
-              FileSystems.create(
-                  temp, StandardCreateOptions.builder().setMimeType("application/gzip").build()),
-              settings.gzipLevel(),
-              range.table() + " " + range.shardName());
+      shard = openShard(temp, range);
       long queryStartedAt = System.currentTimeMillis();
       long rows;
       try (ResultSet rs = query.executeQuery()) {
@@ -300,6 +295,15 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
       discardTemp(temp, options);
       throw t;
     }
+  }
+
+  /** The range's temp shard, gzipped as it is written. */
+  private ShardWriter openShard(ResourceId temp, ExportRange range) throws IOException {
+    return new ShardWriter(
+        FileSystems.create(
+            temp, StandardCreateOptions.builder().setMimeType("application/gzip").build()),
+        settings.gzipLevel(),
+        range.table() + " " + range.shardName());
   }
 
   /** The range's query on a forward-only cursor, with its parameters bound. */

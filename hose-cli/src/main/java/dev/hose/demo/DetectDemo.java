@@ -36,23 +36,8 @@ public final class DetectDemo {
 
   /** Runs the demo; the HTTP server is stopped before this returns. */
   public static void run(Path workDir, PrintStream out) throws Exception {
-    Path videos = Files.createDirectories(workDir.resolve("detect-videos"));
     Map<String, Path> files =
-        Map.of(
-            "moving-square.mp4",
-                SyntheticVideo.create()
-                    .size(640, 360)
-                    .fps(25)
-                    .frames(75)
-                    .write(videos.resolve("moving-square.mp4")),
-            "static-scene.webm",
-                SyntheticVideo.create()
-                    .moving(false)
-                    .codec("libvpx", "webm")
-                    .write(videos.resolve("static-scene.webm")),
-            "not-a-video.mp4",
-                Files.writeString(videos.resolve("not-a-video.mp4"), "just some text\n"));
-
+        writeVideos(Files.createDirectories(workDir.resolve("detect-videos")));
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/", exchange -> serve(exchange, files));
@@ -86,6 +71,24 @@ public final class DetectDemo {
     } finally {
       server.stop(0);
     }
+  }
+
+  /** Two synthetic videos (one moving, one still) and a file that is not a video, by name. */
+  private static Map<String, Path> writeVideos(Path videos) throws IOException {
+    return Map.of(
+        "moving-square.mp4",
+        SyntheticVideo.create()
+            .size(640, 360)
+            .fps(25)
+            .frames(75)
+            .write(videos.resolve("moving-square.mp4")),
+        "static-scene.webm",
+        SyntheticVideo.create()
+            .moving(false)
+            .codec("libvpx", "webm")
+            .write(videos.resolve("static-scene.webm")),
+        "not-a-video.mp4",
+        Files.writeString(videos.resolve("not-a-video.mp4"), "just some text\n"));
   }
 
   private static void serve(HttpExchange exchange, Map<String, Path> files) throws IOException {

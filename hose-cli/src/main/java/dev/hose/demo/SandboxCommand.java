@@ -59,33 +59,7 @@ public final class SandboxCommand implements Command {
       try (Connection c = sandbox.postgres.connect("postgres")) {
         DemoData.seed(c, rows);
       }
-      // On SIGTERM, let the main thread stop the servers before the JVM goes.
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    stop.countDown();
-                    try {
-                      stopped.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                    }
-                  }));
-      Thread stdinWatch =
-          new Thread(
-              () -> {
-                try {
-                  while (System.in.read() >= 0) {
-                    // wait for EOF
-                  }
-                } catch (java.io.IOException ignored) {
-                  // closed
-                }
-                stop.countDown();
-              },
-              "sandbox-stdin");
-      stdinWatch.setDaemon(true);
-      stdinWatch.start();
+      stopOnSigtermOrEndOfInput(stop, stopped);
       Path tmp = dir.resolve("sandbox.json.tmp");
       dev.hose.common.Json.PRETTY.writeValue(tmp.toFile(), sandbox.describe());
       Files.move(tmp, ready, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
@@ -96,5 +70,38 @@ public final class SandboxCommand implements Command {
       stopped.countDown();
     }
     return 0;
+  }
+
+  /**
+   * Counts {@code stop} down on SIGTERM (then lets the main thread stop the servers before the JVM
+   * goes) or when standard input ends.
+   */
+  private static void stopOnSigtermOrEndOfInput(CountDownLatch stop, CountDownLatch stopped) {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stop.countDown();
+                  try {
+                    stopped.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }));
+    Thread stdinWatch =
+        new Thread(
+            () -> {
+              try {
+                while (System.in.read() >= 0) {
+                  // wait for EOF
+                }
+              } catch (java.io.IOException ignored) {
+                // closed
+              }
+              stop.countDown();
+            },
+            "sandbox-stdin");
+    stdinWatch.setDaemon(true);
+    stdinWatch.start();
   }
 }

@@ -273,32 +273,11 @@ public final class OutputClaim implements AutoCloseable {
     boolean waitLogged = false;
     try {
       while (held.size() < stores.size()) {
-        Holder mine = holder.renewed(Instant.now());
-        List<Held> written = new ArrayList<>();
-        Holder blocking = null;
-        for (Store store : stores.subList(held.size(), stores.size())) {
-          Attempt attempt = attempt(store, mine, host);
-          if (attempt.version() == null) {
-            blocking = attempt.holder();
-            break;
-          }
-          written.add(new Held(store, attempt.version()));
-        }
-        if (written.stream().anyMatch(h -> h.store.racy())) {
-          Thread.sleep(RACE_SETTLE.toMillis());
-        }
-        boolean raceLost = false;
-        for (Held h : written) {
-          if (!raceLost && h.store.confirm(h.version)) {
-            held.add(h);
-          } else {
-            raceLost = true; // claims past a lost one are given back: held only in order
-            releaseIfOurs(h.store, runId);
-          }
-        }
-        if (blocking == null || raceLost) {
+        Pass pass = claimPass(stores, held, holder.renewed(Instant.now()), host, runId);
+        if (pass.blocking() == null || pass.raceLost()) {
           continue;
         }
+        Holder blocking = pass.blocking();
         Store at = stores.get(held.size());
         if (!wait) {
           throw new UserError(
@@ -320,6 +299,42 @@ public final class OutputClaim implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** What one pass over the stores left: the live run that stopped it, or a race lost. */
+  private record Pass(Holder blocking, boolean raceLost) {}
+
+  /**
+   * One pass over the stores not held yet: writes the claims it can in order, pauses once for
+   * racing writes where the storage needs it, and adds those it confirms to {@code held}. Claims
+   * past a lost one are given back: held only in order.
+   */
+  private static Pass claimPass(
+      List<Store> stores, List<Held> held, Holder mine, String host, String runId)
+      throws IOException, InterruptedException {
+    List<Held> written = new ArrayList<>();
+    Holder blocking = null;
+    for (Store store : stores.subList(held.size(), stores.size())) {
+      Attempt attempt = attempt(store, mine, host);
+      if (attempt.version() == null) {
+        blocking = attempt.holder();
+        break;
+      }
+      written.add(new Held(store, attempt.version()));
+    }
+    if (written.stream().anyMatch(h -> h.store.racy())) {
+      Thread.sleep(RACE_SETTLE.toMillis());
+    }
+    boolean raceLost = false;
+    for (Held h : written) {
+      if (!raceLost && h.store.confirm(h.version)) {
+        held.add(h);
+      } else {
+        raceLost = true;
+        releaseIfOurs(h.store, runId);
+      }
+    }
+    return new Pass(blocking, raceLost);
   }
 
   /**

@@ -125,17 +125,11 @@ public final class DetectPipeline {
     PCollection<Failure> failures = detected.get(DetectVideos.FAILURES);
 
     WriteFilesResult<Void> detectionFiles =
-        results
-            .apply(
-                "ResultsToJson",
-                MapElements.into(TypeDescriptors.strings()).via((VideoResult r) -> Json.write(r)))
-            .apply("WriteDetections", jsonLines(output, DetectManifest.DETECTIONS));
+        writeJsonLines(
+            results, "ResultsToJson", "WriteDetections", output, DetectManifest.DETECTIONS);
     WriteFilesResult<Void> failureFiles =
-        failures
-            .apply(
-                "FailuresToJson",
-                MapElements.into(TypeDescriptors.strings()).via((Failure f) -> Json.write(f)))
-            .apply("WriteFailures", jsonLines(output, DetectManifest.FAILURES));
+        writeJsonLines(
+            failures, "FailuresToJson", "WriteFailures", output, DetectManifest.FAILURES);
 
     PCollectionList.of(
             results.apply(
@@ -150,6 +144,15 @@ public final class DetectPipeline {
         .apply("CollectCounts", Flatten.pCollections())
         .apply("SumCounts", Combine.globally(new DetectCounts.Sum()))
         .apply("WriteManifest", ParDo.of(new WriteManifestFn(output, settings(options, config))));
+  }
+
+  /** Writes {@code items} as gzipped JSON lines, one file set named {@code name} under output. */
+  private static <T> WriteFilesResult<Void> writeJsonLines(
+      PCollection<T> items, String toJson, String write, String output, String name) {
+    return items
+        .apply(
+            toJson, MapElements.into(TypeDescriptors.strings()).via((T item) -> Json.write(item)))
+        .apply(write, jsonLines(output, name));
   }
 
   private static TextIO.TypedWrite<String, Void> jsonLines(String output, String name) {

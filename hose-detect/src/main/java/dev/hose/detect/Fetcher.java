@@ -137,13 +137,7 @@ final class Fetcher {
     URI current = start;
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
       deadline.check();
-      HttpURLConnection c = (HttpURLConnection) current.toURL().openConnection(Proxy.NO_PROXY);
-      c.setInstanceFollowRedirects(false);
-      c.setConnectTimeout(connectTimeoutMillis);
-      c.setReadTimeout(
-          (int) Math.max(1, Math.min(readTimeoutMillis, Math.max(1, deadline.remainingMillis()))));
-      c.setRequestProperty("User-Agent", "hose-detect");
-      c.setRequestProperty("Accept-Encoding", "identity");
+      HttpURLConnection c = connect(current, deadline);
       int code;
       try {
         code = c.getResponseCode();
@@ -164,26 +158,42 @@ final class Fetcher {
         c.disconnect();
         throw new VideoFailure(Reason.DOWNLOAD_FAILED, "HTTP " + code);
       }
-      long length = c.getContentLengthLong();
-      return new Source() {
-        @Override
-        public long length() {
-          return length;
-        }
-
-        @Override
-        public InputStream stream() throws IOException {
-          return c.getInputStream();
-        }
-
-        @Override
-        public void close() {
-          c.disconnect();
-        }
-      };
+      return httpSource(c);
     }
     throw new VideoFailure(
         Reason.DOWNLOAD_FAILED, "more than " + MAX_REDIRECTS + " redirects (a redirect loop?)");
+  }
+
+  /** A GET of {@code uri} that neither follows redirects nor outlives the deadline. */
+  private HttpURLConnection connect(URI uri, Deadline deadline) throws IOException {
+    HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection(Proxy.NO_PROXY);
+    c.setInstanceFollowRedirects(false);
+    c.setConnectTimeout(connectTimeoutMillis);
+    c.setReadTimeout(
+        (int) Math.max(1, Math.min(readTimeoutMillis, Math.max(1, deadline.remainingMillis()))));
+    c.setRequestProperty("User-Agent", "hose-detect");
+    c.setRequestProperty("Accept-Encoding", "identity");
+    return c;
+  }
+
+  private static Source httpSource(HttpURLConnection c) {
+    long length = c.getContentLengthLong();
+    return new Source() {
+      @Override
+      public long length() {
+        return length;
+      }
+
+      @Override
+      public InputStream stream() throws IOException {
+        return c.getInputStream();
+      }
+
+      @Override
+      public void close() {
+        c.disconnect();
+      }
+    };
   }
 
   private static Source openBeam(String spec) throws IOException {
