@@ -23,6 +23,7 @@ final class ShardStream implements AutoCloseable {
   private final Hashing raw;
   private final BufferedReader lines;
   private long lineCount;
+  private String sha256;
 
   private ShardStream(InputStream in) throws IOException {
     raw = new Hashing(in);
@@ -74,9 +75,15 @@ final class ShardStream implements AutoCloseable {
     return raw.count;
   }
 
-  /** The sha256 of the compressed bytes read so far, in hex. */
+  /**
+   * The sha256 of the compressed bytes read, in hex: taken at the first call (after {@link
+   * #drain}), and the same at every call after it.
+   */
   String sha256() {
-    return HexFormat.of().formatHex(raw.digest.digest());
+    if (sha256 == null) {
+      sha256 = HexFormat.of().formatHex(raw.digest.digest());
+    }
+    return sha256;
   }
 
   @Override

@@ -197,7 +197,7 @@ public final class VerifyPipeline {
     return problemsOf(PipelineRuns.runToDone(pipeline));
   }
 
-  private static Set<String> problemsOf(PipelineResult result) {
+  static Set<String> problemsOf(PipelineResult result) {
     MetricQueryResults metrics =
         result
             .metrics()
