@@ -163,7 +163,7 @@ public final class ArchivePipeline {
         + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private static JdbcIO.DataSourceConfiguration dataSource(ArchiveOptions options) {
+  static JdbcIO.DataSourceConfiguration dataSource(ArchiveOptions options) {
     return JdbcIO.DataSourceConfiguration.create("org.postgresql.Driver", options.getJdbcUrl())
         .withUsername(options.getUsername())
         .withPassword(Secrets.of(options.getPasswordEnv(), options.getPasswordFile()))
