@@ -63,8 +63,9 @@ public final class FileTrees {
    * {@code root}: a path built from a lock file or a directory listing can never reach further.
    */
   public static int deleteInside(Path root, Path dir) throws IOException {
+    Path base = root.toAbsolutePath().normalize();
     Path normalized = dir.toAbsolutePath().normalize();
-    if (!normalized.startsWith(root) || normalized.equals(root)) {
+    if (!normalized.startsWith(base) || normalized.equals(base)) {
       throw new IOException("refusing to delete " + dir + ": not inside " + root);
     }
     return delete(normalized);

@@ -46,4 +46,14 @@ class FileTreesTest {
     assertFalse(Files.exists(inside));
     assertTrue(Files.exists(root));
   }
+
+  @Test
+  void deleteInsideTakesARootSpelledWithDotDot() throws IOException {
+    Path root = Files.createDirectories(dir.resolve("root"));
+    Path inside = Files.createDirectories(root.resolve("y"));
+    Path spelled = dir.resolve("root/../root");
+    assertThrows(IOException.class, () -> FileTrees.deleteInside(spelled, root));
+    FileTrees.deleteInside(spelled, inside);
+    assertFalse(Files.exists(inside));
+  }
 }
