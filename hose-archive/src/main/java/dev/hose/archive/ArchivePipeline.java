@@ -4,16 +4,14 @@ import dev.hose.common.Errors;
 import dev.hose.common.JdbcUrls;
 import dev.hose.common.OutputClaim;
 import dev.hose.common.PipelineRuns;
+import dev.hose.common.RunIds;
 import dev.hose.common.Secrets;
 import dev.hose.common.StopSignal;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -69,7 +67,7 @@ public final class ArchivePipeline {
     Map<TableRef, TableSettings> settings = checkOptions(options);
     List<TableRef> tables = List.copyOf(settings.keySet());
     FileSystems.setDefaultPipelineOptions(options);
-    ArchiveFiles files = new ArchiveFiles(options.getOutput(), newRunId());
+    ArchiveFiles files = new ArchiveFiles(options.getOutput(), RunIds.timestamped());
     ArchiveCommit commit = new ArchiveCommit(files, tables, options.as(S3Options.class));
     List<TableSummary> summaries;
     try (OutputClaim claim = claimTables(files, tables, options)) {
@@ -153,14 +151,6 @@ public final class ArchivePipeline {
     TablePlanner.check(options, settings);
     RunSummary.check(options);
     return settings;
-  }
-
-  private static String newRunId() {
-    return DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-            .withZone(ZoneOffset.UTC)
-            .format(Instant.now())
-        + "-"
-        + UUID.randomUUID().toString().substring(0, 8);
   }
 
   static JdbcIO.DataSourceConfiguration dataSource(ArchiveOptions options) {

@@ -12,6 +12,9 @@ import java.util.List;
  * with values as {@link JsonKind} describes. Works on each value's PostgreSQL text form as raw
  * UTF-8 bytes (the connection has binary transfer off), so numbers keep every digit and text is
  * never decoded and re-encoded.
+ *
+ * <p>Over 350 lines on purpose: it is the hot loop of archive (every byte of every row), and its
+ * array-literal parser shares the writer's buffers; a split would add a call and a copy per value.
  */
 public final class RowJsonWriter {
   private static final byte[] NULL = ascii("null");

@@ -5,13 +5,13 @@ import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
 import dev.hose.common.JdbcUrls;
 import dev.hose.common.PipelineRuns;
+import dev.hose.common.RunIds;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileSystems;
@@ -69,7 +69,7 @@ public final class RestorePipeline {
     checkShardsPresent(manifest);
     RestoreSettings settings = RestoreSettings.of(options);
     TableRef target = TableRef.parse(options.getTable());
-    String runId = UUID.randomUUID().toString().substring(0, 8);
+    String runId = RunIds.random();
     try (Connection c = connect(settings)) {
       TargetTable table = new TargetTable(c, target, runId, manifest);
       table.lockTarget();

@@ -52,6 +52,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * their commits with {@link #fence}: a run whose claim has not been renewed for {@link #FENCE}
  * (half the TTL) no longer commits, so a job whose launcher died can never commit over the run that
  * took its output over.
+ *
+ * <p>Over 350 lines on purpose: the protocol (claim in order, renew, fence, take over, release) and
+ * its two stores (S3's conditional PUTs, the local hard link) are one compare-and-swap that is only
+ * checked by reading them together.
  */
 public final class OutputClaim implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OutputClaim.class);

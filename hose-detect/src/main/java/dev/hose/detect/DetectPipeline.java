@@ -3,13 +3,13 @@ package dev.hose.detect;
 import dev.hose.common.Errors;
 import dev.hose.common.OutputClaim;
 import dev.hose.common.PipelineRuns;
+import dev.hose.common.RunIds;
 import dev.hose.common.UserError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.Compression;
@@ -50,7 +50,7 @@ public final class DetectPipeline {
 
   /** One run per output at a time: two would interleave their shards under one manifest. */
   private static OutputClaim claimOutput(DetectOptions options) throws InterruptedException {
-    String runId = UUID.randomUUID().toString().substring(0, 8);
+    String runId = RunIds.timestamped();
     try {
       return OutputClaim.acquire(
           options.getOutput(), runId, "hose detect", options, options.getWait());

@@ -24,6 +24,9 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * detectors. Plain Java, used by {@link DetectVideoFn}; one instance per thread. Every native
  * object (grabber, frames, matrices, detector state) is released before {@link #process} returns,
  * and the scratch file is deleted on every exit.
+ *
+ * <p>Over 350 lines on purpose: every native object and the scratch file are released in this
+ * class's finally blocks, and the release order is only checked by reading them in one place.
  */
 public final class VideoProcessor implements AutoCloseable {
   /** Demuxers that read single pictures, not videos. */

@@ -702,9 +702,16 @@ final class Report {
       md.append(image("detect-memory.svg", "detect RSS over time"));
       md.append(
           String.format(
-              "Per resolution %d clip(s) of %d s, %d fps H.264 (openh264); detectors `%s` on every"
-                  + " frame.%n%n",
-              settings.clips(), settings.clipSeconds(), settings.fps(), settings.detectors()));
+              "Per resolution and codec (%s) %d clip(s) of %d s at %d fps; detectors `%s`, at the"
+                  + " defaults (--sampleFps=%s) and with every frame sampled.%n%n",
+              String.join(", ", settings.codecs()),
+              settings.clips(),
+              settings.clipSeconds(),
+              settings.fps(),
+              settings.detectors(),
+              new java.math.BigDecimal(String.valueOf(settings.sampleFps()))
+                  .stripTrailingZeros()
+                  .toPlainString()));
       md.append(
           "| tool | resolution | frames | wall s | frames/s | % of decode-only | peak RSS MB |"
               + " outcome |\n");

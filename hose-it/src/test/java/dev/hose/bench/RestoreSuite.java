@@ -20,9 +20,9 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code hose restore --create} against {@code pg_restore --section=pre-data --section=data}
  *       of a {@code pg_dump -Fc} of the same table made in the same run: both create the table and
- *       load its rows, neither builds an index. Target: hose within 1.5×.
+ *       load its rows, neither builds an index. Target (issue 21): hose within 1.0×.
  *   <li>{@code hose verify} against {@code sha256sum} plus {@code zcat | wc -l} of the same shards.
- *       Target: hose within 2×.
+ *       Target (issue 21): hose within 1.3×.
  * </ul>
  *
  * It runs on Debian's PostgreSQL server of pg_dump's major version ({@link DebianPostgres}), since

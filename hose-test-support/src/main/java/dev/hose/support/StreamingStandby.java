@@ -33,6 +33,9 @@ import java.util.function.BooleanSupplier;
  * pg_backup_start}, a copy of the data directory, {@code pg_backup_stop}'s backup label), then
  * {@code standby.signal} and {@code primary_conninfo}. The standby runs as a child process of this
  * JVM and is stopped by its pid.
+ *
+ * <p>Over 350 lines on purpose: it is test support that does by hand, in order, what pg_basebackup
+ * does; each step needs the one before.
  */
 public final class StreamingStandby implements AutoCloseable {
   /**
