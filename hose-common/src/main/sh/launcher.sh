@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# hose's launcher: `target/hose-archive archive ...` runs `java -jar target/hose-archive.jar
+# archive ...` with the JVM's class cache, so that a start loads the classes the last run of the
+# same jar loaded instead of reading and verifying them again. The build puts one copy next to each
+# jar (hose, hose-archive, hose-detect); the script's name names its jar.
+#
+#   Java 24 and later: an AOT cache (JEP 483/514); Java 17 to 23: a dynamic CDS archive.
+#   The first run of a command of a jar records what it loads and writes the cache when it exits
+#   (seconds more, once); the runs after it use the cache. --help runs neither record nor use one.
+#
+# A cache is kept per command and keyed to the jar's contents (cksum: CRC-32 and length of every
+# byte, read at every start), the Java runtime and JAVA_OPTS, never to the jar's name or date: a
+# rebuilt or replaced jar never runs with another jar's cache (JDK-8377932: Java 25 before 25.0.4
+# takes a stale AOT cache when the jar has the same size). Caches of other contents of the same jar
+# are removed.
+#
+# Environment:
+#   HOSE_JAVA       the java to run (default: $JAVA_HOME/bin/java, else java on the PATH)
+#   JAVA_OPTS       JVM options, e.g. -Xmx2g (added before -jar)
+#   HOSE_CACHE_DIR  where caches go (default: .hose-cache next to the jar, or ~/.cache/hose when
+#                   that is not writable)
+#   HOSE_CACHE=off  run without a cache
+#   HOSE_LAUNCHER_DEBUG=1  say on stderr which cache is used or written
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+name="$(basename "${BASH_SOURCE[0]}")"
+jar="$here/$name.jar"
+if [[ ! -f "$jar" ]]; then
+  echo "$name: $jar is missing: build it with mvn -B package -DskipTests" >&2
+  exit 2
+fi
+
+java="${HOSE_JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/java}}"
+java="${java:-$(command -v java || true)}"
+if [[ -z "$java" ]]; then
+  echo "$name: no java found: set JAVA_HOME or HOSE_JAVA" >&2
+  exit 2
+fi
+# shellcheck disable=SC2206
+opts=(${JAVA_OPTS:-})
+# The JVM's own warnings (a cache it cannot use, classes it cannot record) go to stderr: stdout is
+# the command's.
+jvm_log=(-XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr)
+# ... and a recording run leaves out the classes it cannot cache without a line for each.
+quiet_recording=(-Xlog:cds*=error:stderr)
+
+say() { [[ -z "${HOSE_LAUNCHER_DEBUG:-}" ]] || echo "$name: $*" >&2; }
+
+# Help and usage load little and exit at once: no cache, and no recording of so little.
+command="${1:-}"
+if [[ "${HOSE_CACHE:-}" == off || ! "$command" =~ ^[a-z]+$ || "$command" == help \
+  || " $* " == *" --help "* ]]; then
+  exec "$java" "${opts[@]}" -jar "$jar" "$@"
+fi
+
+# The runtime: from its release file (no JVM start), with its version as the cache's kind.
+home="$(dirname "$(dirname "$(readlink -f "$java")")")"
+runtime="$(sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"$/\1/p' "$home/release" 2>/dev/null || true)"
+major="${runtime%%[.+]*}"
+if [[ -z "$runtime" || ! "$major" =~ ^[0-9]+$ || "$major" -lt 17 ]]; then
+  say "no cache: cannot tell the Java version of $java"
+  exec "$java" "${opts[@]}" -jar "$jar" "$@"
+fi
+
+dir="${HOSE_CACHE_DIR:-$here/.hose-cache}"
+if ! mkdir -p "$dir" 2>/dev/null || [[ ! -w "$dir" ]]; then
+  dir="${XDG_CACHE_HOME:-$HOME/.cache}/hose"
+  mkdir -p "$dir"
+fi
+read -r crc length _ < <(cksum "$jar")
+opts_key="$(printf '%s' "${opts[*]:-}" | cksum | cut -d' ' -f1)"
+if [[ "$major" -ge 24 ]]; then kind=aot; else kind=jsa; fi
+# One cache per command: archive, verify and restore load different classes.
+cache="$dir/$name-$crc-$length-$command-java$runtime-$opts_key.$kind"
+
+# A recording whose JVM has ended is complete or was cut short; the JVM checks a cache before it
+# maps one and runs without it when it is not sound, so either way it is safe to offer.
+# What a killed recording left (Java 25's .tmp.config) is removed.
+for recording in "$cache".*.tmp*; do
+  [[ -e "$recording" ]] || continue
+  pid="${recording#"$cache".}"
+  pid="${pid%%.*}"
+  if ! kill -0 "$pid" 2>/dev/null; then
+    if [[ "$recording" == *.tmp && -s "$recording" ]]; then
+      mv -f "$recording" "$cache"
+    else
+      rm -f "$recording"
+    fi
+  fi
+done
+
+if [[ -f "$cache" ]]; then
+  say "using $cache"
+  if [[ "$kind" == aot ]]; then
+    exec "$java" "${opts[@]}" "${jvm_log[@]}" -XX:AOTCache="$cache" -jar "$jar" "$@"
+  fi
+  exec "$java" "${opts[@]}" "${jvm_log[@]}" -XX:SharedArchiveFile="$cache" -Xshare:auto -jar "$jar" "$@"
+fi
+
+# First run of these contents: drop the caches of other contents of this jar, then record. exec
+# keeps this PID, so the recording is named after the JVM that writes it.
+find "$dir" -maxdepth 1 -name "$name-*" ! -name "$name-$crc-$length-*" -delete 2>/dev/null || true
+recording="$cache.$$.tmp"
+say "recording $recording"
+if [[ "$kind" == aot ]]; then
+  exec "$java" "${opts[@]}" "${jvm_log[@]}" "${quiet_recording[@]}" -Xlog:aot*=error:stderr \
+    -XX:AOTCacheOutput="$recording" \
+    -jar "$jar" "$@"
+fi
+exec "$java" "${opts[@]}" "${jvm_log[@]}" "${quiet_recording[@]}" \
+  -XX:ArchiveClassesAtExit="$recording" -jar "$jar" "$@"

@@ -1,0 +1,188 @@
+package dev.hose.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hose.support.Checkout;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The launcher next to the jars (hose-common/src/main/sh/launcher.sh) with each Java this machine
+ * has: a rebuilt jar of the same size and date never runs the old jar's cached classes, and a cache
+ * written for another jar is not used. Java 25 before 25.0.4 would run them (JDK-8377932).
+ */
+class LauncherIT {
+  private static final long JAR_TIME = 1_764_000_000_000L;
+
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @ValueSource(strings = {"17", "25"})
+  void aRebuiltJarAndAnotherJarNeverRunWithACacheThatIsNotTheirs(String version) throws Exception {
+    Path java = javaOf(version);
+    Path a = jar("A");
+    Path b = jar("B");
+    assertEquals(Files.size(a), Files.size(b), "the JDK-8377932 case: a rebuilt jar of one size");
+    Path cache = dir.resolve("cache");
+    Path app = install("app", a);
+
+    Run first = run(java, app, cache);
+    assertEquals("A", first.out(), first.err());
+    assertTrue(first.err().contains("recording"), first.err());
+    Run second = run(java, app, cache);
+    assertEquals("A", second.out(), second.err());
+    assertTrue(second.err().contains("using"), second.err());
+
+    replaceJar(app, b);
+    Run rebuilt = run(java, app, cache);
+    assertEquals("B", rebuilt.out(), "the old jar's cached classes ran: " + rebuilt.err());
+    assertTrue(rebuilt.err().contains("recording"), rebuilt.err());
+    Run again = run(java, app, cache);
+    assertEquals("B", again.out(), again.err());
+    assertTrue(again.err().contains("using"), again.err());
+    assertEquals(1, cachesOf(cache, "app").size(), "the old jar's cache is removed");
+
+    Path other = install("other", a);
+    Run elsewhere = run(java, other, cache);
+    assertEquals("A", elsewhere.out(), elsewhere.err());
+    assertTrue(
+        elsewhere.err().contains("recording"), "another jar's cache was used: " + elsewhere.err());
+  }
+
+  private Path javaOf(String version) {
+    Path running = Path.of(System.getProperty("java.home"), "bin", "java");
+    if (version.equals("17")) {
+      return running;
+    }
+    Path jdk25 =
+        Path.of(
+            System.getenv().getOrDefault("HOSE_JAVA25", "/usr/lib/jvm/temurin-25-jdk-amd64"),
+            "bin",
+            "java");
+    Assumptions.assumeTrue(
+        Files.isExecutable(jdk25), "no Java 25 at " + jdk25 + " (set HOSE_JAVA25 to its home)");
+    return jdk25;
+  }
+
+  /**
+   * A jar whose main class prints {@code letter}: classes of one size, entries stored, one date.
+   */
+  private Path jar(String letter) throws IOException {
+    Path src = Files.createDirectories(dir.resolve("src-" + letter + "/p"));
+    Files.writeString(
+        src.resolve("Main.java"),
+        "package p; public class Main { public static void main(String[] a) {"
+            + " System.out.print(\""
+            + letter
+            + "\"); } }");
+    Path classes = Files.createDirectories(dir.resolve("classes-" + letter));
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    assertEquals(
+        0,
+        javac.run(
+            null,
+            null,
+            null,
+            "--release",
+            "17",
+            "-d",
+            classes.toString(),
+            src.resolve("Main.java").toString()));
+    byte[] main = Files.readAllBytes(classes.resolve("p/Main.class"));
+    Path jar = dir.resolve(letter + ".jar");
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "p.Main");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+      JarEntry e = new JarEntry("p/Main.class");
+      e.setMethod(JarEntry.STORED);
+      e.setSize(main.length);
+      CRC32 crc = new CRC32();
+      crc.update(main);
+      e.setCrc(crc.getValue());
+      e.setTime(JAR_TIME);
+      out.putNextEntry(e);
+      out.write(main);
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  private Path install(String name, Path jar) throws IOException {
+    Path launcher = dir.resolve(name);
+    Files.copy(
+        Checkout.root().resolve("hose-common/src/main/sh/launcher.sh"),
+        launcher,
+        StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    replaceJar(launcher, jar);
+    return launcher;
+  }
+
+  /** Puts {@code jar} in place as a rebuild would, keeping the date: only the contents differ. */
+  private static void replaceJar(Path launcher, Path jar) throws IOException {
+    Path target = launcher.resolveSibling(launcher.getFileName() + ".jar");
+    Files.copy(jar, target, StandardCopyOption.REPLACE_EXISTING);
+    Files.setLastModifiedTime(target, FileTime.fromMillis(JAR_TIME));
+  }
+
+  private record Run(String out, String err) {}
+
+  private static Run run(Path java, Path launcher, Path cache) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "run");
+    Map<String, String> env = pb.environment();
+    env.put("HOSE_JAVA", java.toString());
+    env.put("HOSE_CACHE_DIR", cache.toString());
+    env.put("HOSE_LAUNCHER_DEBUG", "1");
+    env.remove("JAVA_OPTS");
+    env.remove("JAVA_TOOL_OPTIONS");
+    Process p = pb.start();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Thread drain = new Thread(() -> copy(p, err));
+    drain.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the launcher did not end");
+    drain.join();
+    String stderr = err.toString(StandardCharsets.UTF_8);
+    assertEquals(0, p.exitValue(), stderr);
+    return new Run(out.strip(), stderr);
+  }
+
+  private static void copy(Process p, ByteArrayOutputStream to) {
+    try {
+      p.getErrorStream().transferTo(to);
+    } catch (IOException e) {
+      // the process ended
+    }
+  }
+
+  private static List<Path> cachesOf(Path cache, String name) throws IOException {
+    try (Stream<Path> files = Files.list(cache)) {
+      return new ArrayList<>(
+          files.filter(f -> f.getFileName().toString().startsWith(name + "-")).toList());
+    }
+  }
+}
