@@ -34,6 +34,9 @@ public final class CommandLine {
 
   static final String DEFAULT_CONFIG = "runner-configs/direct.properties";
 
+  /** The AWS SDK's switch for the EC2 instance metadata service (AWS_EC2_METADATA_DISABLED). */
+  static final String NO_INSTANCE_METADATA = "aws.disableEc2Metadata";
+
   private CommandLine() {}
 
   /**
@@ -131,6 +134,13 @@ public final class CommandLine {
     boolean usesS3 = false;
     for (String arg : args) {
       usesS3 |= arg.contains("=s3://");
+    }
+    if (!usesS3
+        && System.getenv("AWS_EC2_METADATA_DISABLED") == null
+        && System.getProperty(NO_INSTANCE_METADATA) == null) {
+      // Nothing here is on S3, yet registering Beam's S3 filesystem resolves a default region,
+      // which off EC2 waits about a second for the instance metadata service to not answer.
+      System.setProperty(NO_INSTANCE_METADATA, "true");
     }
     if (usesS3
         && !isGiven(args, "awsRegion")
