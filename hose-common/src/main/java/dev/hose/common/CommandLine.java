@@ -46,6 +46,7 @@ public final class CommandLine {
   public static <T extends PipelineOptions> T parse(String[] args, Class<T> type, JobJar jobJar) {
     String[] merged = withDefaults(args, jobJar);
     checkS3Region(merged);
+    avoidInstanceMetadata(merged, System.getenv());
     checkFlinkPresent(merged);
     PipelineOptionsFactory.register(type);
     try {
@@ -135,13 +136,6 @@ public final class CommandLine {
     for (String arg : args) {
       usesS3 |= arg.contains("=s3://");
     }
-    if (!usesS3
-        && System.getenv("AWS_EC2_METADATA_DISABLED") == null
-        && System.getProperty(NO_INSTANCE_METADATA) == null) {
-      // Nothing here is on S3, yet registering Beam's S3 filesystem resolves a default region,
-      // which off EC2 waits about a second for the instance metadata service to not answer.
-      System.setProperty(NO_INSTANCE_METADATA, "true");
-    }
     if (usesS3
         && !isGiven(args, "awsRegion")
         && System.getenv("AWS_REGION") == null
@@ -149,6 +143,23 @@ public final class CommandLine {
       throw new UserError(
           "s3:// paths need --awsRegion (e.g. --awsRegion=us-east-1; any name works for"
               + " S3-compatible servers)");
+    }
+  }
+
+  /**
+   * A run with no s3:// location never asks the EC2 instance metadata service for anything: Beam's
+   * S3 filesystem, registered all the same, resolves a default region, and off EC2 that waits about
+   * a second for the service not to answer. A setting of the user's is left as it is.
+   */
+  static void avoidInstanceMetadata(String[] args, Map<String, String> env) {
+    for (String arg : args) {
+      if (arg.contains("=s3://")) {
+        return;
+      }
+    }
+    if (env.get("AWS_EC2_METADATA_DISABLED") == null
+        && System.getProperty(NO_INSTANCE_METADATA) == null) {
+      System.setProperty(NO_INSTANCE_METADATA, "true");
     }
   }
 

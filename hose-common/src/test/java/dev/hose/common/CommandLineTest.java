@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.junit.jupiter.api.Test;
@@ -87,6 +88,26 @@ class CommandLineTest {
         "unknown option --zzzzzzzzzzzz; --help lists the options",
         CommandLine.unknownOption(
             "Class interface X missing a property named 'zzzzzzzzzzzz'.", TablesOptions.class));
+  }
+
+  @Test
+  void aRunWithNoS3LocationNeverAsksTheInstanceMetadataServiceForARegion() {
+    String before = System.clearProperty(CommandLine.NO_INSTANCE_METADATA);
+    try {
+      CommandLine.avoidInstanceMetadata(new String[] {"--output=s3://b/p/"}, Map.of());
+      assertEquals(null, System.getProperty(CommandLine.NO_INSTANCE_METADATA));
+      CommandLine.avoidInstanceMetadata(
+          new String[] {"--output=/data/"}, Map.of("AWS_EC2_METADATA_DISABLED", "false"));
+      assertEquals(null, System.getProperty(CommandLine.NO_INSTANCE_METADATA), "the user's");
+      CommandLine.avoidInstanceMetadata(new String[] {"--output=/data/archive/"}, Map.of());
+      assertEquals("true", System.getProperty(CommandLine.NO_INSTANCE_METADATA));
+    } finally {
+      if (before == null) {
+        System.clearProperty(CommandLine.NO_INSTANCE_METADATA);
+      } else {
+        System.setProperty(CommandLine.NO_INSTANCE_METADATA, before);
+      }
+    }
   }
 
   /** A command's options, as far as the closest-name hint needs them. */
