@@ -46,11 +46,6 @@ public final class UrlPolicy {
     return Optional.of(new VideoRef(idOf(s), s));
   }
 
-  /** The URI of {@code url} if its scheme may be fetched; a {@link VideoFailure} otherwise. */
-  public static URI check(String url, boolean allowLocalFiles) throws VideoFailure {
-    return check(url, allowLocalFiles, List.of());
-  }
-
   /**
    * The URI of {@code url} if its scheme may be fetched and, for http(s), its host is one of {@code
    * allowedHosts} (any host when empty); a {@link VideoFailure} otherwise.
@@ -63,7 +58,7 @@ public final class UrlPolicy {
     } catch (URISyntaxException e) {
       throw new VideoFailure(Reason.INVALID_INPUT, "not a valid URL: " + e.getReason());
     }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    String scheme = schemeOf(uri);
     switch (scheme) {
       case "http", "https" -> {
         if (uri.getHost() == null) {
@@ -88,9 +83,8 @@ public final class UrlPolicy {
     return uri;
   }
 
-  /** Where an HTTP redirect may lead: http and https only. */
-  public static URI checkRedirect(URI from, String location) throws VideoFailure {
-    return checkRedirect(from, location, List.of());
+  private static String schemeOf(URI uri) {
+    return uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
   }
 
   /** Where an HTTP redirect may lead: http and https only, to one of {@code allowedHosts}. */
@@ -102,7 +96,7 @@ public final class UrlPolicy {
     } catch (URISyntaxException | IllegalArgumentException e) {
       throw new VideoFailure(Reason.DOWNLOAD_FAILED, "redirect to an invalid URL");
     }
-    String scheme = to.getScheme() == null ? "" : to.getScheme().toLowerCase(Locale.ROOT);
+    String scheme = schemeOf(to);
     if (!scheme.equals("http") && !scheme.equals("https")) {
       throw new VideoFailure(
           Reason.URL_NOT_ALLOWED, "redirect to scheme '" + scheme + "' is not allowed");

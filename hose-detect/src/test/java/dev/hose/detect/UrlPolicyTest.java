@@ -35,25 +35,33 @@ class UrlPolicyTest {
 
   @Test
   void onlyAllowedSchemes() throws Exception {
-    assertEquals("http", UrlPolicy.check("http://h/x", false).getScheme());
-    assertEquals("s3", UrlPolicy.check("s3://bucket/key.mp4", false).getScheme());
+    assertEquals("http", UrlPolicy.check("http://h/x", false, List.of()).getScheme());
+    assertEquals("s3", UrlPolicy.check("s3://bucket/key.mp4", false, List.of()).getScheme());
     assertEquals(
-        Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("file:///etc/passwd", false)));
-    assertEquals("file", UrlPolicy.check("file:///tmp/x.mp4", true).getScheme());
-    assertEquals(Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("ftp://h/x.mp4", false)));
-    assertEquals(Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("jar:file:/x!/y", true)));
-    assertEquals(Reason.INVALID_INPUT, reason(() -> UrlPolicy.check("s3://bucket", false)));
-    assertEquals(Reason.INVALID_INPUT, reason(() -> UrlPolicy.check("http://bad host/", false)));
+        Reason.URL_NOT_ALLOWED,
+        reason(() -> UrlPolicy.check("file:///etc/passwd", false, List.of())));
+    assertEquals("file", UrlPolicy.check("file:///tmp/x.mp4", true, List.of()).getScheme());
+    assertEquals(
+        Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("ftp://h/x.mp4", false, List.of())));
+    assertEquals(
+        Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.check("jar:file:/x!/y", true, List.of())));
+    assertEquals(
+        Reason.INVALID_INPUT, reason(() -> UrlPolicy.check("s3://bucket", false, List.of())));
+    assertEquals(
+        Reason.INVALID_INPUT, reason(() -> UrlPolicy.check("http://bad host/", false, List.of())));
   }
 
   @Test
   void redirectsStayOnHttp() throws Exception {
     URI from = URI.create("http://h/a/b.mp4");
-    assertEquals(URI.create("http://h/a/c.mp4"), UrlPolicy.checkRedirect(from, "c.mp4"));
-    assertEquals(URI.create("https://o/x"), UrlPolicy.checkRedirect(from, "https://o/x"));
+    assertEquals(URI.create("http://h/a/c.mp4"), UrlPolicy.checkRedirect(from, "c.mp4", List.of()));
     assertEquals(
-        Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.checkRedirect(from, "file:///etc/passwd")));
-    assertEquals(Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.checkRedirect(from, "s3://b/k")));
+        URI.create("https://o/x"), UrlPolicy.checkRedirect(from, "https://o/x", List.of()));
+    assertEquals(
+        Reason.URL_NOT_ALLOWED,
+        reason(() -> UrlPolicy.checkRedirect(from, "file:///etc/passwd", List.of())));
+    assertEquals(
+        Reason.URL_NOT_ALLOWED, reason(() -> UrlPolicy.checkRedirect(from, "s3://b/k", List.of())));
   }
 
   @Test
