@@ -42,6 +42,12 @@ public final class ArchiveFiles implements Serializable {
   /** Under the output: every table's temp shards, by table and run. */
   public static final String TEMP_DIR = "_hose_temp";
 
+  /** In a table's directory: the commit marker, written last. */
+  public static final String MANIFEST = ArchiveManifest.FILE;
+
+  /** In a table's directory: the run that holds the table, while it runs. */
+  public static final String CLAIM = dev.hose.common.OutputClaim.NAME;
+
   /** {@code part-SSSSS-of-NNNNN.jsonl.gz}: shard {@code shard} of {@code shardCount}. */
   public static String shardName(int shard, int shardCount) {
     return String.format("part-%05d-of-%05d.jsonl.gz", shard, shardCount);

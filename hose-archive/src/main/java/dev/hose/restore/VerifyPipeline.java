@@ -7,7 +7,6 @@ import dev.hose.archive.ArchiveManifest;
 import dev.hose.archive.TableRef;
 import dev.hose.common.Errors;
 import dev.hose.common.Json;
-import dev.hose.common.OutputClaim;
 import dev.hose.common.PipelineRuns;
 import dev.hose.common.UserError;
 import java.io.IOException;
@@ -163,7 +162,7 @@ public final class VerifyPipeline {
       List<String> found = new ArrayList<>();
       Set<String> listed = new java.util.HashSet<>(m.shards().stream().map(m::location).toList());
       listed.add(m.dir() + ArchiveManifest.FILE);
-      listed.add(m.dir() + OutputClaim.NAME); // a run of the table that is under way
+      listed.add(m.dir() + ArchiveFiles.CLAIM); // a run of the table that is under way
       for (String object : ArchiveStore.list(m.dir() + "*")) {
         if (!listed.contains(object)) {
           found.add("unlisted object " + object.substring(m.dir().length()));

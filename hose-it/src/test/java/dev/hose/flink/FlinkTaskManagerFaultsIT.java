@@ -346,7 +346,7 @@ class FlinkTaskManagerFaultsIT {
   }
 
   /**
-   * What the JobManager's log says Flink restarted, e.g. "region failover restarted 1 then 36
+   * What the JobManager's log says Flink restarted, e.g. "region failover restarted 1 then 34
    * task(s)".
    */
   private static String restartsReported(FlinkSessionCluster cluster) throws IOException {

@@ -109,30 +109,7 @@ public final class StreamingStandby implements AutoCloseable {
       baseBackup(s, primary.directory().resolve("data"), data);
     }
     int port = freePort();
-    Files.writeString(
-        data.resolve("postgresql.auto.conf"),
-        String.join(
-            "\n",
-            "",
-            "port = " + port,
-            "listen_addresses = '127.0.0.1'",
-            "unix_socket_directories = ''",
-            "max_connections = 100",
-            "fsync = off",
-            "hot_standby = on",
-            "hot_standby_feedback = on",
-            "wal_receiver_status_interval = 1s",
-            "log_min_messages = warning",
-            "primary_slot_name = '" + slot + "'",
-            "primary_conninfo = 'host=127.0.0.1 port="
-                + primary.port()
-                + " user="
-                + user
-                + " password="
-                + replicationPassword
-                + " application_name=hose_standby'",
-            ""),
-        StandardOpenOption.APPEND);
+    configureStandby(data, port, slot, primary.port(), user, replicationPassword);
     Files.writeString(data.resolve("standby.signal"), "");
     Path log = dir.resolve("standby.log");
     List<String> command = new ArrayList<>();
@@ -156,6 +133,36 @@ public final class StreamingStandby implements AutoCloseable {
     return standby;
   }
 
+  /** The standby's settings: its port, and how it streams from the primary through the slot. */
+  private static void configureStandby(
+      Path data, int port, String slot, int primaryPort, String user, String replicationPassword)
+      throws IOException {
+    Files.writeString(
+        data.resolve("postgresql.auto.conf"),
+        String.join(
+            "\n",
+            "",
+            "port = " + port,
+            "listen_addresses = '127.0.0.1'",
+            "unix_socket_directories = ''",
+            "max_connections = 100",
+            "fsync = off",
+            "hot_standby = on",
+            "hot_standby_feedback = on",
+            "wal_receiver_status_interval = 1s",
+            "log_min_messages = warning",
+            "primary_slot_name = '" + slot + "'",
+            "primary_conninfo = 'host=127.0.0.1 port="
+                + primaryPort
+                + " user="
+                + user
+                + " password="
+                + replicationPassword
+                + " application_name=hose_standby'",
+            ""),
+        StandardOpenOption.APPEND);
+  }
+
   /**
    * The low-level base backup: the copy is taken between {@code pg_backup_start} and {@code
    * pg_backup_stop} on one session, and the label that {@code pg_backup_stop} returns makes the
@@ -173,6 +180,14 @@ public final class StreamingStandby implements AutoCloseable {
       }
     }
     Files.writeString(to.resolve("backup_label"), label);
+  }
+
+  /** What pg_basebackup leaves out of a copy of the data directory {@code from}. */
+  private static boolean skipped(Path from, Path file) {
+    String name = file.getFileName().toString();
+    return (file.getParent().equals(from) && SKIPPED_FILES.contains(name))
+        || name.equals("pg_internal.init")
+        || name.startsWith("pgsql_tmp");
   }
 
   private static void copyDataDirectory(Path from, Path to) throws IOException {
@@ -199,12 +214,7 @@ public final class StreamingStandby implements AutoCloseable {
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
               throws IOException {
-            String name = file.getFileName().toString();
-            boolean skip =
-                (file.getParent().equals(from) && SKIPPED_FILES.contains(name))
-                    || name.equals("pg_internal.init")
-                    || name.startsWith("pgsql_tmp");
-            if (!skip) {
+            if (!skipped(from, file)) {
               try {
                 Files.copy(
                     file,

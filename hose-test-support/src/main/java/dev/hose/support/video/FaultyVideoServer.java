@@ -113,69 +113,17 @@ public final class FaultyVideoServer implements AutoCloseable {
   private void handle(Socket s) {
     try (s) {
       s.setSoTimeout(30_000);
-      BufferedReader in =
-          new BufferedReader(
-              new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
-      String request = in.readLine();
-      if (request == null) {
+      String target = readTarget(s);
+      if (target == null) {
         return;
       }
-      for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
-        // headers are not needed
-      }
-      String target = request.split(" ")[1];
       int q = target.indexOf('?');
       String path = q < 0 ? target : target.substring(0, q);
       String query = q < 0 ? "" : target.substring(q + 1);
       requests.computeIfAbsent(path, p -> new AtomicLong()).incrementAndGet();
       String[] parts = path.split("/");
       String mode = parts.length > 1 ? parts[1] : "";
-      OutputStream out = s.getOutputStream();
-      switch (mode) {
-        case "ok" -> body(out, clip);
-        case "truncated" -> body(out, truncated);
-        case "garbage" -> body(out, garbage);
-        case "status" -> head(out, Integer.parseInt(parts[2]), "Content-Length: 0");
-        case "stall" -> {
-          half(out, clip);
-          waitForClient(s);
-        }
-        case "drip" -> {
-          head(out, 200, "Content-Length: " + clip.length);
-          for (int i = 0; i < clip.length && !closed; i++) {
-            out.write(clip[i]);
-            out.flush();
-            Thread.sleep(100);
-          }
-        }
-        case "reset" -> {
-          half(out, clip);
-          s.setSoLinger(true, 0);
-        }
-        case "short" -> half(out, clip);
-        case "sized" -> zeros(out, Long.parseLong(parts[2]), false);
-        case "chunked" -> zeros(out, Long.parseLong(parts[2]), true);
-        case "redirect" ->
-            head(
-                out,
-                302,
-                "Location: " + URLDecoder.decode(query.substring(3), StandardCharsets.UTF_8),
-                "Content-Length: 0");
-        case "loop" -> head(out, 302, "Location: " + path, "Content-Length: 0");
-        case "hold" -> {
-          String key = parts.length > 2 ? parts[2] : "";
-          if (holdRequests.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet() > 1) {
-            body(out, clip);
-          } else {
-            half(out, clip);
-            held.computeIfAbsent(key, k -> new CountDownLatch(1)).countDown();
-            holds.computeIfAbsent(key, k -> new CountDownLatch(1)).await();
-            out.write(clip, clip.length / 2, clip.length - clip.length / 2);
-            out.flush();
-          }
-        }
-        default -> head(out, 404, "Content-Length: 0");
-      }
+      serve(s, s.getOutputStream(), mode, parts, path, query);
     } catch (SocketException e) {
       // the client went away: a refused body, a timeout, a killed worker
     } catch (IOException | RuntimeException e) {
@@ -185,6 +133,72 @@ public final class FaultyVideoServer implements AutoCloseable {
     } finally {
       open.remove(s);
     }
+  }
+
+  /** The request line's target, the headers read past; null when the client sent nothing. */
+  private static String readTarget(Socket s) throws IOException {
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+    String request = in.readLine();
+    if (request == null) {
+      return null;
+    }
+    for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
+      // headers are not needed
+    }
+    return request.split(" ")[1];
+  }
+
+  private void serve(
+      Socket s, OutputStream out, String mode, String[] parts, String path, String query)
+      throws IOException, InterruptedException {
+    switch (mode) {
+      case "ok" -> body(out, clip);
+      case "truncated" -> body(out, truncated);
+      case "garbage" -> body(out, garbage);
+      case "status" -> head(out, Integer.parseInt(parts[2]), "Content-Length: 0");
+      case "stall" -> {
+        half(out, clip);
+        waitForClient(s);
+      }
+      case "drip" -> {
+        head(out, 200, "Content-Length: " + clip.length);
+        for (int i = 0; i < clip.length && !closed; i++) {
+          out.write(clip[i]);
+          out.flush();
+          Thread.sleep(100);
+        }
+      }
+      case "reset" -> {
+        half(out, clip);
+        s.setSoLinger(true, 0);
+      }
+      case "short" -> half(out, clip);
+      case "sized" -> zeros(out, Long.parseLong(parts[2]), false);
+      case "chunked" -> zeros(out, Long.parseLong(parts[2]), true);
+      case "redirect" ->
+          head(
+              out,
+              302,
+              "Location: " + URLDecoder.decode(query.substring(3), StandardCharsets.UTF_8),
+              "Content-Length: 0");
+      case "loop" -> head(out, 302, "Location: " + path, "Content-Length: 0");
+      case "hold" -> hold(out, parts.length > 2 ? parts[2] : "");
+      default -> head(out, 404, "Content-Length: 0");
+    }
+  }
+
+  /** The first request for {@code key} gets half the clip, the rest once the test releases it. */
+  private void hold(OutputStream out, String key) throws IOException, InterruptedException {
+    if (holdRequests.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet() > 1) {
+      body(out, clip);
+      return;
+    }
+    half(out, clip);
+    held.computeIfAbsent(key, k -> new CountDownLatch(1)).countDown();
+    holds.computeIfAbsent(key, k -> new CountDownLatch(1)).await();
+    out.write(clip, clip.length / 2, clip.length - clip.length / 2);
+    out.flush();
   }
 
   private static void head(OutputStream out, int status, String... headers) throws IOException {
