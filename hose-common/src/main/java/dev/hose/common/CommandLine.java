@@ -132,11 +132,7 @@ public final class CommandLine {
    * path therefore needs {@code --awsRegion} (or AWS_REGION).
    */
   static void checkS3Region(String[] args) {
-    boolean usesS3 = false;
-    for (String arg : args) {
-      usesS3 |= arg.contains("=s3://");
-    }
-    if (usesS3
+    if (usesS3(args)
         && !isGiven(args, "awsRegion")
         && System.getenv("AWS_REGION") == null
         && System.getenv("AWS_DEFAULT_REGION") == null) {
@@ -152,15 +148,21 @@ public final class CommandLine {
    * a second for the service not to answer. A setting of the user's is left as it is.
    */
   static void avoidInstanceMetadata(String[] args, Map<String, String> env) {
-    for (String arg : args) {
-      if (arg.contains("=s3://")) {
-        return;
-      }
-    }
-    if (env.get("AWS_EC2_METADATA_DISABLED") == null
+    if (!usesS3(args)
+        && env.get("AWS_EC2_METADATA_DISABLED") == null
         && System.getProperty(NO_INSTANCE_METADATA) == null) {
       System.setProperty(NO_INSTANCE_METADATA, "true");
     }
+  }
+
+  /** Whether any option names an s3:// location. */
+  private static boolean usesS3(String[] args) {
+    for (String arg : args) {
+      if (arg.contains("=s3://")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The arguments with the runner config's options and hose's defaults merged in. */

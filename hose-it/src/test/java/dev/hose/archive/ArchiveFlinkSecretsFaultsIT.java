@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.common.FileTrees;
+import dev.hose.support.Checkout;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.TestServers;
 import dev.hose.support.faults.Fault;
@@ -33,7 +34,7 @@ class ArchiveFlinkSecretsFaultsIT {
 
   @BeforeAll
   void start() throws Exception {
-    work = FlinkSessionCluster.projectDir().resolve("target/it/ArchiveFlinkSecretsFaultsIT");
+    work = Checkout.root().resolve("target/it/ArchiveFlinkSecretsFaultsIT");
     FileTrees.delete(work);
     servers = TestServers.start(work.resolve("servers"));
     servers.sql(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.common.FileTrees;
 import dev.hose.embedded.EmbeddedPostgresServer;
 import dev.hose.support.BenchTable;
+import dev.hose.support.Checkout;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.HoseProcess;
 import java.io.BufferedInputStream;
@@ -206,9 +207,7 @@ final class ArchiveSuite {
             "--output=" + out));
     if (tool == Run.Tool.HOSE_FLINK) {
       cmd.add(
-          "--runnerConfig="
-              + FlinkSessionCluster.projectDir()
-                  .resolve("runner-configs/flink-cluster.properties"));
+          "--runnerConfig=" + Checkout.root().resolve("runner-configs/flink-cluster.properties"));
       cmd.add("--flinkMaster=" + cluster.flinkMaster());
       cmd.add("--parallelism=" + settings.taskManagers());
     }

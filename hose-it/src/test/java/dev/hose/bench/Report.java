@@ -2,7 +2,7 @@ package dev.hose.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.hose.support.FlinkSessionCluster;
+import dev.hose.support.Checkout;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -73,7 +73,7 @@ final class Report {
           "detect-frames-per-second.svg",
           "detect-memory.svg");
 
-  static final Path PROJECT = FlinkSessionCluster.projectDir();
+  static final Path PROJECT = Checkout.root();
   static final String BEGIN = "<!-- bench:begin -->";
   static final String END = "<!-- bench:end -->";
   static final String TARGETS_BEGIN = "<!-- bench-targets:begin -->";

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.common.FileTrees;
 import dev.hose.embedded.EmbeddedPostgresServer;
 import dev.hose.embedded.S3Server;
+import dev.hose.support.Checkout;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.JsonLines;
 import dev.hose.support.Measure;
@@ -62,7 +63,7 @@ class FlinkArchiveIT {
 
   @BeforeAll
   void startServers() throws Exception {
-    work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkArchiveIT");
+    work = Checkout.root().resolve("target/it/FlinkArchiveIT");
     FileTrees.delete(work);
     password = "pw-" + UUID.randomUUID();
     postgres = EmbeddedPostgresServer.start(work.resolve("pg"), password);

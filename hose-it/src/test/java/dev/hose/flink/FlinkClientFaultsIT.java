@@ -10,6 +10,7 @@ import dev.hose.archive.ArchiveOutput;
 import dev.hose.common.FileTrees;
 import dev.hose.common.OutputClaim;
 import dev.hose.support.BenchTable;
+import dev.hose.support.Checkout;
 import dev.hose.support.FaultyS3Proxy;
 import dev.hose.support.FaultyS3Proxy.Action;
 import dev.hose.support.FlinkSessionCluster;
@@ -41,7 +42,7 @@ class FlinkClientFaultsIT {
 
   @BeforeAll
   void start() throws Exception {
-    work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkClientFaultsIT");
+    work = Checkout.root().resolve("target/it/FlinkClientFaultsIT");
     FileTrees.delete(work);
     servers = TestServers.start(work.resolve("servers"));
     try (Connection c = servers.connect()) {

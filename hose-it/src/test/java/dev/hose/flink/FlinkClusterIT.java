@@ -36,7 +36,7 @@ class FlinkClusterIT {
 
   @BeforeAll
   void startCluster() throws Exception {
-    work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkClusterIT");
+    work = Checkout.root().resolve("target/it/FlinkClusterIT");
     FileTrees.delete(work);
     cluster =
         FlinkSessionCluster.builder(work.resolve("cluster"))

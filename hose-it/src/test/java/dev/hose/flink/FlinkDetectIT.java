@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.hose.common.FileTrees;
+import dev.hose.support.Checkout;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.JsonLines;
 import java.awt.Color;
@@ -51,7 +52,7 @@ class FlinkDetectIT {
 
   @BeforeAll
   void start() throws Exception {
-    work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkDetectIT");
+    work = Checkout.root().resolve("target/it/FlinkDetectIT");
     FileTrees.delete(work);
     Path videos = Files.createDirectories(work.resolve("videos"));
     for (int i = 0; i < VIDEOS; i++) {

@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.hose.archive.ArchiveOutput;
 import dev.hose.common.FileTrees;
 import dev.hose.support.BenchTable;
+import dev.hose.support.Checkout;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.TestServers;
 import dev.hose.support.faults.Fault;
@@ -72,7 +73,7 @@ class FlinkTaskManagerFaultsIT {
 
   @BeforeAll
   void start() throws Exception {
-    work = FlinkSessionCluster.projectDir().resolve("target/it/FlinkTaskManagerFaultsIT");
+    work = Checkout.root().resolve("target/it/FlinkTaskManagerFaultsIT");
     FileTrees.delete(work);
     servers = TestServers.start(work.resolve("servers"));
     try (Connection c = servers.connect()) {

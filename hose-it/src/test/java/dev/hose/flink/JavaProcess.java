@@ -74,7 +74,7 @@ final class JavaProcess {
     try {
       ProcessBuilder pb =
           new ProcessBuilder(command)
-              .directory(dev.hose.support.FlinkSessionCluster.projectDir().toFile())
+              .directory(dev.hose.support.Checkout.root().toFile())
               .redirectErrorStream(true)
               .redirectOutput(log.toFile());
       pb.environment().put("AWS_EC2_METADATA_DISABLED", "true");

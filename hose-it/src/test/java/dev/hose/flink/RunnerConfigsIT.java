@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hose.common.FileTrees;
 import dev.hose.support.Checkout;
-import dev.hose.support.FlinkSessionCluster;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
@@ -18,7 +17,7 @@ class RunnerConfigsIT {
   @ParameterizedTest
   @ValueSource(strings = {"direct", "flink-local"})
   void runsTheProbeJob(String config) throws Exception {
-    Path work = FlinkSessionCluster.projectDir().resolve("target/it/RunnerConfigsIT/" + config);
+    Path work = Checkout.root().resolve("target/it/RunnerConfigsIT/" + config);
     FileTrees.delete(work);
     Path testClasses = Checkout.itTestClasses();
     JavaProcess.Result result =

@@ -48,11 +48,6 @@ public final class FlinkSessionCluster implements AutoCloseable {
     return new Builder(dir);
   }
 
-  /** The project's checkout: failsafe and surefire run tests with the module as working dir. */
-  public static Path projectDir() {
-    return Checkout.root();
-  }
-
   /** Configures and starts a cluster. */
   public static final class Builder {
     private final Path dir;
@@ -89,7 +84,7 @@ public final class FlinkSessionCluster implements AutoCloseable {
 
     /** Runs {@code cluster.sh start} and waits until every TaskManager has registered. */
     public FlinkSessionCluster start() throws IOException, InterruptedException {
-      Path script = projectDir().resolve("runner-configs/flink-cluster/cluster.sh");
+      Path script = Checkout.root().resolve("runner-configs/flink-cluster/cluster.sh");
       List<String> command = new ArrayList<>();
       command.addAll(
           List.of(
