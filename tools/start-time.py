@@ -3,6 +3,7 @@
 
     mvn -B -q package -DskipTests
     python3 tools/start-time.py [--base=REV] [--rounds=7] [--publish]
+    python3 tools/start-time.py --publish-only   # README's target lines from docs/benchmarks.md
 
 Builds the archive jar of REV (default: the commit before the fast start, 2df9d05) in a temporary
 worktree as the baseline, starts `hose sandbox` (embedded PostgreSQL with the demo tables), and
@@ -16,7 +17,9 @@ archives public.orders (100,000 rows) to a local directory, the variants interle
 Each run's "fixed cost" log line gives the seconds from JVM start to the first range query and from
 the last shard written to the commit check; the exit is timed from the commit check. Prints a
 Markdown table of medians (min-max); --publish writes it into docs/benchmarks.md between the
-start-time markers. Needs a quiet machine: nothing else running.
+start-time markers, and its target lines into README.md between the start-time-targets markers
+(--publish-only does only the latter, from what docs/benchmarks.md holds). Needs a quiet machine:
+nothing else running.
 """
 import argparse
 import json
@@ -34,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 JAVA17 = os.environ.get("HOSE_JAVA17", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java")
 JAVA25 = os.environ.get("HOSE_JAVA25", "/usr/lib/jvm/temurin-25-jdk-amd64") + "/bin/java"
 BEGIN, END = "<!-- start-time:begin -->", "<!-- start-time:end -->"
+README_BEGIN, README_END = "<!-- start-time-targets:begin -->", "<!-- start-time-targets:end -->"
 
 
 def main():
@@ -41,7 +45,11 @@ def main():
     p.add_argument("--base", default="2df9d05")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--publish", action="store_true")
+    p.add_argument("--publish-only", action="store_true")
     a = p.parse_args()
+    if a.publish_only:
+        publish_readme()
+        return
     work = Path(tempfile.mkdtemp(prefix="hose-start-"))
     sandbox = None
     try:
@@ -65,10 +73,8 @@ def main():
         table = report(results, a.rounds)
         print(table)
         if a.publish:
-            doc = ROOT / "docs/benchmarks.md"
-            text = doc.read_text()
-            start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-            doc.write_text(text[:start] + "\n" + table + text[end:])
+            replace_between(ROOT / "docs/benchmarks.md", BEGIN, END, table)
+            publish_readme()
     finally:
         if sandbox is not None:
             sandbox.stdin.close()
@@ -76,6 +82,25 @@ def main():
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "base")],
                        capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def replace_between(path, begin, end, body):
+    text = path.read_text()
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    path.write_text(text[:start] + "\n" + body + text[stop:])
+
+
+def publish_readme():
+    """The target lines of the published start-up run, into the README's figures."""
+    text = (ROOT / "docs/benchmarks.md").read_text()
+    section = text[text.index(BEGIN) + len(BEGIN):text.index(END)]
+    dated = re.search(r"\(`python3 tools/start-time.py`, ([0-9-]+)\)", section)
+    targets = [line for line in section.splitlines() if line.startswith("- launcher")]
+    if not dated or not targets:
+        sys.exit("docs/benchmarks.md has no published start-up run")
+    body = (f"<!-- Written by tools/start-time.py --publish, from the run of {dated.group(1)}. -->\n"
+            + "\n".join("- archive start-up, " + t[2:] for t in targets) + "\n")
+    replace_between(ROOT / "README.md", README_BEGIN, README_END, body)
 
 
 def build_base(rev, where):
