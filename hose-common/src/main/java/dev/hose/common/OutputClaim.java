@@ -73,6 +73,7 @@ public final class OutputClaim implements AutoCloseable {
 
   private static final Duration RENEW_EVERY = Duration.ofSeconds(20);
   private static final Duration POLL = Duration.ofSeconds(2);
+  private static final Duration RENEWAL_FINISH = Duration.ofSeconds(30);
   private static final Duration RACE_SETTLE = Duration.ofMillis(300);
 
   /** Who holds a claim, as its JSON says. */
@@ -208,7 +209,7 @@ public final class OutputClaim implements AutoCloseable {
   private final AutoCloseable shared;
   private final ScheduledExecutorService renewer;
 
-  private OutputClaim(List<Held> held, Holder holder, AutoCloseable shared) {
+  private OutputClaim(List<Held> held, Holder holder, AutoCloseable shared, Duration renewEvery) {
     this.held = held;
     this.holder = holder;
     this.shared = shared;
@@ -220,7 +221,7 @@ public final class OutputClaim implements AutoCloseable {
               return t;
             });
     renewer.scheduleWithFixedDelay(
-        this::renew, RENEW_EVERY.toMillis(), RENEW_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        this::renew, renewEvery.toMillis(), renewEvery.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -249,7 +250,7 @@ public final class OutputClaim implements AutoCloseable {
                 ? new S3Store(output, client, s3.getEndpoint() == null)
                 : new LocalStore(output));
       }
-      return acquire(stores, runId, command, wait, shared);
+      return acquire(stores, runId, command, wait, shared, RENEW_EVERY);
     } catch (IOException | InterruptedException | RuntimeException e) {
       closeQuietly(shared);
       throw e;
@@ -261,13 +262,19 @@ public final class OutputClaim implements AutoCloseable {
    * writes where the storage needs it, and confirms them; a store another live run holds stops the
    * pass there (refused, or waited for), so claims are only ever held in order.
    */
-  static OutputClaim acquire(List<Store> stores, String runId, String command, boolean wait)
+  static OutputClaim acquire(
+      List<Store> stores, String runId, String command, boolean wait, Duration renewEvery)
       throws IOException, InterruptedException {
-    return acquire(stores, runId, command, wait, () -> {});
+    return acquire(stores, runId, command, wait, () -> {}, renewEvery);
   }
 
   private static OutputClaim acquire(
-      List<Store> stores, String runId, String command, boolean wait, AutoCloseable shared)
+      List<Store> stores,
+      String runId,
+      String command,
+      boolean wait,
+      AutoCloseable shared,
+      Duration renewEvery)
       throws IOException, InterruptedException {
     String host = hostName();
     Instant started = Instant.now();
@@ -296,7 +303,7 @@ public final class OutputClaim implements AutoCloseable {
         }
         Thread.sleep(POLL.toMillis());
       }
-      return new OutputClaim(held, holder, shared);
+      return new OutputClaim(held, holder, shared, renewEvery);
     } catch (IOException | InterruptedException | RuntimeException e) {
       for (Held h : held) {
         releaseIfOurs(h.store, runId);
@@ -469,10 +476,14 @@ public final class OutputClaim implements AutoCloseable {
     }
   }
 
-  /** Releases the claims that are still this run's. */
+  /**
+   * Releases the claims that are still this run's. A renewal in flight is let finish first: on
+   * servers that check a PUT's condition and then write, one that lands after the delete would
+   * bring the claim back, and the output would look held until the claim went stale.
+   */
   @Override
   public void close() {
-    renewer.shutdownNow();
+    stopRenewing();
     try {
       for (Held h : held) {
         if (h.lost) {
@@ -490,6 +501,20 @@ public final class OutputClaim implements AutoCloseable {
       }
     } finally {
       closeQuietly(shared);
+    }
+  }
+
+  private void stopRenewing() {
+    renewer.shutdown();
+    try {
+      if (!renewer.awaitTermination(RENEWAL_FINISH.toSeconds(), TimeUnit.SECONDS)) {
+        LOG.warn(
+            "a claim renewal did not finish in {} s; releasing anyway", RENEWAL_FINISH.toSeconds());
+        renewer.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      renewer.shutdownNow();
+      Thread.currentThread().interrupt();
     }
   }
 
