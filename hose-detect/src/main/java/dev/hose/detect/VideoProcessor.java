@@ -10,6 +10,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.global.avutil;
@@ -40,6 +43,25 @@ public final class VideoProcessor implements AutoCloseable {
   private final ScratchSpace scratch;
   private final Fetcher fetcher;
   private final List<Detector> detectors;
+
+  /**
+   * Runs the detectors, off the decoding thread ({@link FrameHandoff}): decoding the next pictures
+   * and detecting on the last ones overlap. One pool for the JVM, whose threads (one per video
+   * being decoded) are reused from video to video and from DoFn instance to instance, so their
+   * native allocations reuse the same malloc arenas.
+   */
+  private static final ExecutorService DETECTING =
+      Executors.newCachedThreadPool(
+          new ThreadFactory() {
+            private final AtomicInteger made = new AtomicInteger();
+
+            @Override
+            public Thread newThread(Runnable r) {
+              Thread t = new Thread(r, "hose-detecting-" + made.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            }
+          });
 
   /** Videos this JVM is decoding now: decoder threads are shared out among them. */
   private static final AtomicInteger ACTIVE = new AtomicInteger();
@@ -174,7 +196,12 @@ public final class VideoProcessor implements AutoCloseable {
               config.sampleFps(),
               srcWidth / (double) width,
               srcHeight / (double) height);
-      try (GrayScaler scaler = new GrayScaler(width, height)) {
+      try (GrayScaler scaler = new GrayScaler(width, height);
+          FrameHandoff handoff =
+              new FrameHandoff(
+                  DETECTING,
+                  (picture, index, ts) ->
+                      detect(sessions, gray(scaler, picture), index, ts, pass))) {
         for (Frame frame; (frame = grab(grabber, pass)) != null; ) {
           checkStillWanted(deadline);
           long ts = grabber.getTimestamp();
@@ -182,11 +209,13 @@ public final class VideoProcessor implements AutoCloseable {
           if (pass.sampler.take(ts)) {
             long index = grabber.getFrameNumber();
             pass.sampled(index, ts);
-            try (PointerScope frameScope = new PointerScope()) {
-              detect(sessions, scaler.scale((AVFrame) frame.opaque), index, ts, pass);
-            }
+            handoff.submit((AVFrame) frame.opaque, index, ts);
           }
         }
+        handoff.finish();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while decoding");
       }
       double fps = grabber.getFrameRate();
       pass.finish(grabber.getLengthInTime() - (fps > 0 ? Math.round(1e6 / fps) : 0));
@@ -255,7 +284,19 @@ public final class VideoProcessor implements AutoCloseable {
     }
   }
 
-  /** Runs every detector on one sampled frame; boxes go back to source pixels. */
+  /** The picture scaled to gray at working size; a format the scaler refuses is a decode error. */
+  private static Mat gray(GrayScaler scaler, AVFrame picture) throws VideoFailure {
+    try {
+      return scaler.scale(picture);
+    } catch (IllegalStateException e) {
+      throw new VideoFailure(Reason.DECODE_ERROR, e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs every detector on one sampled frame, on the detecting thread; boxes go back to source
+   * pixels.
+   */
   private void detect(List<Detector.Session> sessions, Mat gray, long index, long ts, Pass pass)
       throws VideoFailure {
     List<Detector.Box> earlier = new ArrayList<>();

@@ -1,0 +1,120 @@
+package dev.hose.detect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bytedeco.ffmpeg.avutil.AVFrame;
+import org.bytedeco.ffmpeg.global.avutil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Real FFmpeg frames through the hand-off, with a detector that is slower than decoding. */
+class FrameHandoffTest {
+  private final ExecutorService detecting = Executors.newSingleThreadExecutor();
+  private final AtomicInteger submitted = new AtomicInteger();
+  private final List<Long> seen = Collections.synchronizedList(new ArrayList<>());
+  private final List<Integer> ahead = Collections.synchronizedList(new ArrayList<>());
+
+  @AfterEach
+  void stop() {
+    detecting.shutdownNow();
+  }
+
+  @Test
+  void picturesReachTheDetectorInOrderWithDecodingAtMostTheSlotsAhead() throws Exception {
+    try (FrameHandoff handoff = new FrameHandoff(detecting, this::slowDetect)) {
+      for (long i = 0; i < 30; i++) {
+        submit(handoff, i);
+      }
+      handoff.finish();
+    }
+    assertEquals(range(30), seen, "every picture, in decode order, with its own pixels");
+    assertEquals(FrameHandoff.SLOTS, Collections.max(ahead), "decoding runs ahead, and no further");
+  }
+
+  @Test
+  void aDetectorFailureReachesTheDecodingThreadAndStopsTheDetecting() throws Exception {
+    VideoFailure failure;
+    int submits = 0;
+    try (FrameHandoff handoff =
+        new FrameHandoff(
+            detecting,
+            (picture, index, ts) -> {
+              slowDetect(picture, index, ts);
+              if (index == 5) {
+                throw new IllegalStateException("model broke");
+              }
+            })) {
+      failure =
+          assertThrows(
+              VideoFailure.class,
+              () -> {
+                for (long i = 0; i < 30; i++) {
+                  submit(handoff, i);
+                }
+                handoff.finish();
+              });
+      submits = submitted.get();
+    }
+    assertEquals(Reason.DETECTOR_ERROR, failure.reason());
+    assertTrue(failure.getMessage().contains("frame 5") && failure.getMessage().contains("model"));
+    assertEquals(range(6), seen, "nothing detected after the failure");
+    assertTrue(submits <= 6 + FrameHandoff.SLOTS + 1, "decoding stopped soon: " + submits);
+  }
+
+  @Test
+  void closeWaitsForTheDetectingThreadEvenWhenInterrupted() throws Exception {
+    FrameHandoff handoff = new FrameHandoff(detecting, this::slowDetect);
+    for (long i = 0; i < FrameHandoff.SLOTS; i++) {
+      submit(handoff, i);
+    }
+    Thread.currentThread().interrupt();
+    handoff.close();
+    assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+    int detected = seen.size();
+    Thread.sleep(100);
+    assertEquals(detected, seen.size(), "no detecting after close returned");
+    assertFalse(detected > 1, "queued pictures are let go, not detected on: " + detected);
+  }
+
+  /** A picture of its own buffer, its first pixel the index; the hand-off must keep it alive. */
+  private void submit(FrameHandoff handoff, long index) throws Exception {
+    AVFrame picture = avutil.av_frame_alloc();
+    try {
+      picture.format(avutil.AV_PIX_FMT_GRAY8).width(64).height(36);
+      assertEquals(0, avutil.av_frame_get_buffer(picture, 0));
+      picture.data(0).put(0, (byte) index);
+      handoff.submit(picture, index, index * 33_333);
+      submitted.incrementAndGet();
+    } finally {
+      avutil.av_frame_free(picture);
+    }
+  }
+
+  /** Slower than decoding: by its end, decoding has filled every free slot. */
+  private void slowDetect(AVFrame picture, long index, long ts) {
+    try {
+      Thread.sleep(5);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    ahead.add(submitted.get() - (int) index);
+    seen.add((long) (picture.data(0).get(0) & 0xff));
+  }
+
+  private static List<Long> range(int n) {
+    List<Long> r = new ArrayList<>();
+    for (long i = 0; i < n; i++) {
+      r.add(i);
+    }
+    return r;
+  }
+}
