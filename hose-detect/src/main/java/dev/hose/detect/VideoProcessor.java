@@ -202,20 +202,7 @@ public final class VideoProcessor implements AutoCloseable {
                   DETECTING,
                   (picture, index, ts) ->
                       detect(sessions, gray(scaler, picture), index, ts, pass))) {
-        for (Frame frame; (frame = grab(grabber, pass)) != null; ) {
-          checkStillWanted(deadline);
-          long ts = grabber.getTimestamp();
-          pass.decodedAt(ts);
-          if (pass.sampler.take(ts)) {
-            long index = grabber.getFrameNumber();
-            pass.sampled(index, ts);
-            handoff.submit((AVFrame) frame.opaque, index, ts);
-          }
-        }
-        handoff.finish();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted while decoding");
+        decodeFrames(grabber, pass, handoff, deadline);
       }
       double fps = grabber.getFrameRate();
       pass.finish(grabber.getLengthInTime() - (fps > 0 ? Math.round(1e6 / fps) : 0));
@@ -226,6 +213,31 @@ public final class VideoProcessor implements AutoCloseable {
       for (Detector.Session s : sessions) {
         s.close();
       }
+    }
+  }
+
+  /**
+   * Decodes every frame the mode lets through, handing the sampled ones to the detectors, and waits
+   * until they are done with the last.
+   */
+  private static void decodeFrames(
+      FFmpegFrameGrabber grabber, Pass pass, FrameHandoff handoff, Deadline deadline)
+      throws VideoFailure, IOException, ModeFallsShort {
+    try {
+      for (Frame frame; (frame = grab(grabber, pass)) != null; ) {
+        checkStillWanted(deadline);
+        long ts = grabber.getTimestamp();
+        pass.decodedAt(ts);
+        if (pass.sampler.take(ts)) {
+          long index = grabber.getFrameNumber();
+          pass.sampled(index, ts);
+          handoff.submit((AVFrame) frame.opaque, index, ts);
+        }
+      }
+      handoff.finish();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while decoding");
     }
   }
 
