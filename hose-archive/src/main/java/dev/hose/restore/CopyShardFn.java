@@ -33,26 +33,7 @@ import org.postgresql.copy.CopyIn;
  * <p>Each instance copies up to {@code connections} shards at once ({@link BundleThreads}), each
  * over its own connection, so that the server parses several COPY streams on several cores.
  */
-final class CopyShardFn extends WorkerDoFn<CopyShardFn.Batch, Void> {
-  /**
-   * Shards to copy at once, as one element: a runner may hand a bundle's elements over one by one,
-   * so concurrency within an element is the only kind DirectRunner is sure to give.
-   */
-  record Batch(List<ShardTask> shards) implements java.io.Serializable {
-    Batch {
-      shards = List.copyOf(shards);
-    }
-
-    /** {@code tasks} in batches of {@code size}, in order. */
-    static List<Batch> of(List<ShardTask> tasks, int size) {
-      List<Batch> batches = new java.util.ArrayList<>();
-      for (int i = 0; i < tasks.size(); i += size) {
-        batches.add(new Batch(tasks.subList(i, Math.min(tasks.size(), i + size))));
-      }
-      return batches;
-    }
-  }
-
+final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
   private static final int FLUSH_BYTES = 1 << 16;
 
   private final RestoreSettings settings;
@@ -89,7 +70,7 @@ final class CopyShardFn extends WorkerDoFn<CopyShardFn.Batch, Void> {
   }
 
   @ProcessElement
-  public void process(@Element Batch batch) throws Exception {
+  public void process(@Element ShardBatch batch) throws Exception {
     for (ShardTask task : batch.shards()) {
       threads.submit(
           () -> {

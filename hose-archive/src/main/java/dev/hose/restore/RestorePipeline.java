@@ -174,8 +174,8 @@ public final class RestorePipeline {
     pipeline
         .apply(
             "ListShards",
-            Create.of(CopyShardFn.Batch.of(tasks, connections))
-                .withCoder(SerializableCoder.of(CopyShardFn.Batch.class)))
+            Create.of(ShardBatch.of(tasks, connections))
+                .withCoder(SerializableCoder.of(ShardBatch.class)))
         .apply("CopyShards", ParDo.of(new CopyShardFn(settings, staging, columns, connections)));
     PipelineRuns.runToDone(pipeline);
   }

@@ -190,8 +190,13 @@ public final class VerifyPipeline {
       return Set.of();
     }
     Pipeline pipeline = Pipeline.create(options);
+    // Batches of a few shards per core, so that each worker checks several at once.
+    int batch = 2 * Runtime.getRuntime().availableProcessors();
     pipeline
-        .apply("ListShards", Create.of(tasks).withCoder(SerializableCoder.of(ShardTask.class)))
+        .apply(
+            "ListShards",
+            Create.of(ShardBatch.of(tasks, batch))
+                .withCoder(SerializableCoder.of(ShardBatch.class)))
         .apply("VerifyShards", ParDo.of(new VerifyShardFn()));
     return problemsOf(PipelineRuns.runToDone(pipeline));
   }

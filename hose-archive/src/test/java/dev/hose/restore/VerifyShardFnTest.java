@@ -72,7 +72,9 @@ class VerifyShardFnTest {
 
   private static Set<String> verify(TestPipeline pipeline, ShardTask... tasks) {
     pipeline
-        .apply(Create.of(List.of(tasks)).withCoder(SerializableCoder.of(ShardTask.class)))
+        .apply(
+            Create.of(ShardBatch.of(List.of(tasks), 3))
+                .withCoder(SerializableCoder.of(ShardBatch.class)))
         .apply(ParDo.of(new VerifyShardFn()));
     return VerifyPipeline.problemsOf(pipeline.run());
   }

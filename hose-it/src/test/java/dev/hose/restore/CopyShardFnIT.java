@@ -123,9 +123,7 @@ class CopyShardFnIT {
             EmbeddedPostgresServer.USER,
             Secrets.of(null, servers.passwordFile.toString()));
     pipeline
-        .apply(
-            Create.of(CopyShardFn.Batch.of(tasks, 2))
-                .withCoder(SerializableCoder.of(CopyShardFn.Batch.class)))
+        .apply(Create.of(ShardBatch.of(tasks, 2)).withCoder(SerializableCoder.of(ShardBatch.class)))
         .apply(ParDo.of(new CopyShardFn(settings, staging, columns, 2)));
   }
 
