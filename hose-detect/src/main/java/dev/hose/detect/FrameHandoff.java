@@ -4,6 +4,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacpp.PointerScope;
@@ -33,12 +34,16 @@ final class FrameHandoff implements AutoCloseable {
 
   private static final Job END = new Job(null, -1, -1);
 
+  /** How often a decoding thread waiting for a slot checks that the detecting thread lives. */
+  private static final long WAIT_MILLIS = 200;
+
   private final AVFrame[] slots = new AVFrame[SLOTS];
   private final BlockingQueue<AVFrame> free = new ArrayBlockingQueue<>(SLOTS);
   private final BlockingQueue<Job> ready = new ArrayBlockingQueue<>(SLOTS + 1);
   private final Detect detect;
   private final Future<?> worker;
   private volatile VideoFailure failure;
+  private volatile Error fatal;
   private volatile boolean cancelled;
   private boolean ended;
 
@@ -61,7 +66,13 @@ final class FrameHandoff implements AutoCloseable {
    */
   void submit(AVFrame picture, long index, long ts) throws VideoFailure, InterruptedException {
     throwFailure();
-    AVFrame slot = free.take();
+    AVFrame slot;
+    while ((slot = free.poll(WAIT_MILLIS, TimeUnit.MILLISECONDS)) == null) {
+      if (worker.isDone()) { // it never ends before the end mark unless something broke it
+        throwFailure();
+        throw new IllegalStateException("the detecting thread ended before the video did");
+      }
+    }
     int err = avutil.av_frame_ref(slot, picture);
     if (err < 0) {
       free.add(slot);
@@ -82,6 +93,10 @@ final class FrameHandoff implements AutoCloseable {
   }
 
   private void throwFailure() throws VideoFailure {
+    Error e = fatal;
+    if (e != null) {
+      throw e; // as it would have been thrown on the decoding thread
+    }
     VideoFailure f = failure;
     if (f != null) {
       throw new VideoFailure(f.reason(), f.getMessage(), f);
@@ -108,6 +123,10 @@ final class FrameHandoff implements AutoCloseable {
       } catch (VideoFailure e) {
         failure = e;
       } catch (RuntimeException e) {
+        failure = new VideoFailure(Reason.DETECTOR_ERROR, "frame " + job.index + ": " + e, e);
+      } catch (Error e) {
+        // Passed on to the decoding thread; this thread keeps handing slots back until the end.
+        fatal = e;
         failure = new VideoFailure(Reason.DETECTOR_ERROR, "frame " + job.index + ": " + e, e);
       } finally {
         avutil.av_frame_unref(job.slot);

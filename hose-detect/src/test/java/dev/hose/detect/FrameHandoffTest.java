@@ -15,6 +15,7 @@ import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Real FFmpeg frames through the hand-off, with a detector that is slower than decoding. */
 class FrameHandoffTest {
@@ -68,6 +69,33 @@ class FrameHandoffTest {
     assertTrue(failure.getMessage().contains("frame 5") && failure.getMessage().contains("model"));
     assertEquals(range(6), seen, "nothing detected after the failure");
     assertTrue(submits <= 6 + FrameHandoff.SLOTS + 1, "decoding stopped soon: " + submits);
+  }
+
+  @Test
+  @Timeout(60) // before the fix, decoding waited for a slot forever
+  void anErrorInADetectorReachesTheDecodingThreadInsteadOfBlockingIt() throws Exception {
+    Error thrown;
+    try (FrameHandoff handoff =
+        new FrameHandoff(
+            detecting,
+            (picture, index, ts) -> {
+              slowDetect(picture, index, ts);
+              if (index == 2) {
+                throw new OutOfMemoryError("native model");
+              }
+            })) {
+      thrown =
+          assertThrows(
+              OutOfMemoryError.class,
+              () -> {
+                for (long i = 0; i < 30; i++) {
+                  submit(handoff, i);
+                }
+                handoff.finish();
+              });
+    }
+    assertEquals("native model", thrown.getMessage());
+    assertEquals(range(3), seen);
   }
 
   @Test
