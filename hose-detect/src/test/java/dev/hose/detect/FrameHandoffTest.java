@@ -46,23 +46,8 @@ class FrameHandoffTest {
     VideoFailure failure;
     int submits = 0;
     try (FrameHandoff handoff =
-        new FrameHandoff(
-            detecting,
-            (picture, index, ts) -> {
-              slowDetect(picture, index, ts);
-              if (index == 5) {
-                throw new IllegalStateException("model broke");
-              }
-            })) {
-      failure =
-          assertThrows(
-              VideoFailure.class,
-              () -> {
-                for (long i = 0; i < 30; i++) {
-                  submit(handoff, i);
-                }
-                handoff.finish();
-              });
+        new FrameHandoff(detecting, throwingAt(5, new IllegalStateException("model broke")))) {
+      failure = assertThrows(VideoFailure.class, () -> decodeAll(handoff, 30));
       submits = submitted.get();
     }
     assertEquals(Reason.DETECTOR_ERROR, failure.reason());
@@ -76,23 +61,8 @@ class FrameHandoffTest {
   void anErrorInADetectorReachesTheDecodingThreadInsteadOfBlockingIt() throws Exception {
     Error thrown;
     try (FrameHandoff handoff =
-        new FrameHandoff(
-            detecting,
-            (picture, index, ts) -> {
-              slowDetect(picture, index, ts);
-              if (index == 2) {
-                throw new OutOfMemoryError("native model");
-              }
-            })) {
-      thrown =
-          assertThrows(
-              OutOfMemoryError.class,
-              () -> {
-                for (long i = 0; i < 30; i++) {
-                  submit(handoff, i);
-                }
-                handoff.finish();
-              });
+        new FrameHandoff(detecting, throwingAt(2, new OutOfMemoryError("native model")))) {
+      thrown = assertThrows(OutOfMemoryError.class, () -> decodeAll(handoff, 30));
     }
     assertEquals("native model", thrown.getMessage());
     assertEquals(range(3), seen);
@@ -111,6 +81,27 @@ class FrameHandoffTest {
     Thread.sleep(100);
     assertEquals(detected, seen.size(), "no detecting after close returned");
     assertFalse(detected > 1, "queued pictures are let go, not detected on: " + detected);
+  }
+
+  /** The slow detector, which throws {@code thrown} (unchecked) on picture {@code failing}. */
+  private FrameHandoff.Detect throwingAt(long failing, Throwable thrown) {
+    return (picture, index, ts) -> {
+      slowDetect(picture, index, ts);
+      if (index == failing) {
+        if (thrown instanceof Error e) {
+          throw e;
+        }
+        throw (RuntimeException) thrown;
+      }
+    };
+  }
+
+  /** Submits pictures 0 to n - 1, then waits for the detectors, as the decoding loop does. */
+  private void decodeAll(FrameHandoff handoff, int n) throws Exception {
+    for (long i = 0; i < n; i++) {
+      submit(handoff, i);
+    }
+    handoff.finish();
   }
 
   /** A picture of its own buffer, its first pixel the index; the hand-off must keep it alive. */
