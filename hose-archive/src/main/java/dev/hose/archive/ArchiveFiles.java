@@ -29,7 +29,7 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  * Where an archive's files live, through Beam's {@link FileSystems} (S3 or local):
  *
  * <pre>
- * OUTPUT/schema.table/part-SSSSS-of-NNNNN.jsonl.gz    committed shards
+ * OUTPUT/schema.table/part-SSSSS-of-NNNNN.jsonl.gz    committed shards (.jsonl.zst with zstd)
  * OUTPUT/schema.table/_manifest.json                  the commit marker, written last
  * OUTPUT/schema.table/_hose_claim.json                the run that holds the table, while it runs
  * OUTPUT/_hose_temp/schema.table/RUN/part-….ATTEMPT   shards being written
@@ -48,15 +48,16 @@ public final class ArchiveFiles implements Serializable {
   /** In a table's directory: the run that holds the table, while it runs. */
   public static final String CLAIM = dev.hose.common.OutputClaim.NAME;
 
-  /** {@code part-SSSSS-of-NNNNN.jsonl.gz}: shard {@code shard} of {@code shardCount}. */
-  public static String shardName(int shard, int shardCount) {
-    return String.format("part-%05d-of-%05d.jsonl.gz", shard, shardCount);
-  }
-
   private final String output;
   private final String runId;
+  private final ShardCodec codec;
 
+  /** A run's files with gzip shards. */
   ArchiveFiles(String output, String runId) {
+    this(output, runId, ShardCodec.GZIP);
+  }
+
+  ArchiveFiles(String output, String runId, ShardCodec codec) {
     String normalized = output;
     if (!output.contains("://")) {
       normalized = Path.of(output).toAbsolutePath().normalize().toString();
@@ -65,6 +66,23 @@ public final class ArchiveFiles implements Serializable {
     }
     this.output = normalized.endsWith("/") ? normalized : normalized + "/";
     this.runId = runId;
+    this.codec = codec;
+  }
+
+  ShardCodec codec() {
+    return codec;
+  }
+
+  /**
+   * {@code part-SSSSS-of-NNNNN.jsonl.gz} (or {@code .jsonl.zst}): shard {@code shard} of {@code
+   * count}.
+   */
+  String shardName(int shard, int count) {
+    return codec.shardName(shard, count);
+  }
+
+  String shardName(ExportRange range) {
+    return shardName(range.shard(), range.shardCount());
   }
 
   String runId() {
@@ -115,7 +133,7 @@ public final class ArchiveFiles implements Serializable {
 
   ResourceId tempShard(ExportRange range, String attempt) {
     return runTempDir(range.table())
-        .resolve(range.shardName() + "." + attempt, StandardResolveOptions.RESOLVE_FILE);
+        .resolve(shardName(range) + "." + attempt, StandardResolveOptions.RESOLVE_FILE);
   }
 
   static boolean exists(ResourceId resource) throws IOException {

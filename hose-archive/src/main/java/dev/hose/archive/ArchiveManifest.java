@@ -27,6 +27,8 @@ import java.util.List;
   "partitioning",
   "filter",
   "filterParameters",
+  "shardFormat",
+  "compression",
   "columns",
   "rowCount",
   "jsonBytes",
@@ -46,6 +48,8 @@ public record ArchiveManifest(
     Partitioning partitioning,
     String filter,
     List<String> filterParameters,
+    String shardFormat,
+    String compression,
     List<Column> columns,
     long rowCount,
     long jsonBytes,
@@ -57,6 +61,9 @@ public record ArchiveManifest(
 
   /** What this version of hose writes. */
   public static final String FORMAT = "hose-archive/1";
+
+  /** The shards' format: one JSON object per line ({@code "shardFormat"}). */
+  public static final String JSON_LINES = "jsonl";
 
   /** The snapshot the table was read from, and whether every shard read that one. */
   @JsonPropertyOrder({"id", "consistent", "standby", "note"})
@@ -100,7 +107,9 @@ public record ArchiveManifest(
    * Reads a manifest's text. It must say {@code "format": "hose-archive/…"} and hold what verify
    * and restore need (schema, table, columns, rowCount, and per shard path, rows, compressedBytes,
    * sha256); a shard path may not leave the table's directory. Anything else missing reads as null
-   * or 0 (older manifests), a missing {@code nullable} as true.
+   * or 0 (older manifests), a missing {@code nullable} as true, a missing {@code shardFormat} and
+   * {@code compression} as {@code jsonl} and {@code gzip}. A shard format or a compression this
+   * hose cannot read is an error.
    *
    * @throws IllegalArgumentException naming the first thing that is wrong
    */
@@ -135,6 +144,8 @@ public record ArchiveManifest(
         new Partitioning(text(partitioning, "strategy"), text(partitioning, "column")),
         text(m, "filter"),
         filterParameters,
+        shardFormat(m),
+        ShardCodec.ofManifest(text(m, "compression")).label(),
         columns(m),
         required(m, "rowCount").asLong(),
         m.path("jsonBytes").asLong(),
@@ -153,6 +164,20 @@ public record ArchiveManifest(
     } catch (JsonProcessingException notJson) {
       return null;
     }
+  }
+
+  /** The codec that reads this manifest's shards. */
+  public ShardCodec codec() {
+    return ShardCodec.ofManifest(compression);
+  }
+
+  private static String shardFormat(JsonNode m) {
+    String format = text(m, "shardFormat");
+    if (format != null && !format.equals(JSON_LINES)) {
+      throw new IllegalArgumentException(
+          "\"shardFormat\": \"" + format + "\" is not one this hose reads (" + JSON_LINES + ")");
+    }
+    return JSON_LINES;
   }
 
   private static List<Column> columns(JsonNode m) {

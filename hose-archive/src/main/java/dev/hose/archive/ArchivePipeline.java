@@ -67,7 +67,11 @@ public final class ArchivePipeline {
     Map<TableRef, TableSettings> settings = checkOptions(options);
     List<TableRef> tables = List.copyOf(settings.keySet());
     FileSystems.setDefaultPipelineOptions(options);
-    ArchiveFiles files = new ArchiveFiles(options.getOutput(), RunIds.timestamped());
+    ArchiveFiles files =
+        new ArchiveFiles(
+            options.getOutput(),
+            RunIds.timestamped(),
+            ShardCodec.ofOption(options.getCompression()));
     ArchiveCommit commit = new ArchiveCommit(files, tables, options.as(S3Options.class));
     List<TableSummary> summaries;
     try (OutputClaim claim = claimTables(files, tables, options)) {
@@ -144,9 +148,7 @@ public final class ArchivePipeline {
   private static Map<TableRef, TableSettings> checkOptions(ArchiveOptions options) {
     List<TableRef> tables = TableRef.parseList(options.getTables());
     JdbcUrls.check(options.getJdbcUrl());
-    if (options.getGzipLevel() < 1 || options.getGzipLevel() > 9) {
-      throw new UserError("--gzipLevel must be between 1 and 9");
-    }
+    ExportSettings.check(options);
     Map<TableRef, TableSettings> settings = TableSettings.of(options, tables);
     TablePlanner.check(options, settings);
     RunSummary.check(options);

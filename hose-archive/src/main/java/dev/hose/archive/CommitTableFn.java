@@ -109,7 +109,7 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     List<ResourceId> targets = new ArrayList<>();
     for (ShardResult s : shards) {
       sources.add(FileSystems.matchNewResource(s.tempPath(), false));
-      targets.add(files.finalShard(ref, s.shardName()));
+      targets.add(files.finalShard(ref, files.shardName(s.shard(), s.shardCount())));
     }
     List<ResourceId> stale = new ArrayList<>(files.shardsIn(ref));
     stale.removeIf(r -> targets.stream().anyMatch(t -> t.toString().equals(r.toString())));
@@ -205,6 +205,8 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
         new ArchiveManifest.Partitioning(plan.strategy(), plan.partitionColumn()),
         plan.filter(),
         plan.filterParameters(),
+        ArchiveManifest.JSON_LINES,
+        files.codec().label(),
         plan.columns().stream()
             .map(c -> new ArchiveManifest.Column(c.name(), c.type(), !c.notNull()))
             .toList(),
@@ -215,7 +217,11 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
             .map(
                 s ->
                     new ArchiveManifest.Shard(
-                        s.shardName(), s.rows(), s.jsonBytes(), s.compressedBytes(), s.sha256()))
+                        files.shardName(s.shard(), s.shardCount()),
+                        s.rows(),
+                        s.jsonBytes(),
+                        s.compressedBytes(),
+                        s.sha256()))
             .toList());
   }
 }

@@ -16,9 +16,4 @@ public record ExportRange(
   public ExportRange {
     parameters = List.copyOf(parameters);
   }
-
-  /** {@code part-SSSSS-of-NNNNN.jsonl.gz}. */
-  public String shardName() {
-    return ArchiveFiles.shardName(shard, shardCount);
-  }
 }

@@ -172,7 +172,7 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
         LOG.warn(
             "{} {}: attempt {} of {} failed ({}); retrying on a new connection{}",
             range.table(),
-            range.shardName(),
+            files.shardName(range),
             attempt,
             MAX_ATTEMPTS,
             silent
@@ -193,7 +193,7 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
         new IOException(
             range.table()
                 + " "
-                + range.shardName()
+                + files.shardName(range)
                 + ": writing the shard under "
                 + files.output()
                 + " failed: "
@@ -224,7 +224,7 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
     return new SQLException(
         range.table()
             + " "
-            + range.shardName()
+            + files.shardName(range)
             + ": the database stopped answering (no reply for "
             + settings.networkTimeoutMillis() / 1000
             + " s, --dbReadTimeoutSeconds) on "
@@ -301,13 +301,14 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
     }
   }
 
-  /** The range's temp shard, gzipped as it is written. */
+  /** The range's temp shard, compressed as it is written. */
   private ShardWriter openShard(ResourceId temp, ExportRange range) throws IOException {
     return new ShardWriter(
         FileSystems.create(
-            temp, StandardCreateOptions.builder().setMimeType("application/gzip").build()),
-        settings.gzipLevel(),
-        range.table() + " " + range.shardName());
+            temp, StandardCreateOptions.builder().setMimeType(files.codec().mimeType()).build()),
+        files.codec(),
+        settings.compressionLevel(),
+        range.table() + " " + files.shardName(range));
   }
 
   /** The range's query on a forward-only cursor, with its parameters bound. */

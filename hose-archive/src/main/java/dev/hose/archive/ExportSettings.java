@@ -10,7 +10,7 @@ import java.io.Serializable;
  * @param standby whether that snapshot is on a hot standby, which explains its loss
  * @param fetchSize at most this many rows per round trip from the cursor
  * @param fetchBufferBytes and at most about this many bytes
- * @param gzipLevel 1 (fast) to 9 (small)
+ * @param compressionLevel the level of the run's codec ({@code --gzipLevel} or {@code --zstdLevel})
  * @param statementTimeoutSeconds per range query, 0 for none
  * @param lockTimeoutSeconds how long a range waits for a locked table, 0 for ever
  * @param readTimeoutSeconds how long a range waits for the server's next answer, 0 for ever
@@ -21,7 +21,7 @@ record ExportSettings(
     Standby standby,
     int fetchSize,
     long fetchBufferBytes,
-    int gzipLevel,
+    int compressionLevel,
     int statementTimeoutSeconds,
     int lockTimeoutSeconds,
     int readTimeoutSeconds,
@@ -29,16 +29,27 @@ record ExportSettings(
     implements Serializable {
 
   static ExportSettings of(ArchiveOptions options, String snapshotId, Standby standby) {
+    ShardCodec codec = ShardCodec.ofOption(options.getCompression());
     return new ExportSettings(
         snapshotId,
         standby,
         options.getFetchSize(),
         options.getFetchBufferBytes(),
-        options.getGzipLevel(),
+        codec == ShardCodec.ZSTD ? options.getZstdLevel() : options.getGzipLevel(),
         options.getStatementTimeoutSeconds(),
         options.getLockTimeoutSeconds(),
         options.getDbReadTimeoutSeconds(),
         options.getExportThreads());
+  }
+
+  /** Fails with one line when the codec is unknown or its level out of range (no I/O). */
+  static void check(ArchiveOptions options) {
+    ShardCodec codec = ShardCodec.ofOption(options.getCompression());
+    if (codec == ShardCodec.ZSTD) {
+      codec.checkLevel("--zstdLevel", options.getZstdLevel());
+    } else {
+      codec.checkLevel("--gzipLevel", options.getGzipLevel());
+    }
   }
 
   /**

@@ -19,8 +19,4 @@ public record ShardResult(
     long millis,
     long queryStartedAtMillis,
     long writtenAtMillis)
-    implements Serializable {
-  String shardName() {
-    return ArchiveFiles.shardName(shard, shardCount);
-  }
-}
+    implements Serializable {}

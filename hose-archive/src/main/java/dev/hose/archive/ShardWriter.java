@@ -13,18 +13,16 @@ import java.util.HexFormat;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.GZIPOutputStream;
 
 /**
- * The streaming half of a shard: JSON bytes → gzip → sha256 → the sink's channel (Beam's S3 or
- * local filesystem, which uploads in chunks as bytes arrive).
+ * The streaming half of a shard: JSON bytes → gzip or zstd ({@link ShardCodec}) → sha256 → the
+ * sink's channel (Beam's S3 or local filesystem, which uploads in chunks as bytes arrive).
  *
  * <p>Compression runs on a thread of its own, fed through a queue of at most {@value #QUEUED}
- * chunks of 64 KiB, so reading and serializing overlap with gzip. Memory is those chunks plus the
- * deflater, whatever the shard's size.
+ * chunks of 64 KiB, so reading and serializing overlap with compressing. Memory is those chunks
+ * plus the compressor's window, whatever the shard's size.
  */
 final class ShardWriter {
-  private static final int BUFFER = 1 << 16;
   private static final int QUEUED = 4;
   private static final byte[] END = new byte[0];
   private static final byte[] ABORT = new byte[0];
@@ -33,20 +31,21 @@ final class ShardWriter {
   private final JsonSink json;
   private final Counting compressed;
   private final MessageDigest sha256;
-  private final LeveledGzip gzip;
+  private final OutputStream compressing;
   private final Thread compressor;
   private volatile Throwable failure;
 
-  ShardWriter(WritableByteChannel channel, int gzipLevel, String name) throws IOException {
+  ShardWriter(WritableByteChannel channel, ShardCodec codec, int level, String name)
+      throws IOException {
     try {
       sha256 = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
     compressed = new Counting(Channels.newOutputStream(channel), sha256);
-    gzip = new LeveledGzip(compressed, gzipLevel);
+    compressing = codec.compressing(compressed, level);
     json = new JsonSink(new Handoff());
-    compressor = new Thread(this::compress, "hose-gzip " + name);
+    compressor = new Thread(this::compress, "hose-" + codec.label() + " " + name);
     compressor.setDaemon(true);
     compressor.start();
   }
@@ -56,7 +55,7 @@ final class ShardWriter {
     return json;
   }
 
-  /** Flushes, writes the gzip trailer and closes the channel (which commits the upload). */
+  /** Flushes, ends the compressed stream and closes the channel (which commits the upload). */
   void finish() throws IOException {
     json.flush();
     put(END);
@@ -66,7 +65,7 @@ final class ShardWriter {
     }
   }
 
-  /** Stops compressing without committing anything and frees the native deflater. */
+  /** Stops compressing without committing anything and frees the native compressor. */
   void discard() {
     chunks.clear();
     chunks.offer(ABORT);
@@ -90,6 +89,7 @@ final class ShardWriter {
   }
 
   private void compress() {
+    boolean ended = false;
     try {
       while (true) {
         byte[] chunk = chunks.take();
@@ -97,16 +97,28 @@ final class ShardWriter {
           return;
         }
         if (chunk == END) {
-          gzip.finish();
-          compressed.close();
+          ended = true;
+          compressing.close(); // the trailer, then the channel
           return;
         }
-        gzip.write(chunk);
+        compressing.write(chunk);
       }
     } catch (Throwable t) {
       failure = t;
     } finally {
-      gzip.release();
+      if (!ended) {
+        release();
+      }
+    }
+  }
+
+  /** Frees the native compressor without writing or closing anything on the channel. */
+  private void release() {
+    compressed.abandon();
+    try {
+      compressing.close();
+    } catch (IOException | RuntimeException e) {
+      // nothing reaches the channel any more; the compressor is freed all the same
     }
   }
 
@@ -147,21 +159,13 @@ final class ShardWriter {
     }
   }
 
-  /** java.util.zip's gzip with a chosen level; {@link #release} frees the native deflater. */
-  private static final class LeveledGzip extends GZIPOutputStream {
-    LeveledGzip(OutputStream out, int level) throws IOException {
-      super(out, BUFFER);
-      def.setLevel(level);
-    }
-
-    void release() {
-      def.end();
-    }
-  }
-
-  /** Counts and digests bytes on their way to the channel. */
+  /**
+   * Counts and digests bytes on their way to the channel; once {@link #abandon}ed, it passes
+   * nothing on and never closes the channel, so a discarded shard is never committed.
+   */
   private static final class Counting extends FilterOutputStream {
     private final MessageDigest digest;
+    private volatile boolean abandoned;
     long count;
 
     Counting(OutputStream out, MessageDigest digest) {
@@ -169,18 +173,40 @@ final class ShardWriter {
       this.digest = digest;
     }
 
+    void abandon() {
+      abandoned = true;
+    }
+
     @Override
     public void write(int b) throws IOException {
-      out.write(b);
-      digest.update((byte) b);
-      count++;
+      if (!abandoned) {
+        out.write(b);
+        digest.update((byte) b);
+        count++;
+      }
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      digest.update(b, off, len);
-      count += len;
+      if (!abandoned) {
+        out.write(b, off, len);
+        digest.update(b, off, len);
+        count += len;
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (!abandoned) {
+        out.flush();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (!abandoned) {
+        out.close();
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.hose.restore;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.github.luben.zstd.ZstdIOException;
 import dev.hose.archive.ArchiveManifest;
 import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
@@ -24,11 +25,12 @@ import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
 /**
- * Loads one shard into the staging table: the shard streams from storage through sha256 and gzip,
- * each JSON line becomes a COPY text row ({@link CopyText}), and the rows stream to the server in
- * 64 KiB pieces of one {@code COPY ... FROM STDIN}. Before the COPY ends, the shard's size, sha256
- * and line count are checked against the manifest; any mismatch cancels the COPY, so a shard is in
- * staging whole or not at all. Memory: the buffers and one line, whatever the shard's size.
+ * Loads one shard into the staging table: the shard streams from storage through sha256 and gzip
+ * (or zstd), each JSON line becomes a COPY text row ({@link CopyText}), and the rows stream to the
+ * server in 64 KiB pieces of one {@code COPY ... FROM STDIN}. Before the COPY ends, the shard's
+ * size, sha256 and line count are checked against the manifest; any mismatch cancels the COPY, so a
+ * shard is in staging whole or not at all. Memory: the buffers and one line, whatever the shard's
+ * size.
  *
  * <p>Each instance copies up to {@code connections} shards at once ({@link BundleThreads}), each
  * over its own connection, so that the server parses several COPY streams on several cores.
@@ -100,7 +102,7 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
             .unwrap(PGConnection.class)
             .getCopyAPI()
             .copyIn("COPY " + staging.quoted() + " FROM STDIN");
-    try (ShardStream in = ShardStream.open(task.location())) {
+    try (ShardStream in = task.open()) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         try {
           copyText.write(line, buffer);
@@ -119,8 +121,9 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
       copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
       copy.endCopy();
       return in.lines();
-    } catch (ZipException | EOFException e) {
-      throw bad(task, "is not a complete gzip stream (" + e.getMessage() + ")");
+    } catch (ZipException | EOFException | ZstdIOException e) {
+      throw bad(
+          task, "is not a complete " + task.codec().label() + " stream (" + e.getMessage() + ")");
     } catch (CharacterCodingException e) {
       throw bad(task, "is not valid UTF-8 (" + e + ")");
     } finally {

@@ -56,7 +56,7 @@ public final class RestorePipeline {
    *    drop the staging tables of earlier restores into it that never ended. Check the target
    *    against the manifest (types exist, columns match, empty unless --truncate) and create the
    *    staging table.
-   * 3) Run the pipeline: shards → CopyShards (storage → sha256 → gzip → COPY into staging).
+   * 3) Run the pipeline: shards → CopyShards (storage → sha256 → gzip/zstd → COPY into staging).
    * 4) Swap staging in with one transaction; on any failure drop staging instead.
    */
   public static Result run(RestoreOptions options) throws Exception {

@@ -1,5 +1,6 @@
 package dev.hose.restore;
 
+import dev.hose.archive.ShardCodec;
 import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -10,12 +11,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Reads one shard as it streams in: the compressed bytes are counted and hashed (sha256) on their
- * way into gzip, and the JSON lines come out one at a time. Memory is the buffers and one line,
- * whatever the shard's size. Malformed UTF-8 is an error, not a replacement character.
+ * way into gzip or zstd ({@link ShardCodec}), and the JSON lines come out one at a time. Memory is
+ * the buffers and one line, whatever the shard's size. Malformed UTF-8 is an error, not a
+ * replacement character.
  */
 final class ShardStream implements AutoCloseable {
   private static final int BUFFER = 1 << 16;
@@ -25,12 +26,12 @@ final class ShardStream implements AutoCloseable {
   private long lineCount;
   private String sha256;
 
-  private ShardStream(InputStream in) throws IOException {
+  private ShardStream(InputStream in, ShardCodec codec) throws IOException {
     raw = new Hashing(in);
     lines =
         new BufferedReader(
             new InputStreamReader(
-                new GZIPInputStream(raw, BUFFER),
+                codec.open(raw),
                 StandardCharsets.UTF_8
                     .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -38,18 +39,18 @@ final class ShardStream implements AutoCloseable {
             BUFFER);
   }
 
-  /** Opens a shard (S3 or local); a gzip header that is not there fails here. */
-  static ShardStream open(String location) throws IOException {
+  /** Opens a shard (S3 or local); a gzip or zstd header that is not there fails here. */
+  static ShardStream open(String location, ShardCodec codec) throws IOException {
     InputStream in = ArchiveStore.open(location);
     try {
-      return new ShardStream(in);
+      return new ShardStream(in, codec);
     } catch (IOException | RuntimeException e) {
       in.close();
       throw e;
     }
   }
 
-  /** The next JSON line, or null at the end of the gzip stream. */
+  /** The next JSON line, or null at the end of the compressed stream. */
   String readLine() throws IOException {
     String line = lines.readLine();
     if (line != null) {
@@ -62,7 +63,9 @@ final class ShardStream implements AutoCloseable {
     return lineCount;
   }
 
-  /** Reads whatever follows the gzip stream, so that size and digest cover the whole object. */
+  /**
+   * Reads whatever follows the compressed stream, so that size and digest cover the whole object.
+   */
   void drain() throws IOException {
     byte[] skip = new byte[BUFFER];
     while (raw.read(skip, 0, skip.length) >= 0) {

@@ -1,6 +1,7 @@
 package dev.hose.restore;
 
 import dev.hose.archive.ArchiveManifest;
+import dev.hose.archive.ShardCodec;
 import java.io.Serializable;
 import java.util.List;
 
@@ -9,13 +10,26 @@ import java.util.List;
  * columns its lines must have.
  *
  * @param table the table as {@code schema.table}, for messages and metrics
+ * @param codec how the shard is compressed, as its manifest says
  */
-record ShardTask(String table, String location, ArchiveManifest.Shard shard, List<String> columns)
+record ShardTask(
+    String table,
+    String location,
+    ShardCodec codec,
+    ArchiveManifest.Shard shard,
+    List<String> columns)
     implements Serializable {
+
+  /** The shard's lines, as they stream in. */
+  ShardStream open() throws java.io.IOException {
+    return ShardStream.open(location, codec);
+  }
+
   static ShardTask of(ArchivedTable m, ArchiveManifest.Shard shard) {
     return new ShardTask(
         m.tableName(),
         m.location(shard),
+        m.manifest().codec(),
         shard,
         m.columns().stream().map(ArchiveManifest.Column::name).toList());
   }

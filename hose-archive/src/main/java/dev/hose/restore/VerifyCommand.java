@@ -13,7 +13,7 @@ public final class VerifyCommand implements Command {
 
   @Override
   public String summary() {
-    return "check archived shards against _manifest.json (size, sha256, gzip, rows, columns)";
+    return "check archived shards against _manifest.json (size, sha256, decompression, rows, columns)";
   }
 
   @Override

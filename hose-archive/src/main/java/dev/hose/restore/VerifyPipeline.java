@@ -100,7 +100,7 @@ public final class VerifyPipeline {
    * Steps:
    * 1) Find the manifests under the input (one table's directory, or a run's prefix).
    * 2) Check each table's directory for what its manifest does not list, and for temp debris.
-   * 3) Run the pipeline: shards → VerifyShard (size, sha256, gzip, lines, columns).
+   * 3) Run the pipeline: shards → VerifyShard (size, sha256, decompression, lines, columns).
    * 4) Gather the problems from the pipeline's metrics into one result per table.
    */
   public static Report run(VerifyOptions options) throws Exception {

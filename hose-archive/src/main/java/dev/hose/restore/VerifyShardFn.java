@@ -79,7 +79,7 @@ final class VerifyShardFn extends WorkerDoFn<ShardBatch, Void> {
     int badLines = 0;
     long lines = 0;
     long read = 0;
-    try (ShardStream in = ShardStream.open(task.location())) {
+    try (ShardStream in = task.open()) {
       try {
         for (String line = in.readLine(); line != null; line = in.readLine()) {
           String problem = shape.problem(line);
@@ -100,7 +100,7 @@ final class VerifyShardFn extends WorkerDoFn<ShardBatch, Void> {
       lines = in.lines();
       read = in.bytes();
     } catch (IOException e) {
-      report.accept("cannot be read as gzip: " + e.getMessage());
+      report.accept("cannot be read as " + task.codec().label() + ": " + e.getMessage());
     }
     if (badLines > MAX_LINE_PROBLEMS) {
       report.accept(badLines + " lines in all do not match the manifest's columns");

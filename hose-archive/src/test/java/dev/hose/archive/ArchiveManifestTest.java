@@ -25,6 +25,8 @@ class ArchiveManifestTest {
           new ArchiveManifest.Partitioning("key", "id"),
           "qty > ?",
           List.of("0"),
+          ArchiveManifest.JSON_LINES,
+          "zstd",
           List.of(
               new ArchiveManifest.Column("id", "bigint", false),
               new ArchiveManifest.Column("note", "text", true)),
@@ -32,8 +34,8 @@ class ArchiveManifestTest {
           120,
           80,
           List.of(
-              new ArchiveManifest.Shard(ArchiveFiles.shardName(0, 2), 2, 80, 50, "ab"),
-              new ArchiveManifest.Shard(ArchiveFiles.shardName(1, 2), 1, 40, 30, "cd")));
+              new ArchiveManifest.Shard(ShardCodec.ZSTD.shardName(0, 2), 2, 80, 50, "ab"),
+              new ArchiveManifest.Shard(ShardCodec.ZSTD.shardName(1, 2), 1, 40, 30, "cd")));
 
   @Test
   void writesTheFieldsInTheirDocumentedOrderAndReadsThemBack() {
@@ -41,14 +43,15 @@ class ArchiveManifestTest {
     assertTrue(json.endsWith("}\n"), "one document and a final newline");
     String order =
         "format runId schema table source serverVersion startedAt finishedAt snapshot partitioning"
-            + " filter filterParameters columns rowCount jsonBytes compressedBytes shards";
+            + " filter filterParameters shardFormat compression columns rowCount jsonBytes compressedBytes shards";
     int at = -1;
     for (String field : order.split(" ")) {
       int next = json.indexOf("\"" + field + "\" :");
       assertTrue(next > at, field + " after the field before it in " + json);
       at = next;
     }
-    assertTrue(json.contains("\"path\" : \"part-00001-of-00002.jsonl.gz\""), json);
+    assertTrue(json.contains("\"path\" : \"part-00001-of-00002.jsonl.zst\""), json);
+    assertEquals(ShardCodec.ZSTD, ArchiveManifest.parse(json).codec());
     assertEquals(MANIFEST, ArchiveManifest.parse(json));
     assertEquals("sales.Order Items", ArchiveManifest.parse(json).tableName());
   }
@@ -69,11 +72,13 @@ class ArchiveManifestTest {
             new ArchiveManifest.Partitioning("single", null),
             null,
             List.of(),
+            ArchiveManifest.JSON_LINES,
+            "gzip",
             List.of(new ArchiveManifest.Column("a", "integer", true)),
             0,
             0,
             20,
-            List.of(new ArchiveManifest.Shard(ArchiveFiles.shardName(0, 1), 0, 0, 20, "ef")));
+            List.of(new ArchiveManifest.Shard(ShardCodec.GZIP.shardName(0, 1), 0, 0, 20, "ef")));
     String json = whole.toJson();
     assertTrue(json.contains("\"filter\" : null") && json.contains("\"id\" : null"), json);
     assertEquals(whole, ArchiveManifest.parse(json));
@@ -92,6 +97,8 @@ class ArchiveManifestTest {
     assertTrue(m.columns().get(0).nullable(), "nullable defaults to true");
     assertNull(m.runId());
     assertEquals(0, m.shards().get(0).jsonBytes());
+    assertEquals(ShardCodec.GZIP, m.codec(), "a manifest from before zstd is gzip");
+    assertEquals(ArchiveManifest.JSON_LINES, m.shardFormat());
   }
 
   @Test
@@ -109,11 +116,21 @@ class ArchiveManifestTest {
         "no \"rowCount\"",
         assertThrows(IllegalArgumentException.class, () -> ArchiveManifest.parse(noRows))
             .getMessage());
-    String escape = MANIFEST.toJson().replace("part-00001-of-00002.jsonl.gz", "../other/x.gz");
+    String escape = MANIFEST.toJson().replace("part-00001-of-00002.jsonl.zst", "../other/x.gz");
     assertTrue(
         assertThrows(IllegalArgumentException.class, () -> ArchiveManifest.parse(escape))
             .getMessage()
             .contains("leaves the table directory"));
+    String lz4 = MANIFEST.toJson().replace("\"zstd\"", "\"lz4\"");
+    assertEquals(
+        "unknown \"compression\": \"lz4\"",
+        assertThrows(IllegalArgumentException.class, () -> ArchiveManifest.parse(lz4))
+            .getMessage());
+    String orc = MANIFEST.toJson().replace("\"jsonl\"", "\"orc\"");
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> ArchiveManifest.parse(orc))
+            .getMessage()
+            .contains("\"shardFormat\": \"orc\" is not one this hose reads"));
     assertNull(ArchiveManifest.runIdOf("not json"));
     assertEquals(MANIFEST.runId(), ArchiveManifest.runIdOf(MANIFEST.toJson()));
   }

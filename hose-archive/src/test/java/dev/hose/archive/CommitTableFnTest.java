@@ -42,7 +42,7 @@ class CommitTableFnTest {
 
   @Test
   void aRestartedCommitFindsItsOwnMovesAndManifest(TestPipeline pipeline) throws Exception {
-    ArchiveFiles files = new ArchiveFiles(dir.toString(), RUN);
+    ArchiveFiles files = new ArchiveFiles(dir.toString(), RUN, ShardCodec.ZSTD);
     try (OutputClaim claim =
         OutputClaim.acquire(files.tableOutput(TABLE), RUN, "test", null, false)) {
       restartedCommit(pipeline, files);
@@ -64,7 +64,7 @@ class CommitTableFnTest {
     // The earlier attempt moved shard 0 and wrote the manifest before its worker was lost.
     Path tableDir = dir.resolve(TABLE.dirName());
     Files.createDirectories(tableDir);
-    Files.move(Path.of(shards.get(0).tempPath()), tableDir.resolve(shards.get(0).shardName()));
+    Files.move(Path.of(shards.get(0).tempPath()), tableDir.resolve(name(shards.get(0))));
     Files.writeString(tableDir.resolve(ArchiveManifest.FILE), "{\"runId\":\"" + RUN + "\"}\n");
 
     TablePlan plan = new TablePlan(TABLE, List.of(), "whole", null, null, List.of(), 33, 3);
@@ -88,9 +88,16 @@ class CommitTableFnTest {
     assertEquals(RUN, manifest.path("runId").asText());
     assertEquals(33, manifest.path("rowCount").asLong(), "each shard counted once");
     assertEquals(3, manifest.path("shards").size());
+    assertEquals("zstd", manifest.path("compression").asText());
+    assertEquals(
+        "part-00002-of-00003.jsonl.zst", manifest.path("shards").get(2).path("path").asText());
     for (ShardResult s : shards) {
-      assertTrue(Files.exists(tableDir.resolve(s.shardName())), s.shardName());
+      assertTrue(Files.exists(tableDir.resolve(name(s))), name(s));
       assertFalse(Files.exists(Path.of(s.tempPath())), s.tempPath());
     }
+  }
+
+  private static String name(ShardResult s) {
+    return ShardCodec.ZSTD.shardName(s.shard(), s.shardCount());
   }
 }

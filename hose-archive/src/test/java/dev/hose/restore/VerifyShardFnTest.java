@@ -3,6 +3,7 @@ package dev.hose.restore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hose.archive.ArchiveManifest;
+import dev.hose.archive.ShardCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -83,7 +84,7 @@ class VerifyShardFnTest {
     Path file = Files.write(dir.resolve(name), bytes);
     ArchiveManifest.Shard shard =
         new ArchiveManifest.Shard(name, rows, GOOD.length(), bytes.length, sha256(bytes));
-    return new ShardTask("public.t", file.toString(), shard, COLUMNS);
+    return new ShardTask("public.t", file.toString(), ShardCodec.GZIP, shard, COLUMNS);
   }
 
   private static ShardTask withSha(ShardTask t, String sha256) {
@@ -91,6 +92,7 @@ class VerifyShardFnTest {
     return new ShardTask(
         t.table(),
         t.location(),
+        t.codec(),
         new ArchiveManifest.Shard(s.path(), s.rows(), s.jsonBytes(), s.compressedBytes(), sha256),
         t.columns());
   }

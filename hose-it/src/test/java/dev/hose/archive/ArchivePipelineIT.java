@@ -339,6 +339,12 @@ class ArchivePipelineIT {
     assertBad(badUntil, "--until is not a valid bigint for public.events.id");
     assertEquals(2, badUntil.exit(), "bad input exits 2: " + badUntil.err());
     assertBad(cli("--tables=events", "--where=1=1; drop table events", s3), "no ';'");
+    Run badCodec = cli("--tables=events", "--compression=lz4", s3);
+    assertBad(badCodec, "--compression must be one of gzip, zstd, not 'lz4'");
+    assertEquals(2, badCodec.exit(), "bad input exits 2: " + badCodec.err());
+    assertBad(
+        cli("--tables=events", "--compression=zstd", "--zstdLevel=22", s3),
+        "--zstdLevel must be between 1 and 19 for zstd");
     // --where is SQL by design; it runs in a read-only transaction, so it cannot write.
     assertBad(
         cli("--tables=events", "--where=nextval('hose_seq') > 0", s3), "read-only transaction");

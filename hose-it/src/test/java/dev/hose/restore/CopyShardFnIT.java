@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hose.archive.ArchiveManifest;
 import dev.hose.archive.Column;
+import dev.hose.archive.ShardCodec;
 import dev.hose.archive.TableRef;
 import dev.hose.common.Secrets;
 import dev.hose.embedded.EmbeddedPostgresServer;
@@ -131,7 +132,8 @@ class CopyShardFnIT {
     Path file = Files.write(shards.resolve(name), bytes);
     String sha = shaByte.equals("00") ? sha256(bytes) : shaByte.repeat(32);
     ArchiveManifest.Shard shard = new ArchiveManifest.Shard(name, rows, 0, bytes.length, sha);
-    return new ShardTask("public.t", file.toString(), shard, List.of("id", "note", "amount"));
+    return new ShardTask(
+        "public.t", file.toString(), ShardCodec.GZIP, shard, List.of("id", "note", "amount"));
   }
 
   private static String query(String sql) throws Exception {

@@ -93,6 +93,13 @@ class VerifyRestoreIT {
           "--tables=" + String.join(",", TABLES),
           "--output=" + store.url("base/"),
           "--maxRowsPerBundle=40");
+      ArchiveRun.archive(
+          servers,
+          "--tables=" + String.join(",", TABLES),
+          "--output=" + store.url("zstd/"),
+          "--maxRowsPerBundle=40",
+          "--compression=zstd",
+          "--zstdLevel=9");
     }
   }
 
@@ -124,6 +131,68 @@ class VerifyRestoreIT {
       assertEquals(rowCount(table), result.rows(), table);
       assertSameRows(table, schema + "." + name);
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void zstdArchivesVerifyAndRestoreEqualToTheirSource(String storeName) throws Exception {
+    ArchiveCopy store = store(storeName);
+    JsonNode manifest = ArchiveRun.JSON.readTree(store.get("zstd/public.orders/_manifest.json"));
+    assertEquals("zstd", manifest.path("compression").asText());
+    assertEquals("jsonl", manifest.path("shardFormat").asText());
+    assertEquals(
+        "part-00000-of-00003.jsonl.zst", manifest.path("shards").get(0).path("path").asText());
+    VerifyPipeline.Report report = verify(store.url("zstd/"));
+    assertTrue(report.ok(), report.toString());
+    assertEquals(TABLES.size(), report.tables().size());
+
+    String schema = "restored_zstd_" + storeName;
+    servers.sql("CREATE SCHEMA " + schema);
+    for (String table : TABLES) {
+      String name = table.substring(table.indexOf('.') + 1);
+      var result =
+          restore(store.url("zstd/" + table + "/"), "--table=" + schema + "." + name, "--create");
+      assertEquals(rowCount(table), result.rows(), table);
+      assertSameRows(table, schema + "." + name);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void aDamagedZstdShardIsFoundByVerifyAndRefusedByRestore(String storeName) throws Exception {
+    ArchiveCopy c = store(storeName);
+    String shard = "part-00001-of-00003.jsonl.zst";
+    String flipped = "zstd-copy-" + storeName + "/public.orders/";
+    c.copy("zstd/public.orders/", flipped);
+    byte[] b = c.get(flipped + shard);
+    b[b.length / 2] ^= 0x01;
+    c.put(flipped + shard, b);
+    VerifyPipeline.Report report = verify(c.url(flipped));
+    assertFalse(report.ok(), report.toString());
+    List<String> problems = report.tables().get(0).problems();
+    assertTrue(
+        problems.stream().anyMatch(p -> p.contains(shard) && p.contains("sha256")),
+        problems.toString());
+
+    servers.sql(
+        "DROP TABLE IF EXISTS victim.orders",
+        "CREATE TABLE victim.orders (LIKE public.orders INCLUDING ALL)",
+        "INSERT INTO victim.orders SELECT * FROM public.orders WHERE id <= 3");
+    assertRestoreFails(c, flipped, shard, "--truncate");
+
+    String cut = "zstd-cut-" + storeName + "/public.orders/"; // sizes agree: zstd finds the cut
+    c.copy("zstd/public.orders/", cut);
+    byte[] whole = c.get(cut + shard);
+    int cutSize = whole.length - 10;
+    c.put(cut + shard, Arrays.copyOf(whole, cutSize));
+    editManifest(
+        c, cut, m -> ((ObjectNode) m.withArray("shards").get(1)).put("compressedBytes", cutSize));
+    report = verify(c.url(cut));
+    assertFalse(report.ok(), report.toString());
+    assertTrue(
+        report.tables().get(0).problems().stream().anyMatch(p -> p.contains("does not decompress")),
+        report.toString());
+    assertRestoreFails(c, cut, "not a complete zstd stream", "--truncate");
   }
 
   @Test

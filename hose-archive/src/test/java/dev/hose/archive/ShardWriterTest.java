@@ -1,0 +1,160 @@
+package dev.hose.archive;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hose.common.UserError;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** A shard's bytes on their way out, for each codec, and back through the same codec. */
+class ShardWriterTest {
+  private static final String LINES = lines(20_000);
+
+  @ParameterizedTest
+  @EnumSource(ShardCodec.class)
+  void whatIsWrittenReadsBackWithTheFiguresTheManifestRecords(ShardCodec codec) throws Exception {
+    Channel channel = new Channel();
+    ShardWriter writer = new ShardWriter(channel, codec, 3, "t part");
+    writeInPieces(writer, LINES);
+    writer.finish();
+
+    byte[] out = channel.bytes.toByteArray();
+    assertTrue(channel.closed, "finishing closes the channel, which commits the upload");
+    assertEquals(out.length, writer.compressedBytes());
+    assertEquals(LINES.length(), writer.jsonBytes());
+    assertEquals(sha256(out), writer.sha256Hex());
+    assertTrue(out.length < LINES.length() / 4, codec + ": " + out.length + " bytes");
+    try (var in = codec.open(new ByteArrayInputStream(out))) {
+      assertEquals(LINES, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void gzipShardsAreByteForByteWhatTheJdksGzipWritesAtTheLevel() throws Exception {
+    Channel channel = new Channel();
+    ShardWriter writer = new ShardWriter(channel, ShardCodec.GZIP, 6, "t part");
+    writeInPieces(writer, LINES);
+    writer.finish();
+
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(expected, 1 << 16)) {
+      gz.write(LINES.getBytes(StandardCharsets.UTF_8));
+    }
+    assertArrayEquals(expected.toByteArray(), channel.bytes.toByteArray());
+  }
+
+  @Test
+  void zstdShardsAreOneFrameWithItsChecksumSoDamageIsFoundWithoutTheManifest() throws Exception {
+    Channel channel = new Channel();
+    ShardWriter writer = new ShardWriter(channel, ShardCodec.ZSTD, 3, "t part");
+    writeInPieces(writer, LINES);
+    writer.finish();
+    byte[] out = channel.bytes.toByteArray();
+    assertEquals(
+        0xFD2FB528,
+        java.nio.ByteBuffer.wrap(out, 0, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(),
+        "zstd magic");
+
+    byte[] damaged = out.clone();
+    damaged[damaged.length - 2] ^= 0x55; // in the frame's content checksum
+    assertThrows(
+        IOException.class,
+        () -> {
+          try (var in = ShardCodec.ZSTD.open(new ByteArrayInputStream(damaged))) {
+            in.readAllBytes();
+          }
+        });
+    byte[] truncated = java.util.Arrays.copyOf(out, out.length / 2);
+    assertThrows(
+        IOException.class,
+        () -> {
+          try (var in = ShardCodec.ZSTD.open(new ByteArrayInputStream(truncated))) {
+            in.readAllBytes();
+          }
+        });
+  }
+
+  @ParameterizedTest
+  @EnumSource(ShardCodec.class)
+  void aDiscardedShardNeverClosesItsChannel(ShardCodec codec) throws Exception {
+    Channel channel = new Channel();
+    ShardWriter writer = new ShardWriter(channel, codec, 1, "t part");
+    writeInPieces(writer, LINES);
+    writer.discard();
+    assertFalse(channel.closed, "closing would commit a partial upload");
+  }
+
+  @Test
+  void levelsAndNamesAreCheckedBeforeAnythingIsWritten() {
+    assertEquals(ShardCodec.ZSTD, ShardCodec.ofOption("zstd"));
+    assertEquals(
+        "--compression must be one of gzip, zstd, not 'lz4'",
+        assertThrows(UserError.class, () -> ShardCodec.ofOption("lz4")).getMessage());
+    assertEquals(
+        "--zstdLevel must be between 1 and 19 for zstd",
+        assertThrows(UserError.class, () -> ShardCodec.ZSTD.checkLevel("--zstdLevel", 22))
+            .getMessage());
+    ShardCodec.GZIP.checkLevel("--gzipLevel", 9);
+    assertEquals("part-00003-of-00010.jsonl.zst", ShardCodec.ZSTD.shardName(3, 10));
+    assertEquals("part-00003-of-00010.jsonl.gz", ShardCodec.GZIP.shardName(3, 10));
+  }
+
+  private static void writeInPieces(ShardWriter writer, String text) throws IOException {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    for (int at = 0; at < bytes.length; at += 1000) {
+      writer.sink().write(bytes, at, Math.min(1000, bytes.length - at));
+      writer.sink().maybeFlush();
+    }
+  }
+
+  private static String lines(int n) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      s.append("{\"id\":").append(i).append(",\"note\":\"row ").append(i % 97).append("\"}\n");
+    }
+    return s.toString();
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  /** A channel that keeps what it is given and remembers being closed. */
+  private static final class Channel implements WritableByteChannel {
+    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    volatile boolean closed;
+
+    @Override
+    public int write(ByteBuffer src) {
+      int n = src.remaining();
+      byte[] b = new byte[n];
+      src.get(b);
+      bytes.write(b, 0, n);
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return !closed;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+}
