@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 
 import hose_specs
+import jsonschema
 import psutil
 import pytest
 import yaml
@@ -33,6 +34,7 @@ from scheduler import Scheduler
 
 DATABASE = "hose_sched"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MANIFEST_SCHEMA = json.loads((ROOT / "docs" / "manifest.schema.json").read_text())
 JVM = "-Xmx512m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 FLINK_JOBS_TIMEOUT = 900
 
@@ -359,6 +361,7 @@ def read_table(s3, directory: str) -> tuple[dict, list[dict]]:
     """(manifest, rows) of one committed table directory; fails on objects the manifest does not list."""
     bucket, prefix = split(directory)
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=prefix + "_manifest.json")["Body"].read())
+    jsonschema.validate(manifest, MANIFEST_SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     names = {s["path"].rsplit("/", 1)[-1] for s in manifest["shards"]}
     assert keys_under(s3, directory) == {prefix + n for n in names | {"_manifest.json"}}, directory
     rows = []

@@ -1,5 +1,6 @@
 package dev.hose.archive;
 
+import dev.hose.support.ManifestSchema;
 import dev.hose.support.TestServers;
 import dev.hose.support.faults.Forked;
 import java.nio.file.Path;
@@ -113,6 +114,7 @@ final class ArchiveForks {
     StringBuilder seen = new StringBuilder(r.stdout()).append(r.stderr());
     for (String key : servers.keys(prefix)) {
       if (key.endsWith("_manifest.json")) {
+        ManifestSchema.assertValid(key, ArchiveOutput.text(servers.object(key)));
         seen.append(ArchiveOutput.text(servers.object(key)));
       }
     }

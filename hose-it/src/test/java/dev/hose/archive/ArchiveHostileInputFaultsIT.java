@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.common.Cli;
 import dev.hose.support.ArchiveRun;
 import dev.hose.support.JsonLines;
+import dev.hose.support.ManifestSchema;
 import dev.hose.support.TestServers;
 import dev.hose.support.faults.Fault;
 import dev.hose.support.faults.FaultLog;
@@ -218,6 +219,7 @@ class ArchiveHostileInputFaultsIT {
               .substring("--output=s3://hose/".length());
       for (String key : servers.keys(prefix)) {
         if (key.endsWith("_manifest.json")) {
+          ManifestSchema.assertValid(key, ArchiveOutput.text(servers.object(key)));
           seen.append(ArchiveOutput.text(servers.object(key)));
         }
       }

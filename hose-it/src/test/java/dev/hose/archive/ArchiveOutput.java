@@ -3,6 +3,7 @@ package dev.hose.archive;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.support.ArchiveRun;
 import dev.hose.support.JsonLines;
+import dev.hose.support.ManifestSchema;
 import dev.hose.support.TestServers;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -50,6 +51,7 @@ public final class ArchiveOutput {
       return new Committed(false, 0, 0, Set.of(), 0);
     }
     JsonNode m = ArchiveRun.JSON.readTree(servers.object(dir + "_manifest.json"));
+    ManifestSchema.assertValid("s3://hose/" + dir + "_manifest.json", m);
     long lines = 0;
     long bad = 0;
     Set<String> ids = new HashSet<>();

@@ -7,11 +7,14 @@ import dev.hose.archive.ArchivePipeline;
 import dev.hose.common.CommandLine;
 import dev.hose.common.JobJar;
 import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.apache.beam.sdk.io.FileSystems;
 
 /** Runs archive in-process against {@link TestServers} and reads what it wrote locally. */
 public final class ArchiveRun {
@@ -23,8 +26,21 @@ public final class ArchiveRun {
       throws Exception {
     List<String> args = new ArrayList<>(servers.archiveArgs());
     args.addAll(List.of(extra));
-    return ArchivePipeline.run(
-        CommandLine.parse(args.toArray(new String[0]), ArchiveOptions.class, JobJar.ALL));
+    List<ArchivePipeline.TableSummary> summaries =
+        ArchivePipeline.run(
+            CommandLine.parse(args.toArray(new String[0]), ArchiveOptions.class, JobJar.ALL));
+    for (ArchivePipeline.TableSummary t : summaries) {
+      ManifestSchema.assertValid(t.manifest(), read(t.manifest()));
+    }
+    return summaries;
+  }
+
+  /** A file that a run wrote, local or on S3 (through the filesystems the run registered). */
+  public static String read(String location) throws IOException {
+    try (var in =
+        Channels.newInputStream(FileSystems.open(FileSystems.matchNewResource(location, false)))) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   /** Every JSON line of every shard under a local table directory, in shard order. */
@@ -42,8 +58,11 @@ public final class ArchiveRun {
     }
   }
 
+  /** A table directory's manifest, once it is checked against docs/manifest.schema.json. */
   public static JsonNode manifest(Path tableDir) throws IOException {
-    return JSON.readTree(tableDir.resolve("_manifest.json").toFile());
+    JsonNode manifest = JSON.readTree(tableDir.resolve("_manifest.json").toFile());
+    ManifestSchema.assertValid(tableDir.resolve("_manifest.json").toString(), manifest);
+    return manifest;
   }
 
   /** Every regular file under {@code dir} (empty if it does not exist). */
