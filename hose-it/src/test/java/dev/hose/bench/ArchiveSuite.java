@@ -79,6 +79,9 @@ final class ArchiveSuite {
           if (settings.runners().contains("direct")) {
             runs.add(report(hose(Run.Tool.HOSE_DIRECT, table, rows)));
           }
+          if (settings.runners().contains("zstd")) {
+            runs.add(report(hose(Run.Tool.HOSE_ZSTD, table, rows)));
+          }
           if (settings.runners().contains("flink")) {
             // A fresh cluster per size, as DirectRunner gets a fresh JVM: one long-lived
             // TaskManager that ran the three sizes in turn grew by about 180, 90 and 76 MB of
@@ -210,6 +213,9 @@ final class ArchiveSuite {
           "--runnerConfig=" + Checkout.root().resolve("runner-configs/flink-cluster.properties"));
       cmd.add("--flinkMaster=" + cluster.flinkMaster());
       cmd.add("--parallelism=" + settings.taskManagers());
+    }
+    if (tool == Run.Tool.HOSE_ZSTD) {
+      cmd.add("--compression=zstd");
     }
     Child.Exit e;
     List<ProcessSampler.Sample> samples;

@@ -76,6 +76,10 @@ final class Report {
   static final Path PROJECT = Checkout.root();
   static final String BEGIN = "<!-- bench:begin -->";
   static final String END = "<!-- bench:end -->";
+
+  /** JSON lines with zstd: wall time over hose's own gzip-6 path (#20). */
+  static final double ZSTD_WALL_TARGET = 0.7;
+
   static final String TARGETS_BEGIN = "<!-- bench-targets:begin -->";
   static final String TARGETS_END = "<!-- bench-targets:end -->";
 
@@ -303,7 +307,39 @@ final class Report {
                 growth * 100));
       }
     }
+    lines.addAll(zstdTargets());
     lines.addAll(detectTargets());
+    return lines;
+  }
+
+  /**
+   * JSON lines with zstd against hose's own gzip path, size by size in the same run: wall time ≤
+   * {@value #ZSTD_WALL_TARGET}×, and the shards' size beside it.
+   */
+  private List<String> zstdTargets() {
+    List<String> lines = new ArrayList<>();
+    for (Run z : suite("archive").stream().filter(r -> r.tool() == Run.Tool.HOSE_ZSTD).toList()) {
+      Run gzip = find(Run.Tool.HOSE_DIRECT, z.size());
+      if (gzip == null || !gzip.completed() || !z.completed()) {
+        lines.add(
+            String.format("%s at %s: no figure (%s)", z.tool().label, displaySize(z), z.outcome()));
+        continue;
+      }
+      double ratio = z.wallSeconds() / gzip.wallSeconds();
+      double size =
+          ((Number) z.details().get("gzipMB")).doubleValue()
+              / ((Number) gzip.details().get("gzipMB")).doubleValue();
+      lines.add(
+          String.format(
+              "%s at %s: wall time ≤ %.1f× hose's gzip-6 path: **%s** (%.2f×; shards %.2f× the"
+                  + " size of the .jsonl.gz)",
+              z.tool().label,
+              displaySize(z),
+              ZSTD_WALL_TARGET,
+              ratio <= ZSTD_WALL_TARGET ? "met" : "NOT met",
+              ratio,
+              size));
+    }
     return lines;
   }
 

@@ -37,7 +37,8 @@ record Settings(
         --suites=archive,detect          what to run (also: restore, for restore vs pg_restore and
                                          verify vs sha256sum + zcat; needs tools/bench-packages.sh)
         --rows=250000,1000000,4000000    archive table sizes (~1 KB of JSON per row)
-        --runners=direct,flink           where hose archive runs (flink: a local session cluster)
+        --runners=direct,zstd,flink      where hose archive runs (flink: a local session cluster;
+                                         zstd: DirectRunner with --compression=zstd)
         --heap=256m                      -Xmx of every forked JVM; each Flink TaskManager JVM gets
                                          the same -Xmx (128m framework + the rest as task heap)
         --stockTimeout=300               seconds before the stock Beam baseline is stopped
@@ -81,7 +82,7 @@ record Settings(
             list(a.remove("rows"), "250000,1000000,4000000").stream()
                 .map(v -> Long.parseLong(v.replace("_", "")))
                 .toList(),
-            list(a.remove("runners"), "direct,flink"),
+            list(a.remove("runners"), "direct,zstd,flink"),
             or(a.remove("heap"), "256m"),
             Long.parseLong(or(a.remove("stockTimeout"), "300")),
             Long.parseLong(or(a.remove("runTimeout"), "1800")),
@@ -111,7 +112,7 @@ record Settings(
       }
     }
     for (String runner : s.runners) {
-      if (!List.of("direct", "flink").contains(runner)) {
+      if (!List.of("direct", "zstd", "flink").contains(runner)) {
         throw new IllegalArgumentException("unknown runner " + runner);
       }
     }
