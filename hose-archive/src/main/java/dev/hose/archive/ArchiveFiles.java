@@ -2,6 +2,7 @@ package dev.hose.archive;
 
 import dev.hose.common.FileTrees;
 import dev.hose.common.S3Uploads;
+import dev.hose.common.UserError;
 import java.io.IOException;
 import java.io.Serializable;
 import java.net.URI;
@@ -37,6 +38,12 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  *
  * Everything a run writes for a table is under that table's claim: runs of other tables under the
  * same prefix never touch it.
+ *
+ * <p>An output that holds {@value #TABLE_PLACEHOLDER} names each table's directory itself, for
+ * layouts that query engines partition on: {@code s3://lake/raw/{table}/dt=2026-11-24/} puts {@code
+ * public.orders} in {@code s3://lake/raw/public.orders/dt=2026-11-24/}. Its temp shards are then
+ * under that directory, in {@code _hose_temp/RUN/} (engines skip names that start with {@code _}),
+ * so that runs of one table for different dates never share a temp directory.
  */
 public final class ArchiveFiles implements Serializable {
   /** Under the output: every table's temp shards, by table and run. */
@@ -48,6 +55,9 @@ public final class ArchiveFiles implements Serializable {
   /** In a table's directory: the run that holds the table, while it runs. */
   public static final String CLAIM = dev.hose.common.OutputClaim.NAME;
 
+  /** In {@code --output}: where each table's name goes. */
+  public static final String TABLE_PLACEHOLDER = "{table}";
+
   private final String output;
   private final String runId;
   private final ShardCodec codec;
@@ -58,6 +68,7 @@ public final class ArchiveFiles implements Serializable {
   }
 
   ArchiveFiles(String output, String runId, ShardCodec codec) {
+    checkPlaceholders(output);
     String normalized = output;
     if (!output.contains("://")) {
       normalized = Path.of(output).toAbsolutePath().normalize().toString();
@@ -71,6 +82,28 @@ public final class ArchiveFiles implements Serializable {
 
   ShardCodec codec() {
     return codec;
+  }
+
+  /** Whether the output names each table's directory ({@value #TABLE_PLACEHOLDER}). */
+  boolean perTableOutput() {
+    return output.contains(TABLE_PLACEHOLDER);
+  }
+
+  /** Only {@value #TABLE_PLACEHOLDER} may be written in braces, and not in a bucket's name. */
+  static void checkPlaceholders(String output) {
+    String rest = output.replace(TABLE_PLACEHOLDER, "");
+    if (rest.contains("{") || rest.contains("}")) {
+      throw new UserError(
+          "--output may hold " + TABLE_PLACEHOLDER + " and no other {…}: " + output);
+    }
+    if (output.startsWith("s3://")) {
+      int slash = output.indexOf('/', "s3://".length());
+      String bucket = output.substring("s3://".length(), slash < 0 ? output.length() : slash);
+      if (bucket.contains(TABLE_PLACEHOLDER)) {
+        throw new UserError(
+            "--output: " + TABLE_PLACEHOLDER + " may not be in the bucket's name: " + output);
+      }
+    }
   }
 
   /**
@@ -102,6 +135,9 @@ public final class ArchiveFiles implements Serializable {
   }
 
   ResourceId tableDir(TableRef table) {
+    if (perTableOutput()) {
+      return FileSystems.matchNewResource(output.replace(TABLE_PLACEHOLDER, table.dirName()), true);
+    }
     return root().resolve(table.dirName(), StandardResolveOptions.RESOLVE_DIRECTORY);
   }
 
@@ -122,8 +158,14 @@ public final class ArchiveFiles implements Serializable {
     return root().resolve(TEMP_DIR, StandardResolveOptions.RESOLVE_DIRECTORY);
   }
 
-  /** {@code OUTPUT/_hose_temp/schema.table/}: every run's temp shards of one table. */
+  /**
+   * {@code OUTPUT/_hose_temp/schema.table/}, or the table's own {@code _hose_temp/} with {@value
+   * #TABLE_PLACEHOLDER}: every run's temp shards of one table.
+   */
   ResourceId tempDir(TableRef table) {
+    if (perTableOutput()) {
+      return tableDir(table).resolve(TEMP_DIR, StandardResolveOptions.RESOLVE_DIRECTORY);
+    }
     return tempRoot().resolve(table.dirName(), StandardResolveOptions.RESOLVE_DIRECTORY);
   }
 
@@ -189,27 +231,17 @@ public final class ArchiveFiles implements Serializable {
    * Removes the temp objects of {@code tables}: of every run but {@code keepRun} (null: all runs),
    * and aborts their pending multipart uploads. Returns how many objects and uploads went. Only the
    * holder of those tables' claims calls it, so no live run's temp objects go; other tables' temp
-   * objects stay, whoever holds them. One listing covers every table.
+   * objects stay, whoever holds them. One listing covers every table (one per table with {@value
+   * #TABLE_PLACEHOLDER}).
    */
   int removeTemp(List<TableRef> tables, String keepRun, S3Options s3) throws IOException {
     List<String> dirs = tables.stream().map(t -> tempDir(t).toString()).toList();
     if (isS3()) {
-      String root = tempRoot().toString();
-      List<ResourceId> objects = new ArrayList<>();
-      for (ResourceId r : match(root + "**")) {
-        if (removable(r.toString(), dirs, keepRun)) {
-          objects.add(r);
-        }
+      int removed = 0;
+      for (String root : perTableOutput() ? dirs : List.of(tempRoot().toString())) {
+        removed += removeS3Temp(root, dirs, keepRun, s3);
       }
-      delete(objects);
-      S3Uploads.Location temp = S3Uploads.location(root);
-      List<S3Uploads.Upload> uploads = new ArrayList<>();
-      for (S3Uploads.Upload u : S3Uploads.pendingUploads(s3, temp.bucket(), temp.key())) {
-        if (removable("s3://" + temp.bucket() + "/" + u.key(), dirs, keepRun)) {
-          uploads.add(u);
-        }
-      }
-      return objects.size() + S3Uploads.abort(s3, temp.bucket(), uploads);
+      return removed;
     }
     int removed = 0;
     for (String dir : dirs) {
@@ -225,8 +257,30 @@ public final class ArchiveFiles implements Serializable {
       }
       deleteIfEmpty(local);
     }
-    deleteIfEmpty(Path.of(output, TEMP_DIR));
+    if (!perTableOutput()) {
+      deleteIfEmpty(Path.of(output, TEMP_DIR));
+    }
     return removed;
+  }
+
+  /** Removes the temp objects and uploads under {@code root} that {@link #removable} allows. */
+  private static int removeS3Temp(String root, List<String> dirs, String keepRun, S3Options s3)
+      throws IOException {
+    List<ResourceId> objects = new ArrayList<>();
+    for (ResourceId r : match(root + "**")) {
+      if (removable(r.toString(), dirs, keepRun)) {
+        objects.add(r);
+      }
+    }
+    delete(objects);
+    S3Uploads.Location temp = S3Uploads.location(root);
+    List<S3Uploads.Upload> uploads = new ArrayList<>();
+    for (S3Uploads.Upload u : S3Uploads.pendingUploads(s3, temp.bucket(), temp.key())) {
+      if (removable("s3://" + temp.bucket() + "/" + u.key(), dirs, keepRun)) {
+        uploads.add(u);
+      }
+    }
+    return objects.size() + S3Uploads.abort(s3, temp.bucket(), uploads);
   }
 
   /** Whether a temp path is under one of {@code dirs} and not of run {@code keepRun}. */

@@ -34,7 +34,11 @@ public interface ArchiveOptions extends HoseOptions, JdbcOptions, OutputClaimOpt
 
   void setSummaryFile(String value);
 
-  @Description("Output prefix: s3://bucket/prefix/ or a local directory.")
+  @Description(
+      "Output prefix: s3://bucket/prefix/ or a local directory; each table goes to"
+          + " <output>/<schema>.<table>/. With {table} in it, that names each table's directory"
+          + " instead, for layouts that query engines partition on:"
+          + " s3://lake/raw/{table}/dt=2026-11-24/.")
   @Validation.Required
   String getOutput();
 

@@ -175,6 +175,10 @@ public final class VerifyPipeline {
           found.add("temp debris " + debris.substring(root.length()));
         }
       }
+      // An output with {table} keeps each table's temp shards in its own _hose_temp/.
+      for (String debris : ArchiveStore.list(m.dir() + ArchiveFiles.TEMP_DIR + "/**")) {
+        found.add("temp debris " + debris.substring(m.dir().length()));
+      }
       problems.put(m.tableName(), found);
     }
     return problems;

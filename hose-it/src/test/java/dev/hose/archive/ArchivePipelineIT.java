@@ -110,6 +110,77 @@ class ArchivePipelineIT {
         "--since/--until need --incrementalColumn");
   }
 
+  /**
+   * {@code {table}} in --output: each table's directory is named by it, so that one table's nights
+   * sit side by side (dt=…) as query engines partition them; each table keeps its temp shards in
+   * its own {@code _hose_temp/}, so a night's run never touches another night's.
+   */
+  @Test
+  void anOutputWithTableNamesEachTablesDirectoryAndItsNightsNeverMeet() throws Exception {
+    String lake = "s3://hose/lake/raw/{table}/dt=";
+    for (String night : List.of("2026-11-24", "2026-11-25")) {
+      var summaries =
+          ArchiveRun.archive(
+              servers,
+              "--tables=events,no_pk",
+              "--output=" + lake + night + "/",
+              "--compression=zstd",
+              "--maxRowsPerBundle=4000");
+      assertEquals("s3://hose/lake/raw/public.events/dt=" + night + "/", summaries.get(0).dir());
+      assertEquals("s3://hose/lake/raw/public.no_pk/dt=" + night + "/", summaries.get(1).dir());
+    }
+    List<String> keys = servers.keys("lake/");
+    for (String key : keys) {
+      assertTrue(
+          key.matches(
+              "lake/raw/public\\.(events|no_pk)/dt=2026-11-2[45]/"
+                  + "(part-\\d{5}-of-\\d{5}\\.jsonl\\.zst|_manifest\\.json)"),
+          key);
+    }
+    assertEquals(4, keys.stream().filter(k -> k.endsWith("/_manifest.json")).count());
+    assertEquals(0, servers.pendingUploads());
+
+    // A killed run of the first night left a temp shard in that table's _hose_temp/: verify
+    // names it, the other night is clean, and the night's next run sweeps it.
+    String night1 = "lake/raw/public.events/dt=2026-11-24/";
+    String debris =
+        night1 + "_hose_temp/20261124T000000Z-0dead000/part-00000-of-00003.jsonl.zst.a1";
+    servers
+        .s3Client()
+        .putObject(
+            b -> b.bucket("hose").key(debris),
+            software.amazon.awssdk.core.sync.RequestBody.fromString("partial"));
+    assertTrue(verify("s3://hose/" + night1).contains("temp debris _hose_temp/"));
+    assertEquals("", verify("s3://hose/lake/raw/public.events/dt=2026-11-25/"));
+    ArchiveRun.archive(
+        servers,
+        "--tables=events",
+        "--output=" + lake + "2026-11-24/",
+        "--compression=zstd",
+        "--overwrite");
+    assertFalse(servers.keys("lake/").contains(debris), "swept by the night's next run");
+    assertEquals("", verify("s3://hose/" + night1));
+
+    Path local = dir.resolve("local-lake");
+    ArchiveRun.archive(servers, "--tables=events", "--output=" + local + "/{table}/dt=2026-11-24/");
+    Path events = local.resolve("public.events/dt=2026-11-24");
+    assertEquals(10000, ArchiveRun.manifest(events).path("rowCount").asLong());
+    assertFalse(Files.exists(events.resolve("_hose_temp")), "no temp directory left");
+  }
+
+  /** verify's problems for one input, one per line ("" when there are none). */
+  private static String verify(String input) throws Exception {
+    var report =
+        dev.hose.restore.VerifyPipeline.run(
+            dev.hose.common.CommandLine.parse(
+                new String[] {
+                  "--input=" + input, "--awsRegion=us-east-1", "--endpoint=" + servers.s3.endpoint()
+                },
+                dev.hose.restore.VerifyOptions.class,
+                dev.hose.common.JobJar.ALL));
+    return String.join("\n", report.tables().stream().flatMap(t -> t.problems().stream()).toList());
+  }
+
   @Test
   void archivesSeveralTablesToS3WithManifestsAndCompleteShards() throws Exception {
     var summaries =
@@ -339,6 +410,12 @@ class ArchivePipelineIT {
     assertBad(badUntil, "--until is not a valid bigint for public.events.id");
     assertEquals(2, badUntil.exit(), "bad input exits 2: " + badUntil.err());
     assertBad(cli("--tables=events", "--where=1=1; drop table events", s3), "no ';'");
+    assertBad(
+        cli("--tables=events", "--output=s3://hose/raw/{schema}/{table}/"),
+        "--output may hold {table} and no other {…}");
+    assertBad(
+        cli("--tables=events", "--output=s3://bucket-{table}/raw/"),
+        "{table} may not be in the bucket's name");
     Run badCodec = cli("--tables=events", "--compression=lz4", s3);
     assertBad(badCodec, "--compression must be one of gzip, zstd, not 'lz4'");
     assertEquals(2, badCodec.exit(), "bad input exits 2: " + badCodec.err());
