@@ -58,6 +58,16 @@ public final class ArchiveFiles implements Serializable {
   /** In {@code --output}: where each table's name goes. */
   public static final String TABLE_PLACEHOLDER = "{table}";
 
+  /**
+   * The directory of {@code table} under an output as {@code --output} spells it, with or without
+   * {@value #TABLE_PLACEHOLDER}; {@code output} ends in {@code /}.
+   */
+  public static String tableDir(String output, TableRef table) {
+    return output.contains(TABLE_PLACEHOLDER)
+        ? output.replace(TABLE_PLACEHOLDER, table.dirName())
+        : output + table.dirName() + "/";
+  }
+
   private final String output;
   private final String runId;
   private final ShardCodec codec;

@@ -8,7 +8,8 @@ import org.apache.beam.sdk.options.Validation;
 public interface VerifyOptions extends HoseOptions {
   @Description(
       "An archive: a run's output prefix (s3://bucket/prefix/ or a local directory) or one"
-          + " table's directory under it.")
+          + " table's directory under it. An output written with {table} in it is given the same"
+          + " way, with --tables.")
   @Validation.Required
   String getInput();
 

@@ -107,6 +107,10 @@ public final class VerifyPipeline {
     FileSystems.setDefaultPipelineOptions(options);
     String input = ArchiveStore.asDirectory(options.getInput());
     List<TableResult> unreadable = new ArrayList<>();
+    if (input.contains(ArchiveFiles.TABLE_PLACEHOLDER) && options.getTables() == null) {
+      throw new UserError(
+          "--input holds " + ArchiveFiles.TABLE_PLACEHOLDER + ": name the tables with --tables");
+    }
     Map<String, ArchivedTable> manifests =
         options.getTables() == null
             ? findManifests(input, unreadable)
@@ -125,7 +129,7 @@ public final class VerifyPipeline {
     Map<String, ArchivedTable> manifests = new LinkedHashMap<>();
     for (TableRef table : tables) {
       try {
-        ArchivedTable m = ArchivedTable.read(input + table.dirName() + "/");
+        ArchivedTable m = ArchivedTable.read(ArchiveFiles.tableDir(input, table));
         manifests.put(m.tableName(), m);
       } catch (UserError | IOException e) {
         unreadable.add(new TableResult(table.dirName(), 0, 0, 0, List.of(Errors.describe(e))));
@@ -170,9 +174,11 @@ public final class VerifyPipeline {
       }
       String root = m.dir().equals(input) ? ArchiveStore.parent(input) : input;
       String temp = root + ArchiveFiles.TEMP_DIR + "/";
-      for (String debris : ArchiveStore.list(temp + "**")) {
-        if (debris.contains("/" + m.tableName() + "/")) {
-          found.add("temp debris " + debris.substring(root.length()));
+      if (!input.contains(ArchiveFiles.TABLE_PLACEHOLDER)) {
+        for (String debris : ArchiveStore.list(temp + "**")) {
+          if (debris.contains("/" + m.tableName() + "/")) {
+            found.add("temp debris " + debris.substring(root.length()));
+          }
         }
       }
       // An output with {table} keeps each table's temp shards in its own _hose_temp/.

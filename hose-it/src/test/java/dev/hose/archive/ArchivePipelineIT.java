@@ -152,6 +152,7 @@ class ArchivePipelineIT {
             software.amazon.awssdk.core.sync.RequestBody.fromString("partial"));
     assertTrue(verify("s3://hose/" + night1).contains("temp debris _hose_temp/"));
     assertEquals("", verify("s3://hose/lake/raw/public.events/dt=2026-11-25/"));
+    assertEquals("", verify(lake + "2026-11-25/", "--tables=events,no_pk"), "as archive spells it");
     ArchiveRun.archive(
         servers,
         "--tables=events",
@@ -169,15 +170,23 @@ class ArchivePipelineIT {
   }
 
   /** verify's problems for one input, one per line ("" when there are none). */
-  private static String verify(String input) throws Exception {
+  private static String verify(String input, String... tables) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--input=" + input,
+                "--awsRegion=us-east-1",
+                "--endpoint=" + servers.s3.endpoint()));
+    args.addAll(List.of(tables));
     var report =
         dev.hose.restore.VerifyPipeline.run(
             dev.hose.common.CommandLine.parse(
-                new String[] {
-                  "--input=" + input, "--awsRegion=us-east-1", "--endpoint=" + servers.s3.endpoint()
-                },
+                args.toArray(new String[0]),
                 dev.hose.restore.VerifyOptions.class,
                 dev.hose.common.JobJar.ALL));
+    if (tables.length > 0) {
+      assertEquals(2, report.tables().size(), report.toString());
+    }
     return String.join("\n", report.tables().stream().flatMap(t -> t.problems().stream()).toList());
   }
 
