@@ -37,36 +37,45 @@ class ArchiveMemoryIT {
       try (Connection c = servers.connect()) {
         BenchTable.create(c, "big", ROWS);
       }
-      Forked.Ended r =
-          Forked.run(
-              List.of("-Xmx" + HEAP_MB + "m"),
-              List.of(
-                  "archive",
-                  "--jdbcUrl=" + servers.jdbcUrl(),
-                  "--username=postgres",
-                  "--passwordEnv=HOSE_PG_PASSWORD",
-                  "--tables=public.big",
-                  "--output=s3://hose/memory/",
-                  "--awsRegion=us-east-1",
-                  "--endpoint=" + servers.s3.endpoint(),
-                  "--maxRowsPerBundle=50000",
-                  "--s3UploadBufferSizeBytes=5242880"),
-              servers.environment(),
-              dir.resolve("run"),
-              600);
-      assertEquals(0, r.exit(), r.stderr());
-      JsonNode m = ArchiveRun.JSON.readTree(servers.object("memory/public.big/_manifest.json"));
-      assertEquals(ROWS, m.get("rowCount").asLong());
-      long jsonMb = m.get("jsonBytes").asLong() >> 20;
-      assertTrue(jsonMb > 4 * HEAP_MB, "table is several times the heap: " + jsonMb + " MB");
-      assertTrue(!r.stderr().contains(TestServers.PASSWORD), "no password in the log");
-      assertTrue(
-          r.stderr().contains("memory: ~")
-              && r.stderr().contains("this JVM has " + HEAP_MB + " MB"),
-          "the heap estimate fits and is logged: " + r.stderr());
-      System.out.printf(
-          "archived %d MB of JSON with -Xmx%dm: peak RSS %d MB%n",
-          jsonMb, HEAP_MB, r.peakRssKb() >> 10);
+      for (String compression : List.of("gzip", "zstd")) {
+        archiveWithinTheHeap(servers, compression);
+      }
     }
+  }
+
+  /** One run of the real jar with that compression, in the heap the estimate asks for. */
+  private void archiveWithinTheHeap(TestServers servers, String compression) throws Exception {
+    String prefix = "memory-" + compression + "/";
+    Forked.Ended r =
+        Forked.run(
+            List.of("-Xmx" + HEAP_MB + "m"),
+            List.of(
+                "archive",
+                "--jdbcUrl=" + servers.jdbcUrl(),
+                "--username=postgres",
+                "--passwordEnv=HOSE_PG_PASSWORD",
+                "--tables=public.big",
+                "--output=s3://hose/" + prefix,
+                "--compression=" + compression,
+                "--awsRegion=us-east-1",
+                "--endpoint=" + servers.s3.endpoint(),
+                "--maxRowsPerBundle=50000",
+                "--s3UploadBufferSizeBytes=5242880"),
+            servers.environment(),
+            dir.resolve("run-" + compression),
+            600);
+    assertEquals(0, r.exit(), r.stderr());
+    JsonNode m = ArchiveRun.JSON.readTree(servers.object(prefix + "public.big/_manifest.json"));
+    assertEquals(ROWS, m.get("rowCount").asLong());
+    assertEquals(compression, m.get("compression").asText());
+    long jsonMb = m.get("jsonBytes").asLong() >> 20;
+    assertTrue(jsonMb > 4 * HEAP_MB, "table is several times the heap: " + jsonMb + " MB");
+    assertTrue(!r.stderr().contains(TestServers.PASSWORD), "no password in the log");
+    assertTrue(
+        r.stderr().contains("memory: ~") && r.stderr().contains("this JVM has " + HEAP_MB + " MB"),
+        "the heap estimate fits and is logged: " + r.stderr());
+    System.out.printf(
+        "archived %d MB of JSON (%s) with -Xmx%dm: peak RSS %d MB%n",
+        jsonMb, compression, HEAP_MB, r.peakRssKb() >> 10);
   }
 }
