@@ -219,9 +219,12 @@ class ArchiveFaultsIT {
 
   @Fault(
       job = "archive",
-      value = "launcher JVM SIGKILLed mid-run (DirectRunner, flink-local), same command run again")
+      value =
+          "launcher JVM SIGKILLed mid-run (DirectRunner gzip and zstd, flink-local), same command"
+              + " run again")
   void launcherKilled(FaultLog fault) throws Exception {
     killThenRerun(fault, "sigkill/", List.of("-Xmx256m"));
+    killThenRerun(fault, "sigkill-zstd/", List.of("-Xmx256m"), "--compression=zstd");
     killThenRerun(
         fault,
         "sigkill-flink/",
@@ -266,7 +269,9 @@ class ArchiveFaultsIT {
         out.rowsLost(BIG_ROWS),
         out.bytesBad(),
         left,
-        (extra.length == 0 ? "DirectRunner" : "flink-local")
+        (List.of(extra).stream().anyMatch(a -> a.startsWith("--runnerConfig="))
+                ? "flink-local"
+                : String.join(" ", "DirectRunner", String.join(" ", extra)).strip())
             + " killed: no manifest, left "
             + (debris.isEmpty() ? "nothing" : String.join(", ", debris))
             + " and "

@@ -103,7 +103,7 @@ public final class ArchiveOutput {
     }
     long orphanShards =
         keys.stream()
-            .filter(k -> k.matches(".*/part-\\d{5}-of-\\d{5}\\.jsonl\\.gz"))
+            .filter(k -> k.matches(".*/part-\\d{5}-of-\\d{5}\\.jsonl\\.(gz|zst)"))
             .filter(k -> !keys.contains(k.substring(0, k.lastIndexOf('/') + 1) + "_manifest.json"))
             .count();
     if (orphanShards > 0) {

@@ -3,6 +3,8 @@ package dev.hose.support;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -17,7 +19,10 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
 
-/** The tests' one reader of gzipped JSON-lines files (archive shards, detect's outputs). */
+/**
+ * The tests' one reader of compressed JSON-lines files (archive shards, detect's outputs): gzip or
+ * zstd, told apart by their magic bytes.
+ */
 public final class JsonLines {
   /** Reads numbers exactly: a numeric column's value compares as written. */
   public static final ObjectMapper JSON =
@@ -37,14 +42,26 @@ public final class JsonLines {
     forEach(new ByteArrayInputStream(gz), each);
   }
 
-  private static void forEach(InputStream gz, Consumer<String> each) throws IOException {
+  private static void forEach(InputStream compressed, Consumer<String> each) throws IOException {
     try (BufferedReader r =
         new BufferedReader(
-            new InputStreamReader(new GZIPInputStream(gz, 1 << 16), StandardCharsets.UTF_8))) {
+            new InputStreamReader(decompressing(compressed), StandardCharsets.UTF_8))) {
       for (String line = r.readLine(); line != null; line = r.readLine()) {
         each.accept(line);
       }
     }
+  }
+
+  /** gzip (1f 8b) or zstd (28 b5 2f fd), by the stream's first bytes. */
+  private static InputStream decompressing(InputStream in) throws IOException {
+    BufferedInputStream buffered = new BufferedInputStream(in, 1 << 16);
+    buffered.mark(4);
+    byte[] magic = buffered.readNBytes(4);
+    buffered.reset();
+    if (magic.length == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5) {
+      return new ZstdInputStreamNoFinalizer(buffered);
+    }
+    return new GZIPInputStream(buffered, 1 << 16);
   }
 
   /** Every line of a gzipped file. */
