@@ -37,6 +37,11 @@ public record ArchivedTable(String dir, ArchiveManifest manifest) implements Ser
     return dir + shard.path();
   }
 
+  /** {@code input} as a directory, ending in {@code /} (an s3:// URL or a local path). */
+  public static String directory(String input) {
+    return ArchiveStore.asDirectory(input);
+  }
+
   /** Reads the manifest at {@code dir + _manifest.json}; a malformed one is a {@link UserError}. */
   public static ArchivedTable read(String dir) throws IOException {
     String text = ArchiveStore.readString(dir + ArchiveManifest.FILE);

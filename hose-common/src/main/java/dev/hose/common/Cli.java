@@ -22,6 +22,7 @@ public final class Cli {
           new Known("archive", JobJar.ARCHIVE),
           new Known("verify", JobJar.ARCHIVE),
           new Known("restore", JobJar.ARCHIVE),
+          new Known("schema", JobJar.ARCHIVE),
           new Known("detect", JobJar.DETECT),
           new Known("demo", JobJar.ALL),
           new Known("sandbox", JobJar.ALL));

@@ -31,7 +31,8 @@ class GeneratedDocsTest {
           "archive", ArchiveOptions.class,
           "detect", DetectOptions.class,
           "verify", VerifyOptions.class,
-          "restore", RestoreOptions.class);
+          "restore", RestoreOptions.class,
+          "schema", dev.hose.schema.SchemaOptions.class);
 
   static final Pattern BLOCK =
       Pattern.compile("(<!-- options:(\\w+) -->\\n)(.*?)(<!-- /options:\\2 -->)", Pattern.DOTALL);

@@ -1,0 +1,71 @@
+package dev.hose.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The query engines that read archives in the tests, from the project's pinned Python venv
+ * (pipelines/setup-venv.sh: DuckDB and pyarrow beside Airflow, from PyPI), run as their users run
+ * them.
+ */
+public final class Readers {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Readers() {}
+
+  /** What DuckDB returned: its version, and each query's one column as text, in row order. */
+  public record DuckDbResult(String version, List<List<String>> results) {}
+
+  /** Runs {@code ddl} and then {@code queries} in a fresh in-memory DuckDB. */
+  public static DuckDbResult duckdb(String ddl, List<String> queries, Path work)
+      throws IOException, InterruptedException {
+    Path ddlFile = Files.createTempFile(work, "ddl-", ".sql");
+    Path queriesFile = Files.createTempFile(work, "queries-", ".json");
+    Files.writeString(ddlFile, ddl);
+    JSON.writeValue(queriesFile.toFile(), queries);
+    Process p =
+        new ProcessBuilder(
+                python().toString(),
+                Checkout.root().resolve("hose-it/src/test/python/duckdb_query.py").toString(),
+                ddlFile.toString(),
+                queriesFile.toString())
+            .redirectErrorStream(false)
+            .start();
+    byte[] out = p.getInputStream().readAllBytes();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new AssertionError("DuckDB failed: " + err + "\nDDL:\n" + ddl);
+    }
+    JsonNode r = JSON.readTree(out);
+    List<List<String>> results = new ArrayList<>();
+    for (JsonNode rows : r.path("results")) {
+      List<String> values = new ArrayList<>();
+      rows.forEach(v -> values.add(v.isNull() ? null : v.asText()));
+      results.add(values);
+    }
+    return new DuckDbResult(r.path("version").asText(), results);
+  }
+
+  /** The venv's python, once pipelines/setup-venv.sh has made sure the venv is current. */
+  private static synchronized Path python() throws IOException, InterruptedException {
+    Path root = Checkout.root();
+    Process setup =
+        new ProcessBuilder("bash", "pipelines/setup-venv.sh")
+            .directory(root.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String log = new String(setup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!setup.waitFor(30, TimeUnit.MINUTES) || setup.exitValue() != 0) {
+      throw new AssertionError("pipelines/setup-venv.sh failed:\n" + log);
+    }
+    String venv = System.getenv().getOrDefault("HOSE_AIRFLOW_VENV", "target/airflow/venv");
+    return root.resolve(venv).resolve("bin/python");
+  }
+}
