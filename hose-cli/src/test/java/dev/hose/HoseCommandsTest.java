@@ -14,7 +14,7 @@ class HoseCommandsTest {
   @Test
   void hoseJarHasEveryCommandInHelpOrder() {
     assertEquals(
-        List.of("archive", "verify", "restore", "detect", "demo", "sandbox"),
+        List.of("archive", "verify", "restore", "schema", "detect", "demo", "sandbox"),
         Cli.standard().commands().stream().map(Command::name).toList());
   }
 
@@ -30,6 +30,6 @@ class HoseCommandsTest {
         all = all.as(c.options());
       }
     }
-    assertEquals(6, Cli.standard().commands().size());
+    assertEquals(7, Cli.standard().commands().size());
   }
 }
