@@ -146,7 +146,7 @@ public final class ArchiveFiles implements Serializable {
 
   ResourceId tableDir(TableRef table) {
     if (perTableOutput()) {
-      return FileSystems.matchNewResource(output.replace(TABLE_PLACEHOLDER, table.dirName()), true);
+      return FileSystems.matchNewResource(tableDir(output, table), true);
     }
     return root().resolve(table.dirName(), StandardResolveOptions.RESOLVE_DIRECTORY);
   }

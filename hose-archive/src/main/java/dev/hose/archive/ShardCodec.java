@@ -26,7 +26,7 @@ public enum ShardCodec {
     }
 
     @Override
-    InputStream decompressing(InputStream in) throws IOException {
+    public InputStream open(InputStream in) throws IOException {
       return new GZIPInputStream(in, BUFFER);
     }
   },
@@ -45,7 +45,7 @@ public enum ShardCodec {
     }
 
     @Override
-    InputStream decompressing(InputStream in) throws IOException {
+    public InputStream open(InputStream in) throws IOException {
       return new ZstdInputStreamNoFinalizer(in);
     }
   };
@@ -72,8 +72,11 @@ public enum ShardCodec {
    */
   abstract OutputStream compressing(OutputStream out, int level) throws IOException;
 
-  /** A stream of the bytes that {@code in} holds compressed; a wrong header fails here or soon. */
-  abstract InputStream decompressing(InputStream in) throws IOException;
+  /**
+   * A stream of the JSON lines that {@code in} holds compressed (for verify and restore); a wrong
+   * header fails here or soon.
+   */
+  public abstract InputStream open(InputStream in) throws IOException;
 
   /** As the option and the manifest spell it: {@code gzip} or {@code zstd}. */
   public String label() {
@@ -90,11 +93,6 @@ public enum ShardCodec {
    */
   public String shardName(int shard, int count) {
     return String.format("part-%05d-of-%05d%s", shard, count, extension);
-  }
-
-  /** A stream of the JSON lines that {@code in} holds compressed (for verify and restore). */
-  public InputStream open(InputStream in) throws IOException {
-    return decompressing(in);
   }
 
   /** Fails with one line naming the option when {@code level} is out of this codec's range. */

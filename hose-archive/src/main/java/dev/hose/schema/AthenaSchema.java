@@ -20,15 +20,14 @@ final class AthenaSchema implements Dialect.Writer {
     List<String> columns = new ArrayList<>();
     List<String> select = new ArrayList<>();
     for (Dialect.Typed c : Dialect.columns(table)) {
-      columns.add(backtick(c.name()) + " " + rawType(c.type()));
-      String id = DuckDbSchema.quote(c.name());
+      columns.add(Dialect.backtick(c.name()) + " " + rawType(c.type()));
+      String id = Dialect.quote(c.name());
       String value = value(id, c.type());
       select.add(value.equals(id) ? id : value + " AS " + id);
     }
     return Dialect.header(table)
         + "CREATE EXTERNAL TABLE "
-        + (name.schema() == null ? "" : backtick(name.schema()) + ".")
-        + backtick(raw)
+        + new Dialect.QualifiedName(name.schema(), raw).quoted(Dialect::backtick)
         + " (\n  "
         + String.join(",\n  ", columns)
         + "\n)\nROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n"
@@ -36,13 +35,11 @@ final class AthenaSchema implements Dialect.Writer {
         + "LOCATION "
         + Dialect.literal(table.dir())
         + ";\n\nCREATE OR REPLACE VIEW "
-        + (name.schema() == null ? "" : DuckDbSchema.quote(name.schema()) + ".")
-        + DuckDbSchema.quote(name.name())
+        + name.quoted(Dialect::quote)
         + " AS\nSELECT\n  "
         + String.join(",\n  ", select)
         + "\nFROM "
-        + (name.schema() == null ? "" : DuckDbSchema.quote(name.schema()) + ".")
-        + DuckDbSchema.quote(raw)
+        + new Dialect.QualifiedName(name.schema(), raw).quoted(Dialect::quote)
         + ";\n";
   }
 
@@ -76,9 +73,5 @@ final class AthenaSchema implements Dialect.Writer {
       case BYTEA -> "from_base64(" + id + ")";
       default -> id;
     };
-  }
-
-  private static String backtick(String identifier) {
-    return "`" + identifier.replace("`", "``") + "`";
   }
 }

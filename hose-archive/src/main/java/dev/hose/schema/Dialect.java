@@ -29,7 +29,12 @@ enum Dialect {
   }
 
   /** A name for the DDL's table or view: {@code schema} is null when the name stands alone. */
-  record QualifiedName(String schema, String name) {}
+  record QualifiedName(String schema, String name) {
+    /** {@code schema.name}, or {@code name} alone, each part quoted by {@code quoting}. */
+    String quoted(java.util.function.UnaryOperator<String> quoting) {
+      return (schema == null ? "" : quoting.apply(schema) + ".") + quoting.apply(name);
+    }
+  }
 
   private final Writer writer;
 
@@ -82,6 +87,16 @@ enum Dialect {
   static String shardGlob(ArchivedTable table) {
     String first = table.shards().isEmpty() ? "part-.jsonl.gz" : table.shards().get(0).path();
     return table.dir() + "part-*" + first.substring(first.indexOf(".jsonl"));
+  }
+
+  /** An identifier in double quotes (DuckDB, Trino, PostgreSQL). */
+  static String quote(String identifier) {
+    return "\"" + identifier.replace("\"", "\"\"") + "\"";
+  }
+
+  /** An identifier in backticks (Hive DDL: Athena's tables, Spark). */
+  static String backtick(String identifier) {
+    return "`" + identifier.replace("`", "``") + "`";
   }
 
   /** {@code value} as a single-quoted SQL string. */

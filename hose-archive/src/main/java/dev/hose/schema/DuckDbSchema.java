@@ -19,7 +19,7 @@ final class DuckDbSchema implements Dialect.Writer {
     List<String> select = new ArrayList<>();
     List<String> read = new ArrayList<>();
     for (Dialect.Typed c : Dialect.columns(table)) {
-      String id = quote(c.name());
+      String id = Dialect.quote(c.name());
       read.add(Dialect.literal(c.name()) + ": " + Dialect.literal(readType(c.type())));
       String value = value(id, c.type());
       select.add(value.equals(id) ? id : value + " AS " + id);
@@ -32,10 +32,7 @@ final class DuckDbSchema implements Dialect.Writer {
                 c.name(), c.column().type()));
       }
     }
-    String view =
-        name.schema() == null
-            ? quote(name.name())
-            : quote(name.schema()) + "." + quote(name.name());
+    String view = name.quoted(Dialect::quote);
     sql.append("CREATE OR REPLACE VIEW ").append(view).append(" AS\nSELECT\n  ");
     sql.append(String.join(",\n  ", select));
     sql.append("\nFROM read_json(\n  ")
@@ -100,9 +97,5 @@ final class DuckDbSchema implements Dialect.Writer {
         + " AS "
         + type
         + ") END";
-  }
-
-  static String quote(String identifier) {
-    return "\"" + identifier.replace("\"", "\"\"") + "\"";
   }
 }

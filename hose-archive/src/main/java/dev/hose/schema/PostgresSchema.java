@@ -15,15 +15,14 @@ final class PostgresSchema implements Dialect.Writer {
     List<String> columns = new ArrayList<>();
     for (Dialect.Typed c : Dialect.columns(table)) {
       columns.add(
-          DuckDbSchema.quote(c.name())
+          Dialect.quote(c.name())
               + " "
               + c.column().type()
               + (c.column().nullable() ? "" : " NOT NULL"));
     }
     return Dialect.header(table)
         + "CREATE TABLE "
-        + (name.schema() == null ? "" : DuckDbSchema.quote(name.schema()) + ".")
-        + DuckDbSchema.quote(name.name())
+        + name.quoted(Dialect::quote)
         + " (\n  "
         + String.join(",\n  ", columns)
         + "\n);\n";

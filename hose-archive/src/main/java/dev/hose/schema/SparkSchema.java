@@ -17,12 +17,11 @@ final class SparkSchema implements Dialect.Writer {
   public String ddl(Dialect.QualifiedName name, ArchivedTable table) {
     List<String> columns = new ArrayList<>();
     for (Dialect.Typed c : Dialect.columns(table)) {
-      columns.add(backtick(c.name()) + " " + type(c.type()));
+      columns.add(Dialect.backtick(c.name()) + " " + type(c.type()));
     }
     return Dialect.header(table)
         + "CREATE TABLE "
-        + (name.schema() == null ? "" : backtick(name.schema()) + ".")
-        + backtick(name.name())
+        + name.quoted(Dialect::backtick)
         + " (\n  "
         + String.join(",\n  ", columns)
         + "\n)\nUSING json\nOPTIONS (path "
@@ -49,9 +48,5 @@ final class SparkSchema implements Dialect.Writer {
       case BYTEA -> "BINARY";
       default -> "STRING";
     };
-  }
-
-  private static String backtick(String identifier) {
-    return "`" + identifier.replace("`", "``") + "`";
   }
 }
