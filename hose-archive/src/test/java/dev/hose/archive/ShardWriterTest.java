@@ -28,8 +28,7 @@ class ShardWriterTest {
   @EnumSource(ShardCodec.class)
   void whatIsWrittenReadsBackWithTheFiguresTheManifestRecords(ShardCodec codec) throws Exception {
     Channel channel = new Channel();
-    ShardWriter writer = new ShardWriter(channel, codec, 3, "t part");
-    writeInPieces(writer, LINES);
+    ShardWriter writer = writeLines(channel, codec, 3);
     writer.finish();
 
     byte[] out = channel.bytes.toByteArray();
@@ -46,8 +45,7 @@ class ShardWriterTest {
   @Test
   void gzipShardsAreByteForByteWhatTheJdksGzipWritesAtTheLevel() throws Exception {
     Channel channel = new Channel();
-    ShardWriter writer = new ShardWriter(channel, ShardCodec.GZIP, 6, "t part");
-    writeInPieces(writer, LINES);
+    ShardWriter writer = writeLines(channel, ShardCodec.GZIP, 6);
     writer.finish();
 
     ByteArrayOutputStream expected = new ByteArrayOutputStream();
@@ -60,8 +58,7 @@ class ShardWriterTest {
   @Test
   void zstdShardsAreOneFrameWithItsChecksumSoDamageIsFoundWithoutTheManifest() throws Exception {
     Channel channel = new Channel();
-    ShardWriter writer = new ShardWriter(channel, ShardCodec.ZSTD, 3, "t part");
-    writeInPieces(writer, LINES);
+    ShardWriter writer = writeLines(channel, ShardCodec.ZSTD, 3);
     writer.finish();
     byte[] out = channel.bytes.toByteArray();
     assertEquals(
@@ -92,8 +89,7 @@ class ShardWriterTest {
   @EnumSource(ShardCodec.class)
   void aDiscardedShardNeverClosesItsChannel(ShardCodec codec) throws Exception {
     Channel channel = new Channel();
-    ShardWriter writer = new ShardWriter(channel, codec, 1, "t part");
-    writeInPieces(writer, LINES);
+    ShardWriter writer = writeLines(channel, codec, 1);
     writer.discard();
     assertFalse(channel.closed, "closing would commit a partial upload");
   }
@@ -113,12 +109,16 @@ class ShardWriterTest {
     assertEquals("part-00003-of-00010.jsonl.gz", ShardCodec.GZIP.shardName(3, 10));
   }
 
-  private static void writeInPieces(ShardWriter writer, String text) throws IOException {
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+  /** A writer at {@code level} into {@code channel}, given {@link #LINES} in 1,000-byte pieces. */
+  private static ShardWriter writeLines(Channel channel, ShardCodec codec, int level)
+      throws IOException {
+    ShardWriter writer = new ShardWriter(channel, codec, level, "t part");
+    byte[] bytes = LINES.getBytes(StandardCharsets.UTF_8);
     for (int at = 0; at < bytes.length; at += 1000) {
       writer.sink().write(bytes, at, Math.min(1000, bytes.length - at));
       writer.sink().maybeFlush();
     }
+    return writer;
   }
 
   private static String lines(int n) {

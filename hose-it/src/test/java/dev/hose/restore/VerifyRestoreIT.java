@@ -117,17 +117,21 @@ class VerifyRestoreIT {
   @ParameterizedTest
   @ValueSource(strings = {"local", "s3"})
   void everyTableRestoresEqualToItsSource(String storeName) throws Exception {
-    ArchiveCopy store = store(storeName);
-    VerifyPipeline.Report report = verify(store.url("base/"));
+    verifyAndRestoreEveryTable(store(storeName), "base/", "restored_" + storeName);
+  }
+
+  /** Verifies the archive under {@code prefix}, then restores each table into a new schema. */
+  private static void verifyAndRestoreEveryTable(ArchiveCopy store, String prefix, String schema)
+      throws Exception {
+    VerifyPipeline.Report report = verify(store.url(prefix));
     assertTrue(report.ok(), report.toString());
     assertEquals(TABLES.size(), report.tables().size());
 
-    String schema = "restored_" + storeName;
     servers.sql("CREATE SCHEMA " + schema);
     for (String table : TABLES) {
       String name = table.substring(table.indexOf('.') + 1);
       var result =
-          restore(store.url("base/" + table + "/"), "--table=" + schema + "." + name, "--create");
+          restore(store.url(prefix + table + "/"), "--table=" + schema + "." + name, "--create");
       assertEquals(rowCount(table), result.rows(), table);
       assertSameRows(table, schema + "." + name);
     }
@@ -142,19 +146,7 @@ class VerifyRestoreIT {
     assertEquals("jsonl", manifest.path("shardFormat").asText());
     assertEquals(
         "part-00000-of-00003.jsonl.zst", manifest.path("shards").get(0).path("path").asText());
-    VerifyPipeline.Report report = verify(store.url("zstd/"));
-    assertTrue(report.ok(), report.toString());
-    assertEquals(TABLES.size(), report.tables().size());
-
-    String schema = "restored_zstd_" + storeName;
-    servers.sql("CREATE SCHEMA " + schema);
-    for (String table : TABLES) {
-      String name = table.substring(table.indexOf('.') + 1);
-      var result =
-          restore(store.url("zstd/" + table + "/"), "--table=" + schema + "." + name, "--create");
-      assertEquals(rowCount(table), result.rows(), table);
-      assertSameRows(table, schema + "." + name);
-    }
+    verifyAndRestoreEveryTable(store, "zstd/", "restored_zstd_" + storeName);
   }
 
   @ParameterizedTest
