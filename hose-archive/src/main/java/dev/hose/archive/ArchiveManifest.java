@@ -1,5 +1,6 @@
 package dev.hose.archive;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,6 +30,7 @@ import java.util.List;
   "filterParameters",
   "shardFormat",
   "compression",
+  "parquetSchema",
   "columns",
   "rowCount",
   "jsonBytes",
@@ -50,6 +52,7 @@ public record ArchiveManifest(
     List<String> filterParameters,
     String shardFormat,
     String compression,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String parquetSchema,
     List<Column> columns,
     long rowCount,
     long jsonBytes,
@@ -65,6 +68,9 @@ public record ArchiveManifest(
   /** The shards' format: one JSON object per line ({@code "shardFormat"}). */
   public static final String JSON_LINES = "jsonl";
 
+  /** The shards' format: Parquet files, typed by {@code "parquetSchema"}. */
+  public static final String PARQUET = "parquet";
+
   /** The snapshot the table was read from, and whether every shard read that one. */
   @JsonPropertyOrder({"id", "consistent", "standby", "note"})
   public record Snapshot(String id, boolean consistent, boolean standby, String note)
@@ -74,9 +80,23 @@ public record ArchiveManifest(
   @JsonPropertyOrder({"strategy", "column"})
   public record Partitioning(String strategy, String column) implements Serializable {}
 
-  /** A column: its name and its type as {@code format_type} spells it. */
-  @JsonPropertyOrder({"name", "type", "nullable"})
-  public record Column(String name, String type, boolean nullable) implements Serializable {}
+  /**
+   * A column: its name and its type as {@code format_type} spells it.
+   *
+   * @param fallback why a Parquet archive holds the column as its text form although its type has a
+   *     Parquet type (e.g. a {@code numeric(12,2)} that holds NaN); null when it does not
+   */
+  @JsonPropertyOrder({"name", "type", "nullable", "fallback"})
+  public record Column(
+      String name,
+      String type,
+      boolean nullable,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String fallback)
+      implements Serializable {
+    public Column(String name, String type, boolean nullable) {
+      this(name, type, nullable, null);
+    }
+  }
 
   /** A shard: its file name in the table's directory and what it must hold. */
   @JsonPropertyOrder({"path", "rows", "jsonBytes", "compressedBytes", "sha256"})
@@ -109,7 +129,7 @@ public record ArchiveManifest(
    * sha256); a shard path may not leave the table's directory. Anything else missing reads as null
    * or 0 (older manifests), a missing {@code nullable} as true, a missing {@code shardFormat} and
    * {@code compression} as {@code jsonl} and {@code gzip}. A shard format or a compression this
-   * hose cannot read is an error.
+   * hose cannot read is an error, and so are Parquet shards without a {@code parquetSchema}.
    *
    * @throws IllegalArgumentException naming the first thing that is wrong
    */
@@ -127,6 +147,10 @@ public record ArchiveManifest(
     JsonNode partitioning = m.path("partitioning");
     List<String> filterParameters = new ArrayList<>();
     m.path("filterParameters").forEach(p -> filterParameters.add(p.asText()));
+    ShardCodec codec = ShardCodec.ofManifest(text(m, "shardFormat"), text(m, "compression"));
+    if (codec.parquet() && text(m, "parquetSchema") == null) {
+      throw new IllegalArgumentException("no \"parquetSchema\" for Parquet shards");
+    }
     return new ArchiveManifest(
         m.path("format").asText(),
         text(m, "runId"),
@@ -144,8 +168,9 @@ public record ArchiveManifest(
         new Partitioning(text(partitioning, "strategy"), text(partitioning, "column")),
         text(m, "filter"),
         filterParameters,
-        shardFormat(m),
-        ShardCodec.ofManifest(text(m, "compression")).label(),
+        codec.format(),
+        codec.label(),
+        text(m, "parquetSchema"),
         columns(m),
         required(m, "rowCount").asLong(),
         m.path("jsonBytes").asLong(),
@@ -168,16 +193,7 @@ public record ArchiveManifest(
 
   /** The codec that reads this manifest's shards. */
   public ShardCodec codec() {
-    return ShardCodec.ofManifest(compression);
-  }
-
-  private static String shardFormat(JsonNode m) {
-    String format = text(m, "shardFormat");
-    if (format != null && !format.equals(JSON_LINES)) {
-      throw new IllegalArgumentException(
-          "\"shardFormat\": \"" + format + "\" is not one this hose reads (" + JSON_LINES + ")");
-    }
-    return JSON_LINES;
+    return ShardCodec.ofManifest(shardFormat, compression);
   }
 
   private static List<Column> columns(JsonNode m) {
@@ -187,7 +203,8 @@ public record ArchiveManifest(
           new Column(
               required(c, "name").asText(),
               required(c, "type").asText(),
-              c.path("nullable").asBoolean(true)));
+              c.path("nullable").asBoolean(true),
+              text(c, "fallback")));
     }
     return columns;
   }

@@ -96,12 +96,28 @@ public interface ArchiveOptions extends HoseOptions, JdbcOptions, OutputClaimOpt
   void setCleanup(boolean value);
 
   @Description(
-      "How shards are compressed: gzip (part-….jsonl.gz, every reader knows it) or zstd"
-          + " (part-….jsonl.zst: faster, and smaller at its default level).")
-  @Default.String("gzip")
+      "Shard format: jsonl (one JSON object per line, part-….jsonl.gz) or parquet (part-….parquet,"
+          + " typed columns that query engines read without guessing; docs/reading.md).")
+  @Default.String("jsonl")
+  String getFormat();
+
+  void setFormat(String value);
+
+  @Description(
+      "How shards are compressed. JSON lines: gzip (the default; every reader knows it) or zstd"
+          + " (part-….jsonl.zst: faster, and smaller at its default level). Parquet: zstd (the"
+          + " default) or snappy.")
   String getCompression();
 
   void setCompression(String value);
+
+  @Description(
+      "Parquet row groups close at about this many bytes, so memory stays flat whatever the"
+          + " table's size or row width (each export thread holds one row group).")
+  @Default.Long(16L << 20)
+  long getParquetRowGroupBytes();
+
+  void setParquetRowGroupBytes(long value);
 
   @Description("gzip level, 1 (fastest) to 9 (smallest), with --compression=gzip.")
   @Default.Integer(6)
@@ -109,7 +125,7 @@ public interface ArchiveOptions extends HoseOptions, JdbcOptions, OutputClaimOpt
 
   void setGzipLevel(int value);
 
-  @Description("zstd level, 1 (fastest) to 19 (smallest), with --compression=zstd.")
+  @Description("zstd level, 1 (fastest) to 19 (smallest), for zstd JSON lines and Parquet.")
   @Default.Integer(3)
   int getZstdLevel();
 

@@ -68,10 +68,7 @@ public final class ArchivePipeline {
     List<TableRef> tables = List.copyOf(settings.keySet());
     FileSystems.setDefaultPipelineOptions(options);
     ArchiveFiles files =
-        new ArchiveFiles(
-            options.getOutput(),
-            RunIds.timestamped(),
-            ShardCodec.ofOption(options.getCompression()));
+        new ArchiveFiles(options.getOutput(), RunIds.timestamped(), ExportSettings.codec(options));
     ArchiveCommit commit = new ArchiveCommit(files, tables, options.as(S3Options.class));
     List<TableSummary> summaries;
     try (OutputClaim claim = claimTables(files, tables, options)) {

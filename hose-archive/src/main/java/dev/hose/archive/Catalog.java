@@ -197,6 +197,30 @@ final class Catalog {
   }
 
   /**
+   * Which of {@code conditions} hold for at least one row of the table, in one scan (for Parquet's
+   * text fallbacks).
+   */
+  boolean[] anyRow(TableRef table, List<String> conditions) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT ");
+    for (int i = 0; i < conditions.size(); i++) {
+      sql.append(i == 0 ? "" : ", ").append("COALESCE(bool_or(").append(conditions.get(i));
+      sql.append("), false)");
+    }
+    sql.append(" FROM ").append(table.quoted());
+    return query(
+        sql.toString(),
+        List.of(),
+        rs -> {
+          rs.next();
+          boolean[] any = new boolean[conditions.size()];
+          for (int i = 0; i < any.length; i++) {
+            any[i] = rs.getBoolean(i + 1);
+          }
+          return any;
+        });
+  }
+
+  /**
    * Prepares {@code sql}, binds {@code params} in order (a {@link Long} as bigint, anything else as
    * text), runs it and reads its result. Results stream in batches, so the quantile list of a large
    * table never sits in the driver whole.

@@ -8,6 +8,7 @@ import dev.hose.common.WorkerDoFn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
+import java.nio.channels.WritableByteChannel;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -257,7 +258,7 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
     RangeProgress progress = new RangeProgress(ArchiveProgress.of(files.runId(), plan));
     ResourceId temp = files.tempShard(range, UUID.randomUUID().toString().substring(0, 8));
     long start = System.nanoTime();
-    ShardWriter shard = null;
+    ShardOutput shard = null;
     boolean committed = false;
     try (SourceSession session =
             SourceSession.begin(
@@ -266,23 +267,23 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
                 settings.statementTimeoutSeconds(),
                 settings.lockTimeoutSeconds());
         PreparedStatement query = rangeQuery(session, plan, range)) {
-      shard = openShard(temp, range);
+      shard = openShard(temp, range, plan);
       long queryStartedAt = System.currentTimeMillis();
       long rows;
       try (ResultSet rs = query.executeQuery()) {
-        rows = copyRows(rs, new RowJsonWriter(plan.columns()), shard, oneRowFetches, progress);
+        rows = copyRows(rs, shard, oneRowFetches, progress);
       }
       shard.finish();
       long writtenAt = System.currentTimeMillis();
       committed = true;
-      progress.rangeDone(rows, shard.jsonBytes());
+      progress.rangeDone(rows, shard.rawBytes());
       return new ShardResult(
           range.table(),
           range.shard(),
           range.shardCount(),
           temp.toString(),
           rows,
-          shard.jsonBytes(),
+          shard.rawBytes(),
           shard.compressedBytes(),
           shard.sha256Hex(),
           session.snapshotImported(),
@@ -301,14 +302,31 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
     }
   }
 
-  /** The range's temp shard, compressed as it is written. */
-  private ShardWriter openShard(ResourceId temp, ExportRange range) throws IOException {
-    return new ShardWriter(
+  /** The range's temp shard, compressed as it is written: JSON lines or Parquet. */
+  private ShardOutput openShard(ResourceId temp, ExportRange range, TablePlan plan)
+      throws IOException {
+    ShardCodec codec = files.codec();
+    WritableByteChannel channel =
         FileSystems.create(
-            temp, StandardCreateOptions.builder().setMimeType(files.codec().mimeType()).build()),
-        files.codec(),
-        settings.compressionLevel(),
-        range.table() + " " + files.shardName(range));
+            temp, StandardCreateOptions.builder().setMimeType(codec.mimeType()).build());
+    try {
+      return codec.parquet()
+          ? new ParquetShardWriter(
+              channel,
+              codec,
+              settings.compressionLevel(),
+              settings.rowGroupBytes(),
+              plan.archivedColumns())
+          : new ShardWriter(
+              channel,
+              codec,
+              settings.compressionLevel(),
+              plan.columns(),
+              range.table() + " " + files.shardName(range));
+    } catch (IOException | RuntimeException e) {
+      channel.close(); // nothing was written: the temp object is removed with the attempt
+      throw e;
+    }
   }
 
   /** The range's query on a forward-only cursor, with its parameters bound. */
@@ -331,24 +349,22 @@ final class ExportRangeFn extends WorkerDoFn<ExportRange, ShardResult> {
     }
   }
 
-  /** Streams the cursor's rows as JSON into the shard; returns how many. */
+  /** Streams the cursor's rows into the shard; returns how many. */
   private long copyRows(
-      ResultSet rs,
-      RowJsonWriter json,
-      ShardWriter shard,
-      boolean oneRowFetches,
-      RangeProgress progress)
+      ResultSet rs, ShardOutput shard, boolean oneRowFetches, RangeProgress progress)
       throws Exception {
-    JsonSink sink = shard.sink();
     FetchSizer fetch = new FetchSizer(oneRowFetches);
     long rows = 0;
     while (rs.next()) {
-      long before = sink.written();
-      json.write(rs, sink);
-      sink.maybeFlush();
-      fetch.sawRow(rs, sink.written() - before);
+      long rowBytes;
+      try {
+        rowBytes = shard.writeRow(rs);
+      } catch (ParquetShardWriter.ReadFailed e) {
+        throw (SQLException) e.getCause();
+      }
+      fetch.sawRow(rs, rowBytes);
       if (++rows % PROGRESS_EVERY_ROWS == 0) {
-        progress.report(rows, shard.jsonBytes());
+        progress.report(rows, shard.rawBytes());
       }
     }
     return rows;

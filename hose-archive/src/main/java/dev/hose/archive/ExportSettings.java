@@ -11,6 +11,7 @@ import java.io.Serializable;
  * @param fetchSize at most this many rows per round trip from the cursor
  * @param fetchBufferBytes and at most about this many bytes
  * @param compressionLevel the level of the run's codec ({@code --gzipLevel} or {@code --zstdLevel})
+ * @param rowGroupBytes Parquet row groups close at about this size
  * @param statementTimeoutSeconds per range query, 0 for none
  * @param lockTimeoutSeconds how long a range waits for a locked table, 0 for ever
  * @param readTimeoutSeconds how long a range waits for the server's next answer, 0 for ever
@@ -22,6 +23,7 @@ record ExportSettings(
     int fetchSize,
     long fetchBufferBytes,
     int compressionLevel,
+    long rowGroupBytes,
     int statementTimeoutSeconds,
     int lockTimeoutSeconds,
     int readTimeoutSeconds,
@@ -29,26 +31,39 @@ record ExportSettings(
     implements Serializable {
 
   static ExportSettings of(ArchiveOptions options, String snapshotId, Standby standby) {
-    ShardCodec codec = ShardCodec.ofOption(options.getCompression());
+    ShardCodec codec = codec(options);
     return new ExportSettings(
         snapshotId,
         standby,
         options.getFetchSize(),
         options.getFetchBufferBytes(),
-        codec == ShardCodec.ZSTD ? options.getZstdLevel() : options.getGzipLevel(),
+        codec == ShardCodec.GZIP ? options.getGzipLevel() : options.getZstdLevel(),
+        options.getParquetRowGroupBytes(),
         options.getStatementTimeoutSeconds(),
         options.getLockTimeoutSeconds(),
         options.getDbReadTimeoutSeconds(),
         options.getExportThreads());
   }
 
-  /** Fails with one line when the codec is unknown or its level out of range (no I/O). */
+  /** The run's shard format and compression, from {@code --format} and {@code --compression}. */
+  static ShardCodec codec(ArchiveOptions options) {
+    return ShardCodec.ofOptions(options.getFormat(), options.getCompression());
+  }
+
+  /**
+   * Fails with one line when the format or codec is unknown, or a level or size out of range (no
+   * I/O).
+   */
   static void check(ArchiveOptions options) {
-    ShardCodec codec = ShardCodec.ofOption(options.getCompression());
-    if (codec == ShardCodec.ZSTD) {
-      codec.checkLevel("--zstdLevel", options.getZstdLevel());
-    } else {
+    ShardCodec codec = codec(options);
+    if (codec == ShardCodec.GZIP) {
       codec.checkLevel("--gzipLevel", options.getGzipLevel());
+    } else {
+      codec.checkLevel("--zstdLevel", options.getZstdLevel());
+    }
+    if (codec.parquet() && options.getParquetRowGroupBytes() < (1 << 20)) {
+      throw new dev.hose.common.UserError(
+          "--parquetRowGroupBytes must be at least 1048576 (1 MiB)");
     }
   }
 

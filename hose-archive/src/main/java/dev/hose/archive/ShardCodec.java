@@ -11,15 +11,18 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 /**
- * How JSON-lines shards are compressed ({@code --compression}): the shard's file name, how bytes
- * are compressed on the way out and decompressed on the way back. The manifest records it as {@code
- * "compression"}; a manifest without one is gzip, as every archive was before zstd.
+ * How shards are written ({@code --format} and {@code --compression}): the shard's file name, and
+ * for JSON lines how bytes are compressed on the way out and decompressed on the way back (a
+ * Parquet shard compresses its own pages, {@link ParquetShardWriter}). The manifest records it as
+ * {@code "shardFormat"} and {@code "compression"}; a manifest without them is JSON lines with gzip,
+ * as every archive was before zstd and Parquet.
  */
 public enum ShardCodec {
   /** {@code .jsonl.gz}, java.util.zip's deflater; levels 1 to 9. */
-  GZIP("gzip", ".jsonl.gz", "application/gzip", 1, 9) {
+  GZIP(ArchiveManifest.JSON_LINES, "gzip", ".jsonl.gz", "application/gzip", 1, 9) {
     @Override
     OutputStream compressing(OutputStream out, int level) throws IOException {
       return new LeveledGzip(out, level);
@@ -36,7 +39,7 @@ public enum ShardCodec {
    * memory per stream). Each shard is one frame with zstd's content checksum, so a reader without
    * the manifest still detects a damaged shard.
    */
-  ZSTD("zstd", ".jsonl.zst", "application/zstd", 1, 19) {
+  ZSTD(ArchiveManifest.JSON_LINES, "zstd", ".jsonl.zst", "application/zstd", 1, 19) {
     @Override
     OutputStream compressing(OutputStream out, int level) throws IOException {
       ZstdOutputStreamNoFinalizer zstd = new ZstdOutputStreamNoFinalizer(out, level);
@@ -48,17 +51,28 @@ public enum ShardCodec {
     public InputStream open(InputStream in) throws IOException {
       return new ZstdInputStreamNoFinalizer(in);
     }
-  };
+  },
+
+  /** {@code .parquet} with zstd pages (Parquet's default here); levels 1 to 19. */
+  PARQUET_ZSTD(
+      ArchiveManifest.PARQUET, "zstd", ".parquet", "application/vnd.apache.parquet", 1, 19),
+
+  /** {@code .parquet} with snappy pages: faster to read, larger; no level. */
+  PARQUET_SNAPPY(
+      ArchiveManifest.PARQUET, "snappy", ".parquet", "application/vnd.apache.parquet", 0, 0);
 
   private static final int BUFFER = 1 << 16;
 
+  private final String format;
   private final String name;
   private final String extension;
   private final String mimeType;
   private final int minLevel;
   private final int maxLevel;
 
-  ShardCodec(String name, String extension, String mimeType, int minLevel, int maxLevel) {
+  ShardCodec(
+      String format, String name, String extension, String mimeType, int minLevel, int maxLevel) {
+    this.format = format;
     this.name = name;
     this.extension = extension;
     this.mimeType = mimeType;
@@ -67,20 +81,39 @@ public enum ShardCodec {
   }
 
   /**
-   * A stream that compresses into {@code out} at {@code level}. Closing it ends the compressed
-   * stream, closes {@code out} and frees the native compressor.
+   * A stream that compresses JSON lines into {@code out} at {@code level}. Closing it ends the
+   * compressed stream, closes {@code out} and frees the native compressor.
    */
-  abstract OutputStream compressing(OutputStream out, int level) throws IOException;
+  OutputStream compressing(OutputStream out, int level) throws IOException {
+    throw new IllegalStateException(this + " shards are not a compressed stream");
+  }
 
   /**
    * A stream of the JSON lines that {@code in} holds compressed (for verify and restore); a wrong
    * header fails here or soon.
    */
-  public abstract InputStream open(InputStream in) throws IOException;
+  public InputStream open(InputStream in) throws IOException {
+    throw new IllegalStateException(this + " shards are not a compressed stream");
+  }
 
-  /** As the option and the manifest spell it: {@code gzip} or {@code zstd}. */
+  /** Whether shards are Parquet files (else JSON lines). */
+  public boolean parquet() {
+    return format.equals(ArchiveManifest.PARQUET);
+  }
+
+  /** As the manifest spells the shards' format: {@code jsonl} or {@code parquet}. */
+  public String format() {
+    return format;
+  }
+
+  /** As the option and the manifest spell the compression: {@code gzip}, {@code zstd}, ... */
   public String label() {
     return name;
+  }
+
+  /** What a Parquet shard's pages are compressed with. */
+  CompressionCodecName parquetCodec() {
+    return this == PARQUET_SNAPPY ? CompressionCodecName.SNAPPY : CompressionCodecName.ZSTD;
   }
 
   String mimeType() {
@@ -88,8 +121,8 @@ public enum ShardCodec {
   }
 
   /**
-   * {@code part-SSSSS-of-NNNNN.jsonl.gz} (or {@code .jsonl.zst}): shard {@code shard} of {@code
-   * count}.
+   * {@code part-SSSSS-of-NNNNN.jsonl.gz} (or {@code .jsonl.zst}, {@code .parquet}): shard {@code
+   * shard} of {@code count}.
    */
   public String shardName(int shard, int count) {
     return String.format("part-%05d-of-%05d%s", shard, count, extension);
@@ -97,42 +130,76 @@ public enum ShardCodec {
 
   /** Fails with one line naming the option when {@code level} is out of this codec's range. */
   void checkLevel(String option, int level) {
-    if (level < minLevel || level > maxLevel) {
+    if (maxLevel > 0 && (level < minLevel || level > maxLevel)) {
       throw new UserError(
           option + " must be between " + minLevel + " and " + maxLevel + " for " + name);
     }
   }
 
-  /** The codec {@code --compression} names; anything else is one line for the user. */
-  static ShardCodec ofOption(String value) {
-    for (ShardCodec c : values()) {
-      if (c.name.equals(value)) {
-        return c;
+  /**
+   * The codec {@code --format} and {@code --compression} name (no compression: gzip for JSON lines,
+   * zstd for Parquet); anything else is one line for the user.
+   */
+  static ShardCodec ofOptions(String format, String compression) {
+    String f = format == null ? ArchiveManifest.JSON_LINES : format;
+    if (!f.equals(ArchiveManifest.JSON_LINES) && !f.equals(ArchiveManifest.PARQUET)) {
+      throw new UserError(
+          "--format must be one of "
+              + ArchiveManifest.JSON_LINES
+              + ", "
+              + ArchiveManifest.PARQUET
+              + ", not '"
+              + format
+              + "'");
+    }
+    String c = compression == null || compression.isEmpty() ? defaultFor(f) : compression;
+    for (ShardCodec codec : values()) {
+      if (codec.format.equals(f) && codec.name.equals(c)) {
+        return codec;
       }
     }
     throw new UserError(
         "--compression must be one of "
-            + Arrays.stream(values()).map(c -> c.name).collect(Collectors.joining(", "))
+            + Arrays.stream(values())
+                .filter(codec -> codec.format.equals(f))
+                .map(codec -> codec.name)
+                .collect(Collectors.joining(", "))
+            + " for --format="
+            + f
             + ", not '"
-            + value
+            + compression
             + "'");
   }
 
+  private static String defaultFor(String format) {
+    return format.equals(ArchiveManifest.PARQUET) ? "zstd" : "gzip";
+  }
+
   /**
-   * The codec a manifest's {@code "compression"} names: null (a manifest from before zstd) is gzip.
+   * The codec a manifest's {@code "shardFormat"} and {@code "compression"} name: null for both (a
+   * manifest from before zstd) is JSON lines with gzip.
    *
-   * @throws IllegalArgumentException for a codec this hose does not know
+   * @throws IllegalArgumentException for a format or codec this hose does not know
    */
-  public static ShardCodec ofManifest(String value) {
-    if (value == null) {
-      return GZIP;
-    }
-    for (ShardCodec c : values()) {
-      if (c.name.equals(value.toLowerCase(Locale.ROOT))) {
-        return c;
+  public static ShardCodec ofManifest(String format, String compression) {
+    String f = format == null ? ArchiveManifest.JSON_LINES : format;
+    String c = compression == null ? defaultFor(f) : compression.toLowerCase(Locale.ROOT);
+    for (ShardCodec codec : values()) {
+      if (codec.format.equals(f) && codec.name.equals(c)) {
+        return codec;
       }
     }
-    throw new IllegalArgumentException("unknown \"compression\": \"" + value + "\"");
+    if (!f.equals(ArchiveManifest.JSON_LINES) && !f.equals(ArchiveManifest.PARQUET)) {
+      throw new IllegalArgumentException(
+          "\"shardFormat\": \""
+              + format
+              + "\" is not one this hose reads ("
+              + ArchiveManifest.JSON_LINES
+              + ", "
+              + ArchiveManifest.PARQUET
+              + ")");
+    }
+    throw new IllegalArgumentException("unknown \"compression\": \"" + compression + "\"");
   }
 
   /** java.util.zip's gzip with a chosen level. */

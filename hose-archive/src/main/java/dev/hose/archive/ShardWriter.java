@@ -1,15 +1,14 @@
 package dev.hose.archive;
 
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.Arrays;
-import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,29 +21,26 @@ import java.util.concurrent.TimeUnit;
  * chunks of 64 KiB, so reading and serializing overlap with compressing. Memory is those chunks
  * plus the compressor's window, whatever the shard's size.
  */
-final class ShardWriter {
+final class ShardWriter implements ShardOutput {
   private static final int QUEUED = 4;
   private static final byte[] END = new byte[0];
   private static final byte[] ABORT = new byte[0];
 
   private final BlockingQueue<byte[]> chunks = new ArrayBlockingQueue<>(QUEUED);
   private final JsonSink json;
-  private final Counting compressed;
-  private final MessageDigest sha256;
+  private final RowJsonWriter rows;
+  private final DigestingOutput compressed;
   private final OutputStream compressing;
   private final Thread compressor;
   private volatile Throwable failure;
 
-  ShardWriter(WritableByteChannel channel, ShardCodec codec, int level, String name)
+  ShardWriter(
+      WritableByteChannel channel, ShardCodec codec, int level, List<Column> columns, String name)
       throws IOException {
-    try {
-      sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    compressed = new Counting(Channels.newOutputStream(channel), sha256);
+    compressed = new DigestingOutput(Channels.newOutputStream(channel));
     compressing = codec.compressing(compressed, level);
     json = new JsonSink(new Handoff());
+    rows = new RowJsonWriter(columns);
     compressor = new Thread(this::compress, "hose-" + codec.label() + " " + name);
     compressor.setDaemon(true);
     compressor.start();
@@ -55,8 +51,17 @@ final class ShardWriter {
     return json;
   }
 
+  @Override
+  public long writeRow(ResultSet rs) throws SQLException, IOException {
+    long before = json.written();
+    rows.write(rs, json);
+    json.maybeFlush();
+    return json.written() - before;
+  }
+
   /** Flushes, ends the compressed stream and closes the channel (which commits the upload). */
-  void finish() throws IOException {
+  @Override
+  public void finish() throws IOException {
     json.flush();
     put(END);
     join();
@@ -66,7 +71,8 @@ final class ShardWriter {
   }
 
   /** Stops compressing without committing anything and frees the native compressor. */
-  void discard() {
+  @Override
+  public void discard() {
     chunks.clear();
     chunks.offer(ABORT);
     try {
@@ -76,16 +82,19 @@ final class ShardWriter {
     }
   }
 
-  long jsonBytes() {
+  @Override
+  public long rawBytes() {
     return json.written();
   }
 
-  long compressedBytes() {
-    return compressed.count;
+  @Override
+  public long compressedBytes() {
+    return compressed.count();
   }
 
-  String sha256Hex() {
-    return HexFormat.of().formatHex(sha256.digest());
+  @Override
+  public String sha256Hex() {
+    return compressed.sha256Hex();
   }
 
   private void compress() {
@@ -155,57 +164,6 @@ final class ShardWriter {
     public void write(byte[] b, int off, int len) throws IOException {
       if (len > 0) {
         put(Arrays.copyOfRange(b, off, off + len));
-      }
-    }
-  }
-
-  /**
-   * Counts and digests bytes on their way to the channel; once {@link #abandon}ed, it passes
-   * nothing on and never closes the channel, so a discarded shard is never committed.
-   */
-  private static final class Counting extends FilterOutputStream {
-    private final MessageDigest digest;
-    private volatile boolean abandoned;
-    long count;
-
-    Counting(OutputStream out, MessageDigest digest) {
-      super(out);
-      this.digest = digest;
-    }
-
-    void abandon() {
-      abandoned = true;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      if (!abandoned) {
-        out.write(b);
-        digest.update((byte) b);
-        count++;
-      }
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      if (!abandoned) {
-        out.write(b, off, len);
-        digest.update(b, off, len);
-        count += len;
-      }
-    }
-
-    @Override
-    public void flush() throws IOException {
-      if (!abandoned) {
-        out.flush();
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      if (!abandoned) {
-        out.close();
       }
     }
   }

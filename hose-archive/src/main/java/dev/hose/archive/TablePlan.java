@@ -2,6 +2,7 @@ package dev.hose.archive;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the planner decided for one table: its columns, how it is split, the filter every range
@@ -11,6 +12,8 @@ import java.util.List;
  * @param partitionColumn the key column, or null
  * @param filter SQL condition with {@code ?} placeholders every range adds, or null
  * @param filterParameters values for the filter's placeholders
+ * @param textFallbacks for Parquet: columns written as their text form although their type has a
+ *     Parquet type, each with the reason (see {@link ArchiveManifest.Column#fallback})
  */
 public record TablePlan(
     TableRef table,
@@ -20,11 +23,23 @@ public record TablePlan(
     String filter,
     List<String> filterParameters,
     long estimatedRows,
-    int shardCount)
+    int shardCount,
+    Map<String, String> textFallbacks)
     implements Serializable {
   public TablePlan {
     columns = List.copyOf(columns);
     filterParameters = List.copyOf(filterParameters);
+    textFallbacks = Map.copyOf(textFallbacks);
+  }
+
+  /** The columns as the manifest records them. */
+  public List<ArchiveManifest.Column> archivedColumns() {
+    return columns.stream()
+        .map(
+            c ->
+                new ArchiveManifest.Column(
+                    c.name(), c.type(), !c.notNull(), textFallbacks.get(c.name())))
+        .toList();
   }
 
   /** The SELECT that reads one range (columns quoted, in table order). */

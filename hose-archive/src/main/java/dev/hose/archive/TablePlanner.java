@@ -3,6 +3,7 @@ package dev.hose.archive;
 import dev.hose.common.UserError;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -32,9 +33,11 @@ final class TablePlanner {
   private final String since;
   private final String until;
   private final int serverVersion;
+  private final boolean parquet;
 
   TablePlanner(Connection connection, ArchiveOptions options) throws SQLException {
     this.catalog = new Catalog(connection);
+    this.parquet = ExportSettings.codec(options).parquet();
     this.since = options.getSince();
     this.until = options.getUntil();
     this.serverVersion = catalog.serverMajorVersion();
@@ -73,8 +76,52 @@ final class TablePlanner {
             filter.condition(),
             filter.parameters(),
             split.rows(),
-            split.ranges().size());
+            split.ranges().size(),
+            parquet ? textFallbacks(table, columns) : Map.of());
     return new Planned(plan, split.ranges(), RangePlanner.rowBytes(rel.pages(), rel.reltuples()));
+  }
+
+  /**
+   * The columns that Parquet must hold as their text form although their type has a Parquet type,
+   * with the reason: asked of the snapshot in one scan of the table, and only when the table has a
+   * column that could need it (a bounded numeric, which may hold NaN or infinity; an array, which
+   * may have several dimensions or start elsewhere than 1).
+   */
+  private Map<String, String> textFallbacks(TableRef table, List<Column> columns)
+      throws SQLException {
+    Map<String, String> fallbacks = new java.util.LinkedHashMap<>();
+    List<String> conditions = new ArrayList<>();
+    List<String[]> reasons = new ArrayList<>();
+    String infinite = serverVersion >= 14 ? ", 'Infinity', '-Infinity'" : "";
+    for (Column c : columns) {
+      PgType t = PgType.parse(c.type());
+      String col = TableRef.quote(c.name());
+      if (t.array() && c.elementDelimiter() != ',') {
+        fallbacks.put(c.name(), "its elements are delimited by '" + c.elementDelimiter() + "'");
+        continue;
+      }
+      if (t.array()) {
+        conditions.add("array_ndims(" + col + ") > 1 OR array_lower(" + col + ", 1) <> 1");
+        reasons.add(new String[] {c.name(), "holds arrays of several dimensions, or not from 1"});
+      }
+      if (t.kind() == PgType.Kind.NUMERIC && ParquetColumns.decimal(t)) {
+        String special = "('NaN'" + infinite + ")";
+        conditions.add(
+            t.array()
+                ? "EXISTS (SELECT 1 FROM unnest(" + col + ") e WHERE e IN " + special + ")"
+                : col + " IN " + special);
+        reasons.add(new String[] {c.name(), "holds NaN or infinity, which DECIMAL cannot"});
+      }
+    }
+    if (!conditions.isEmpty()) {
+      boolean[] any = catalog.anyRow(table, conditions);
+      for (int i = 0; i < any.length; i++) {
+        if (any[i]) {
+          fallbacks.merge(reasons.get(i)[0], reasons.get(i)[1], (a, b) -> a + "; " + b);
+        }
+      }
+    }
+    return fallbacks;
   }
 
   /** The --partitionColumn, checked; else the first primary-key column if it can be ranged. */

@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -95,13 +96,77 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
   }
 
   private long copy(ShardTask task, Connection connection) throws IOException, SQLException {
-    CopyText copyText = new CopyText(columns);
     ByteArrayOutputStream buffer = new ByteArrayOutputStream(FLUSH_BYTES + (FLUSH_BYTES >> 2));
     CopyIn copy =
         connection
             .unwrap(PGConnection.class)
             .getCopyAPI()
             .copyIn("COPY " + staging.quoted() + " FROM STDIN");
+    try {
+      return task.codec().parquet()
+          ? copyParquet(task, copy, buffer)
+          : copyLines(task, copy, buffer);
+    } finally {
+      if (copy.isActive()) {
+        copy.cancelCopy();
+      }
+    }
+  }
+
+  /**
+   * A Parquet shard: its size and sha256 are checked in a first pass over the object, its schema
+   * and row count from its footer, before any row is sent; then its rows stream row group by row
+   * group.
+   */
+  private static long copyParquet(ShardTask task, CopyIn copy, ByteArrayOutputStream buffer)
+      throws IOException, SQLException {
+    ShardStream.Digest digest = ShardStream.digest(task.location());
+    checkAgainstManifest(task, digest.bytes(), digest.sha256(), task.shard().rows());
+    ParquetShard shard;
+    try {
+      shard = ParquetShard.open(task.location());
+    } catch (IOException | RuntimeException e) {
+      throw bad(task, "is not a readable Parquet file (" + e.getMessage() + ")");
+    }
+    try (shard) {
+      String schema = shard.schemaProblem(task.columns());
+      if (schema != null) {
+        throw bad(task, "does not match the manifest: " + schema);
+      }
+      checkAgainstManifest(task, digest.bytes(), digest.sha256(), shard.rows());
+      long rows =
+          shard.copyRows(
+              row -> {
+                buffer.write(row.getBytes(StandardCharsets.UTF_8));
+                if (buffer.size() >= FLUSH_BYTES) {
+                  send(copy, buffer);
+                }
+              });
+      send(copy, buffer);
+      copy.endCopy();
+      return rows;
+    } catch (SQLException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof UserError) {
+        throw e;
+      }
+      throw bad(task, "cannot be decoded (" + e.getMessage() + ")");
+    }
+  }
+
+  private static void send(CopyIn copy, ByteArrayOutputStream buffer) throws IOException {
+    try {
+      copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
+    } catch (SQLException e) {
+      throw new IOException(e);
+    }
+    buffer.reset();
+  }
+
+  private long copyLines(ShardTask task, CopyIn copy, ByteArrayOutputStream buffer)
+      throws IOException, SQLException {
+    CopyText copyText = new CopyText(columns);
     try (ShardStream in = task.open()) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         try {
@@ -117,7 +182,7 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
         }
       }
       in.drain();
-      checkAgainstManifest(task, in);
+      checkAgainstManifest(task, in.bytes(), in.sha256(), in.lines());
       copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
       copy.endCopy();
       return in.lines();
@@ -126,23 +191,20 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
           task, "is not a complete " + task.codec().label() + " stream (" + e.getMessage() + ")");
     } catch (CharacterCodingException e) {
       throw bad(task, "is not valid UTF-8 (" + e + ")");
-    } finally {
-      if (copy.isActive()) {
-        copy.cancelCopy();
-      }
     }
   }
 
-  private static void checkAgainstManifest(ShardTask task, ShardStream in) {
+  private static void checkAgainstManifest(ShardTask task, long bytes, String sha256, long rows) {
     ArchiveManifest.Shard s = task.shard();
-    if (in.bytes() != s.compressedBytes()) {
-      throw bad(task, "has " + in.bytes() + " bytes, the manifest says " + s.compressedBytes());
+    if (bytes != s.compressedBytes()) {
+      throw bad(task, "has " + bytes + " bytes, the manifest says " + s.compressedBytes());
     }
-    if (!in.sha256().equals(s.sha256())) {
-      throw bad(task, "has sha256 " + in.sha256() + ", the manifest says " + s.sha256());
+    if (!sha256.equals(s.sha256())) {
+      throw bad(task, "has sha256 " + sha256 + ", the manifest says " + s.sha256());
     }
-    if (in.lines() != s.rows()) {
-      throw bad(task, "has " + in.lines() + " lines, the manifest says " + s.rows() + " rows");
+    if (rows != s.rows()) {
+      String unit = task.codec().parquet() ? " rows" : " lines";
+      throw bad(task, "has " + rows + unit + ", the manifest says " + s.rows() + " rows");
     }
   }
 

@@ -150,18 +150,23 @@ final class CopyText {
       } else {
         StringBuilder element = new StringBuilder();
         scalar(p, line, elementKind, element);
-        out.append('"');
-        for (int i = 0; i < element.length(); i++) {
-          char c = element.charAt(i);
-          if (c == '"' || c == '\\') {
-            out.append('\\');
-          }
-          out.append(c);
-        }
-        out.append('"');
+        quoteElement(element, out);
       }
     }
     out.append('}');
+  }
+
+  /** An array element's text in double quotes, its quotes and backslashes escaped. */
+  static void quoteElement(CharSequence element, StringBuilder out) {
+    out.append('"');
+    for (int i = 0; i < element.length(); i++) {
+      char c = element.charAt(i);
+      if (c == '"' || c == '\\') {
+        out.append('\\');
+      }
+      out.append(c);
+    }
+    out.append('"');
   }
 
   /**
@@ -180,7 +185,7 @@ final class CopyText {
   }
 
   /** COPY text format: backslash, newline, carriage return and tab are escaped. */
-  private static void escapeCopy(CharSequence v, StringBuilder out) {
+  static void escapeCopy(CharSequence v, StringBuilder out) {
     for (int i = 0; i < v.length(); i++) {
       char c = v.charAt(i);
       switch (c) {

@@ -1,5 +1,6 @@
 package dev.hose.schema;
 
+import dev.hose.archive.PgType;
 import dev.hose.restore.ArchivedTable;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,10 +13,27 @@ import java.util.List;
  * floats read from text, so that {@code "NaN"} and {@code "Infinity"} cast; dates and timestamps
  * from ISO-8601 text, to microseconds ({@code infinity} and BC values fail the query, loudly);
  * {@code bytea} from base64; uuid as uuid; json and arrays as their JSON text.
+ *
+ * <p>Parquet shards: one external table {@code STORED AS PARQUET} with each column's Hive type.
  */
 final class AthenaSchema implements Dialect.Writer {
   @Override
   public String ddl(Dialect.QualifiedName name, ArchivedTable table) {
+    if (Dialect.parquet(table)) {
+      List<String> columns = new ArrayList<>();
+      for (Dialect.Typed c : Dialect.columns(table)) {
+        columns.add(Dialect.backtick(c.name()) + " " + parquetType(c));
+      }
+      return Dialect.header(table)
+          + Dialect.textColumnNotes(table)
+          + "CREATE EXTERNAL TABLE "
+          + name.quoted(Dialect::backtick)
+          + " (\n  "
+          + String.join(",\n  ", columns)
+          + "\n)\nSTORED AS PARQUET\nLOCATION "
+          + Dialect.literal(table.dir())
+          + ";\n";
+    }
     String raw = name.name() + "_jsonl";
     List<String> columns = new ArrayList<>();
     List<String> select = new ArrayList<>();
@@ -41,6 +59,31 @@ final class AthenaSchema implements Dialect.Writer {
         + "\nFROM "
         + new Dialect.QualifiedName(name.schema(), raw).quoted(Dialect::quote)
         + ";\n";
+  }
+
+  /** The Hive type of a Parquet column (uuid: its 16 bytes, as Athena's reader has no uuid). */
+  private static String parquetType(Dialect.Typed c) {
+    if (dev.hose.archive.ParquetColumns.asText(c.column())) {
+      return "string";
+    }
+    String element =
+        switch (c.type().kind()) {
+          case SMALLINT -> "smallint";
+          case INTEGER -> "int";
+          case BIGINT -> "bigint";
+          case REAL -> "float";
+          case DOUBLE -> "double";
+          case BOOLEAN -> "boolean";
+          case NUMERIC ->
+              dev.hose.archive.ParquetColumns.decimal(c.type())
+                  ? "decimal(" + c.type().precision() + "," + c.type().scale() + ")"
+                  : "string";
+          case DATE -> "date";
+          case TIMESTAMP, TIMESTAMPTZ -> "timestamp";
+          case UUID, BYTEA -> "binary";
+          default -> "string";
+        };
+    return c.type().array() ? "array<" + element + ">" : element;
   }
 
   private static String rawType(PgType t) {

@@ -1,5 +1,6 @@
 package dev.hose.schema;
 
+import dev.hose.archive.PgType;
 import dev.hose.restore.ArchivedTable;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,10 +12,22 @@ import java.util.List;
  * are turned into DuckDB's year numbering (44 BC is -0043); {@code bytea} is decoded from base64;
  * arrays are JSON (they may have several dimensions). Not exact, and said in the DDL: a numeric
  * without precision, or over 38 digits, which DuckDB's JSON reader takes only as DOUBLE.
+ *
+ * <p>Parquet shards carry their types: the view is {@code read_parquet} over the shards, and a
+ * comment names each column held as its text form.
  */
 final class DuckDbSchema implements Dialect.Writer {
   @Override
   public String ddl(Dialect.QualifiedName name, ArchivedTable table) {
+    if (Dialect.parquet(table)) {
+      return Dialect.header(table)
+          + Dialect.textColumnNotes(table)
+          + "CREATE OR REPLACE VIEW "
+          + name.quoted(Dialect::quote)
+          + " AS\nSELECT * FROM read_parquet("
+          + Dialect.literal(Dialect.shardGlob(table))
+          + ");\n";
+    }
     StringBuilder sql = new StringBuilder(Dialect.header(table));
     List<String> select = new ArrayList<>();
     List<String> read = new ArrayList<>();

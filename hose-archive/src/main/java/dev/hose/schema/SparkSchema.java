@@ -1,5 +1,6 @@
 package dev.hose.schema;
 
+import dev.hose.archive.PgType;
 import dev.hose.restore.ArchivedTable;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,10 +12,21 @@ import java.util.List;
  * the {@code "NaN"} and {@code "Infinity"} strings); DATE; TIMESTAMP_NTZ for {@code timestamp} and
  * TIMESTAMP for {@code timestamptz} ({@code infinity} and BC values fail); BINARY for {@code bytea}
  * (Spark decodes base64); json, arrays, other numerics and every other type as STRING.
+ *
+ * <p>Parquet shards carry their types: the table is {@code USING parquet} over the shards' glob.
  */
 final class SparkSchema implements Dialect.Writer {
   @Override
   public String ddl(Dialect.QualifiedName name, ArchivedTable table) {
+    if (Dialect.parquet(table)) {
+      return Dialect.header(table)
+          + Dialect.textColumnNotes(table)
+          + "CREATE TABLE "
+          + name.quoted(Dialect::backtick)
+          + "\nUSING parquet\nOPTIONS (path "
+          + Dialect.literal(Dialect.shardGlob(table))
+          + ");\n";
+    }
     List<String> columns = new ArrayList<>();
     for (Dialect.Typed c : Dialect.columns(table)) {
       columns.add(Dialect.backtick(c.name()) + " " + type(c.type()));

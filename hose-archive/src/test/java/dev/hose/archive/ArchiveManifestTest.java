@@ -27,6 +27,7 @@ class ArchiveManifestTest {
           List.of("0"),
           ArchiveManifest.JSON_LINES,
           "zstd",
+          null,
           List.of(
               new ArchiveManifest.Column("id", "bigint", false),
               new ArchiveManifest.Column("note", "text", true)),
@@ -74,6 +75,7 @@ class ArchiveManifestTest {
             List.of(),
             ArchiveManifest.JSON_LINES,
             "gzip",
+            null,
             List.of(new ArchiveManifest.Column("a", "integer", true)),
             0,
             0,

@@ -8,7 +8,16 @@ import org.junit.jupiter.api.Test;
 
 class ArchiveProgressTest {
   private static final TablePlan PLAN =
-      new TablePlan(new TableRef("public", "t"), List.of(), "whole", null, null, List.of(), 10, 1);
+      new TablePlan(
+          new TableRef("public", "t"),
+          List.of(),
+          "whole",
+          null,
+          null,
+          List.of(),
+          10,
+          1,
+          java.util.Map.of());
 
   @Test
   void eachRunCountsFromZeroInALongLivedJvm() {

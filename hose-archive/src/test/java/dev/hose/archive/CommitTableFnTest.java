@@ -67,7 +67,8 @@ class CommitTableFnTest {
     Files.move(Path.of(shards.get(0).tempPath()), tableDir.resolve(name(shards.get(0))));
     Files.writeString(tableDir.resolve(ArchiveManifest.FILE), "{\"runId\":\"" + RUN + "\"}\n");
 
-    TablePlan plan = new TablePlan(TABLE, List.of(), "whole", null, null, List.of(), 33, 3);
+    TablePlan plan =
+        new TablePlan(TABLE, List.of(), "whole", null, null, List.of(), 33, 3, java.util.Map.of());
     CommitTableFn.RunInfo run =
         new CommitTableFn.RunInfo(
             RUN, Instant.now(), "snap", "jdbc:postgresql:x", "17", Standby.NONE, false);

@@ -109,7 +109,16 @@ class CommitTablesTest {
 
   private static TablePlan plan(int shards) {
     Column id = new Column("id", "bigint", true, JsonKind.NUMBER, null, ',');
-    return new TablePlan(ORDERS, List.of(id), "key", "id", null, List.of(), 10L * shards, shards);
+    return new TablePlan(
+        ORDERS,
+        List.of(id),
+        "key",
+        "id",
+        null,
+        List.of(),
+        10L * shards,
+        shards,
+        java.util.Map.of());
   }
 
   /** Shard files as ExportRangeFn leaves them in the run's temp directory. */

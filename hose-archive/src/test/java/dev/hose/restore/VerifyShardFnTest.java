@@ -28,7 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** VerifyShardFn on local shards: one problem line per way a shard can differ from its manifest. */
 @ExtendWith(TestPipelineExtension.class)
 class VerifyShardFnTest {
-  private static final List<String> COLUMNS = List.of("id", "name");
+  private static final List<ArchiveManifest.Column> COLUMNS =
+      List.of(
+          new ArchiveManifest.Column("id", "integer", true),
+          new ArchiveManifest.Column("name", "text", true));
   private static final String GOOD = "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"name\":null}\n";
 
   @TempDir Path dir;

@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.hose.archive.ArchiveManifest;
+import dev.hose.archive.ParquetColumns;
+import dev.hose.archive.PgType;
 import dev.hose.common.UserError;
 import dev.hose.restore.ArchivedTable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,13 +30,68 @@ class SchemaDialectsTest {
   @ParameterizedTest
   @EnumSource(Dialect.class)
   void eachDialectWritesItsGoldenDdl(Dialect dialect) throws Exception {
-    ArchivedTable table = new ArchivedTable(DIR, ArchiveManifest.parse(resource("_manifest.json")));
+    assertGolden(dialect, ArchiveManifest.parse(resource("_manifest.json")), ".sql");
+  }
+
+  /** The same table archived as Parquet, with one column that fell back to its text form. */
+  @ParameterizedTest
+  @EnumSource(Dialect.class)
+  void eachDialectWritesItsGoldenDdlForParquet(Dialect dialect) throws Exception {
+    ArchiveManifest m = ArchiveManifest.parse(resource("_manifest.json"));
+    List<ArchiveManifest.Column> columns = new ArrayList<>();
+    for (ArchiveManifest.Column c : m.columns()) {
+      boolean fellBack =
+          c.type().startsWith("numeric(") && columns.stream().noneMatch(x -> x.fallback() != null);
+      columns.add(
+          new ArchiveManifest.Column(
+              c.name(),
+              c.type(),
+              c.nullable(),
+              fellBack ? "holds NaN or infinity, which DECIMAL cannot" : null));
+    }
+    ArchiveManifest parquet =
+        new ArchiveManifest(
+            m.format(),
+            m.runId(),
+            m.schema(),
+            m.table(),
+            m.source(),
+            m.serverVersion(),
+            m.startedAt(),
+            m.finishedAt(),
+            m.snapshot(),
+            m.partitioning(),
+            m.filter(),
+            m.filterParameters(),
+            ArchiveManifest.PARQUET,
+            "zstd",
+            ParquetColumns.schema(columns).toString(),
+            columns,
+            m.rowCount(),
+            m.jsonBytes(),
+            m.compressedBytes(),
+            m.shards().stream()
+                .map(
+                    s ->
+                        new ArchiveManifest.Shard(
+                            s.path().replaceAll("\\.jsonl.*", ".parquet"),
+                            s.rows(),
+                            s.jsonBytes(),
+                            s.compressedBytes(),
+                            s.sha256()))
+                .toList());
+    assertGolden(dialect, ArchiveManifest.parse(parquet.toJson()), ".parquet.sql");
+  }
+
+  private static void assertGolden(Dialect dialect, ArchiveManifest manifest, String suffix)
+      throws Exception {
+    ArchivedTable table = new ArchivedTable(DIR, manifest);
     Dialect.QualifiedName name =
         dialect == Dialect.POSTGRES
             ? new Dialect.QualifiedName("sales", "Order Items")
             : new Dialect.QualifiedName(null, "Order Items");
     String ddl = dialect.ddl(name, table);
-    Path golden = GOLDEN.resolve(dialect.label() + ".sql");
+    Path golden = GOLDEN.resolve(dialect.label() + suffix);
     if (Boolean.getBoolean("hose.schema.write")) {
       Files.writeString(golden, ddl);
     }

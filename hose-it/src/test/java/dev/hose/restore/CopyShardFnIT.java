@@ -133,7 +133,14 @@ class CopyShardFnIT {
     String sha = shaByte.equals("00") ? sha256(bytes) : shaByte.repeat(32);
     ArchiveManifest.Shard shard = new ArchiveManifest.Shard(name, rows, 0, bytes.length, sha);
     return new ShardTask(
-        "public.t", file.toString(), ShardCodec.GZIP, shard, List.of("id", "note", "amount"));
+        "public.t",
+        file.toString(),
+        ShardCodec.GZIP,
+        shard,
+        List.of(
+            new ArchiveManifest.Column("id", "bigint", true),
+            new ArchiveManifest.Column("note", "text", true),
+            new ArchiveManifest.Column("amount", "numeric(12,2)", true)));
   }
 
   private static String query(String sql) throws Exception {

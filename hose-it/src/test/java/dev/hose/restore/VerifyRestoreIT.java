@@ -100,6 +100,19 @@ class VerifyRestoreIT {
           "--maxRowsPerBundle=40",
           "--compression=zstd",
           "--zstdLevel=9");
+      ArchiveRun.archive(
+          servers,
+          "--tables=" + String.join(",", TABLES),
+          "--output=" + store.url("parquet/"),
+          "--maxRowsPerBundle=40",
+          "--format=parquet");
+      ArchiveRun.archive(
+          servers,
+          "--tables=" + String.join(",", TABLES),
+          "--output=" + store.url("snappy/"),
+          "--maxRowsPerBundle=40",
+          "--format=parquet",
+          "--compression=snappy");
     }
   }
 
@@ -147,6 +160,95 @@ class VerifyRestoreIT {
     assertEquals(
         "part-00000-of-00003.jsonl.zst", manifest.path("shards").get(0).path("path").asText());
     verifyAndRestoreEveryTable(store, "zstd/", "restored_zstd_" + storeName);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void parquetArchivesVerifyAndRestoreEqualToTheirSource(String storeName) throws Exception {
+    ArchiveCopy store = store(storeName);
+    for (String prefix : List.of("parquet/", "snappy/")) {
+      JsonNode manifest =
+          ArchiveRun.JSON.readTree(store.get(prefix + "public.orders/_manifest.json"));
+      assertEquals("parquet", manifest.path("shardFormat").asText());
+      assertEquals(
+          prefix.equals("parquet/") ? "zstd" : "snappy", manifest.path("compression").asText());
+      assertEquals(
+          "part-00000-of-00003.parquet", manifest.path("shards").get(0).path("path").asText());
+      assertTrue(manifest.path("parquetSchema").asText().startsWith("message hose {"), prefix);
+      verifyAndRestoreEveryTable(
+          store, prefix, "restored_" + prefix.replace("/", "") + "_" + storeName);
+    }
+    // Columns that a Parquet type cannot hold for every row fall back to text, on the record.
+    JsonNode fidelity =
+        ArchiveRun.JSON.readTree(store.get("parquet/public.fidelity/_manifest.json"));
+    Map<String, String> fallbacks = new java.util.TreeMap<>();
+    fidelity
+        .path("columns")
+        .forEach(
+            c -> {
+              if (c.has("fallback")) {
+                fallbacks.put(c.path("name").asText(), c.path("fallback").asText());
+              }
+            });
+    assertEquals(
+        Map.of(
+            "ba2", "holds arrays of several dimensions, or not from 1",
+            "i8a", "holds arrays of several dimensions, or not from 1"),
+        fallbacks);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void aDamagedParquetShardIsFoundByVerifyAndRefusedByRestore(String storeName) throws Exception {
+    ArchiveCopy c = store(storeName);
+    String shard = "part-00001-of-00003.parquet";
+    servers.sql(
+        "DROP TABLE IF EXISTS victim.orders",
+        "CREATE TABLE victim.orders (LIKE public.orders INCLUDING ALL)",
+        "INSERT INTO victim.orders SELECT * FROM public.orders WHERE id <= 3");
+
+    String cut = "parquet-cut-" + storeName + "/public.orders/"; // the manifest agrees: no footer
+    c.copy("parquet/public.orders/", cut);
+    byte[] whole = c.get(cut + shard);
+    byte[] cutBytes = Arrays.copyOf(whole, whole.length - 10);
+    c.put(cut + shard, cutBytes);
+    String cutSha = sha256(cutBytes);
+    editManifest(
+        c,
+        cut,
+        m ->
+            ((ObjectNode) m.withArray("shards").get(1))
+                .put("compressedBytes", cutBytes.length)
+                .put("sha256", cutSha));
+    VerifyPipeline.Report report = verify(c.url(cut));
+    assertFalse(report.ok(), report.toString());
+    assertTrue(
+        report.tables().get(0).problems().stream()
+            .anyMatch(p -> p.contains(shard) && p.contains("not a readable Parquet file")),
+        report.toString());
+    assertRestoreFails(c, cut, shard + " is not a readable Parquet file", "--truncate");
+
+    // Another table's shard in its place, the manifest's size and sha256 made to agree with it:
+    // only the footer's schema tells.
+    String swapped = "parquet-swapped-" + storeName + "/public.orders/";
+    c.copy("parquet/public.orders/", swapped);
+    byte[] other = c.get("parquet/public.type_zoo/part-00000-of-00001.parquet");
+    c.put(swapped + shard, other);
+    String otherSha = sha256(other);
+    editManifest(
+        c,
+        swapped,
+        m ->
+            ((ObjectNode) m.withArray("shards").get(1))
+                .put("compressedBytes", other.length)
+                .put("sha256", otherSha));
+    report = verify(c.url(swapped));
+    assertFalse(report.ok(), report.toString());
+    assertTrue(
+        report.tables().get(0).problems().stream()
+            .anyMatch(p -> p.contains(shard) && p.contains("Parquet column 1 is")),
+        report.toString());
+    assertRestoreFails(c, swapped, "does not match the manifest: Parquet column 1", "--truncate");
   }
 
   @ParameterizedTest
@@ -532,6 +634,11 @@ class VerifyRestoreIT {
     assertEquals(6L, scalar("SELECT sum(id) FROM victim.orders"), input);
     assertEquals(
         0L, scalar("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_hose\\_restore\\_%'"));
+  }
+
+  private static String sha256(byte[] bytes) throws java.security.NoSuchAlgorithmException {
+    return java.util.HexFormat.of()
+        .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 
   private static String copyOrders(ArchiveCopy c) {

@@ -1,4 +1,4 @@
-package dev.hose.schema;
+package dev.hose.archive;
 
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
  * @param scale a numeric's scale
  * @param array whether the column is an array (of any dimensions): a JSON array in each line
  */
-record PgType(Kind kind, int precision, int scale, boolean array) {
+public record PgType(Kind kind, int precision, int scale, boolean array) {
   /** What a JSON-lines value of the type is, as far as a reader's type goes. */
-  enum Kind {
+  public enum Kind {
     SMALLINT,
     INTEGER,
     BIGINT,
@@ -39,9 +39,9 @@ record PgType(Kind kind, int precision, int scale, boolean array) {
       Pattern.compile("([a-z0-9_ ]+?)(?:\\((\\d+)(?:,(\\d+))?\\))?( with(?:out)? time zone)?");
 
   /** The widest DECIMAL that the engines hold (DuckDB, Athena, Spark and Parquet agree on 38). */
-  static final int MAX_DECIMAL = 38;
+  public static final int MAX_DECIMAL = 38;
 
-  static PgType parse(String formatType) {
+  public static PgType parse(String formatType) {
     String t = formatType.strip();
     boolean array = t.endsWith("[]");
     while (t.endsWith("[]")) {
@@ -78,7 +78,7 @@ record PgType(Kind kind, int precision, int scale, boolean array) {
   }
 
   /** A numeric that a 38-digit DECIMAL holds exactly: declared, with precision ≤ 38. */
-  boolean boundedDecimal() {
+  public boolean boundedDecimal() {
     return kind == Kind.NUMERIC && precision > 0 && precision <= MAX_DECIMAL;
   }
 }
