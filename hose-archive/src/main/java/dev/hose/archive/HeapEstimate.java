@@ -3,14 +3,16 @@ package dev.hose.archive;
 /**
  * The heap an archive worker needs, by the formula in the README: a fixed part (JVM, Beam, the JDBC
  * and S3 clients) plus, per open writer, its fetched rows about three times over (the driver's
- * bytes, their decoding, the JSON on its way out), its S3 upload buffer and gzip's queued chunks.
- * It is an estimate to warn by, on the safe side: the tests measure the live heap well below it.
+ * bytes, their decoding, the JSON on its way out), its S3 upload buffer and the compressor's queued
+ * chunks, or for Parquet the row group it buffers. It is an estimate to warn by, on the safe side:
+ * the tests measure the live heap well below it.
  *
  * @param writers ranges exported at once in one JVM
  * @param fetchBytes bytes of rows one round trip fetches
  * @param uploadBufferBytes the S3 upload buffer per writer (0 for a local output)
+ * @param rowGroupBytes the Parquet row group per writer (0 for JSON lines)
  */
-record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes) {
+record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes, long rowGroupBytes) {
   static final long FIXED_BYTES = 60L << 20;
   static final long CHUNK_BYTES = 512L << 10;
 
@@ -22,13 +24,23 @@ record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes) {
    */
   static HeapEstimate of(
       int writers, int fetchSize, long fetchBufferBytes, long rowBytes, long uploadBufferBytes) {
+    return of(writers, fetchSize, fetchBufferBytes, rowBytes, uploadBufferBytes, 0);
+  }
+
+  static HeapEstimate of(
+      int writers,
+      int fetchSize,
+      long fetchBufferBytes,
+      long rowBytes,
+      long uploadBufferBytes,
+      long rowGroupBytes) {
     long row = rowBytes > 0 ? rowBytes : DEFAULT_ROW_BYTES;
     long fetch = Math.min((long) fetchSize * row, Math.max(fetchBufferBytes, row));
-    return new HeapEstimate(writers, fetch, uploadBufferBytes);
+    return new HeapEstimate(writers, fetch, uploadBufferBytes, rowGroupBytes);
   }
 
   long perWriterBytes() {
-    return 3 * fetchBytes + uploadBufferBytes + CHUNK_BYTES;
+    return 3 * fetchBytes + uploadBufferBytes + (rowGroupBytes > 0 ? rowGroupBytes : CHUNK_BYTES);
   }
 
   long totalBytes() {
@@ -40,12 +52,15 @@ record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes) {
     String parts =
         String.format(
             "%d MB fixed + %d writers x %.1f MB (%.1f MB of rows per fetch x 3, %.1f MB upload"
-                + " buffer)",
+                + " buffer%s)",
             FIXED_BYTES >> 20,
             writers,
             mb(perWriterBytes()),
             mb(fetchBytes),
-            mb(uploadBufferBytes));
+            mb(uploadBufferBytes),
+            rowGroupBytes > 0
+                ? String.format(", %.1f MB Parquet row group", mb(rowGroupBytes))
+                : "");
     if (fitsIn(maxHeapBytes)) {
       return String.format(
           "memory: ~%d MB of heap estimated (%s); this JVM has %d MB",
@@ -54,7 +69,7 @@ record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes) {
     return String.format(
         "memory: this JVM's heap (%d MB) is below the ~%d MB estimated for these options (%s):"
             + " raise -Xmx, or lower --exportThreads, --fetchSize, --fetchBufferBytes or"
-            + " --s3UploadBufferSizeBytes",
+            + " --s3UploadBufferSizeBytes (or --parquetRowGroupBytes)",
         maxHeapBytes >> 20, neededMb(), parts);
   }
 

@@ -32,7 +32,12 @@ final class RunCosts {
             : options.getExportThreads();
     HeapEstimate estimate =
         HeapEstimate.of(
-            writers, options.getFetchSize(), options.getFetchBufferBytes(), rowBytes, upload);
+            writers,
+            options.getFetchSize(),
+            options.getFetchBufferBytes(),
+            rowBytes,
+            upload,
+            ExportSettings.codec(options).parquet() ? options.getParquetRowGroupBytes() : 0);
     if (!direct) {
       LOG.info(
           "memory: each task slot needs ~{} MB of task heap for its {} writers",

@@ -428,6 +428,84 @@ class ArchiveHostileInputFaultsIT {
     }
   }
 
+  @Fault(
+      job = "archive",
+      value = "rows of 30-40 MB as Parquet through a -Xmx512m JVM, restored through another")
+  void hugeValuesAsParquet(FaultLog fault) throws Exception {
+    int rows = 3;
+    servers.sql(
+        "CREATE TABLE huge_pq (id int PRIMARY KEY, body text, doc jsonb)",
+        "INSERT INTO huge_pq SELECT g, repeat(md5(g::text) || E'\"\\\\ ü\\n', 800000),"
+            + " (SELECT jsonb_agg(md5((g * 100000 + i)::text)) FROM generate_series(1, 170000) i)"
+            + " FROM generate_series(1, "
+            + rows
+            + ") g",
+        "CREATE SCHEMA IF NOT EXISTS back");
+    String prefix = "huge-parquet/";
+    // Parquet holds a value whole in its page (JSON lines pass it on in pieces): about three
+    // copies of the largest row per export thread, so this heap, not JSON lines' 160 MB.
+    Forked.Ended archive =
+        Forked.run(
+            List.of("-Xmx512m"),
+            forkedArgs(prefix, "--tables=huge_pq", "--format=parquet"),
+            servers.environment(),
+            dir.resolve("run-" + RUNS.incrementAndGet()),
+            600);
+    Forked.Ended restore = null;
+    long ok = 0;
+    if (archive.exit() == 0) {
+      restore =
+          Forked.run(
+              List.of("-Xmx512m"),
+              List.of(
+                  "restore",
+                  "--input=s3://hose/" + prefix + "public.huge_pq/",
+                  "--table=back.huge_pq",
+                  "--create",
+                  "--jdbcUrl=" + servers.jdbcUrl(),
+                  "--username=postgres",
+                  "--passwordEnv=HOSE_PG_PASSWORD",
+                  "--awsRegion=us-east-1",
+                  "--endpoint=" + servers.s3.endpoint()),
+              servers.environment(),
+              dir.resolve("run-" + RUNS.incrementAndGet()),
+              600);
+      if (restore.exit() == 0) {
+        try (Connection c = servers.connect();
+            Statement s = c.createStatement();
+            ResultSet rs =
+                s.executeQuery(
+                    "SELECT count(*) FROM huge_pq h JOIN back.huge_pq b USING (id)"
+                        + " WHERE md5(h.body) = md5(b.body) AND h.doc = b.doc")) {
+          rs.next();
+          ok = rs.getLong(1);
+        }
+      }
+    }
+    List<String> left = new ArrayList<>(ArchiveOutput.leftovers(servers, prefix));
+    fault.run(
+        rows - ok,
+        0,
+        left,
+        "archive exit "
+            + archive.exit()
+            + " (peak RSS "
+            + (archive.peakRssKb() >> 10)
+            + " MB), restore exit "
+            + (restore == null
+                ? "-"
+                : restore.exit() + " (peak RSS " + (restore.peakRssKb() >> 10) + " MB)")
+            + ", "
+            + ok
+            + "/"
+            + rows
+            + " rows equal after the round trip");
+    assertEquals(0, archive.exit(), archive.stderr());
+    assertEquals(0, restore.exit(), restore.stderr());
+    assertEquals(rows, ok);
+    assertEquals(List.of(), left);
+  }
+
   // ---- helpers ----
 
   private void refused(FaultLog fault, String attempt, String... extra) throws Exception {

@@ -38,14 +38,19 @@ class ArchiveMemoryIT {
         BenchTable.create(c, "big", ROWS);
       }
       for (String compression : List.of("gzip", "zstd")) {
-        archiveWithinTheHeap(servers, compression);
+        archiveWithinTheHeap(servers, "jsonl", compression);
       }
+      archiveWithinTheHeap(servers, "parquet", "zstd");
     }
   }
 
-  /** One run of the real jar with that compression, in the heap the estimate asks for. */
-  private void archiveWithinTheHeap(TestServers servers, String compression) throws Exception {
-    String prefix = "memory-" + compression + "/";
+  /**
+   * One run of the real jar with that format and compression, in the heap the estimate asks for
+   * (Parquet: 4 MiB row groups, so that two writers' row groups fit the same heap).
+   */
+  private void archiveWithinTheHeap(TestServers servers, String format, String compression)
+      throws Exception {
+    String prefix = "memory-" + format + "-" + compression + "/";
     Forked.Ended r =
         Forked.run(
             List.of("-Xmx" + HEAP_MB + "m"),
@@ -56,18 +61,21 @@ class ArchiveMemoryIT {
                 "--passwordEnv=HOSE_PG_PASSWORD",
                 "--tables=public.big",
                 "--output=s3://hose/" + prefix,
+                "--format=" + format,
                 "--compression=" + compression,
+                "--parquetRowGroupBytes=" + (4 << 20),
                 "--awsRegion=us-east-1",
                 "--endpoint=" + servers.s3.endpoint(),
                 "--maxRowsPerBundle=50000",
                 "--s3UploadBufferSizeBytes=5242880"),
             servers.environment(),
-            dir.resolve("run-" + compression),
+            dir.resolve("run-" + format + "-" + compression),
             600);
     assertEquals(0, r.exit(), r.stderr());
     JsonNode m = ArchiveRun.JSON.readTree(servers.object(prefix + "public.big/_manifest.json"));
     assertEquals(ROWS, m.get("rowCount").asLong());
     assertEquals(compression, m.get("compression").asText());
+    assertEquals(format, m.get("shardFormat").asText());
     long jsonMb = m.get("jsonBytes").asLong() >> 20;
     assertTrue(jsonMb > 4 * HEAP_MB, "table is several times the heap: " + jsonMb + " MB");
     assertTrue(!r.stderr().contains(TestServers.PASSWORD), "no password in the log");
@@ -75,7 +83,7 @@ class ArchiveMemoryIT {
         r.stderr().contains("memory: ~") && r.stderr().contains("this JVM has " + HEAP_MB + " MB"),
         "the heap estimate fits and is logged: " + r.stderr());
     System.out.printf(
-        "archived %d MB of JSON (%s) with -Xmx%dm: peak RSS %d MB%n",
-        jsonMb, compression, HEAP_MB, r.peakRssKb() >> 10);
+        "archived %d MB of rows (%s %s) with -Xmx%dm: peak RSS %d MB%n",
+        jsonMb, format, compression, HEAP_MB, r.peakRssKb() >> 10);
   }
 }

@@ -82,6 +82,9 @@ final class ArchiveSuite {
           if (settings.runners().contains("zstd")) {
             runs.add(report(hose(Run.Tool.HOSE_ZSTD, table, rows)));
           }
+          if (settings.runners().contains("parquet")) {
+            runs.add(report(hose(Run.Tool.HOSE_PARQUET, table, rows)));
+          }
           if (settings.runners().contains("flink")) {
             // A fresh cluster per size, as DirectRunner gets a fresh JVM: one long-lived
             // TaskManager that ran the three sizes in turn grew by about 180, 90 and 76 MB of
@@ -216,6 +219,9 @@ final class ArchiveSuite {
     }
     if (tool == Run.Tool.HOSE_ZSTD) {
       cmd.add("--compression=zstd");
+    }
+    if (tool == Run.Tool.HOSE_PARQUET) {
+      cmd.add("--format=parquet");
     }
     Child.Exit e;
     List<ProcessSampler.Sample> samples;

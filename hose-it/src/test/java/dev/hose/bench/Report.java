@@ -80,6 +80,11 @@ final class Report {
   /** JSON lines with zstd: wall time over hose's own gzip-6 path (#20). */
   static final double ZSTD_WALL_TARGET = 0.7;
 
+  /** Parquet with zstd: wall time and size over hose's own gzip JSON-lines path (#20). */
+  static final double PARQUET_WALL_TARGET = 1.0;
+
+  static final double PARQUET_SIZE_TARGET = 0.5;
+
   static final String TARGETS_BEGIN = "<!-- bench-targets:begin -->";
   static final String TARGETS_END = "<!-- bench-targets:end -->";
 
@@ -308,6 +313,7 @@ final class Report {
       }
     }
     lines.addAll(zstdTargets());
+    lines.addAll(parquetTargets());
     lines.addAll(detectTargets());
     return lines;
   }
@@ -339,6 +345,61 @@ final class Report {
               ratio <= ZSTD_WALL_TARGET ? "met" : "NOT met",
               ratio,
               size));
+    }
+    return lines;
+  }
+
+  /**
+   * Parquet (zstd) against hose's own gzip JSON-lines path, size by size in the same run: wall time
+   * ≤ {@value #PARQUET_WALL_TARGET}× and output ≤ {@value #PARQUET_SIZE_TARGET}× the .jsonl.gz; and
+   * the hose JVM's peak RSS flat from the smallest size to the largest.
+   */
+  private List<String> parquetTargets() {
+    List<String> lines = new ArrayList<>();
+    List<Run> parquet =
+        suite("archive").stream().filter(r -> r.tool() == Run.Tool.HOSE_PARQUET).toList();
+    for (Run p : parquet) {
+      Run gzip = find(Run.Tool.HOSE_DIRECT, p.size());
+      if (gzip == null || !gzip.completed() || !p.completed()) {
+        lines.add(
+            String.format("%s at %s: no figure (%s)", p.tool().label, displaySize(p), p.outcome()));
+        continue;
+      }
+      double ratio = p.wallSeconds() / gzip.wallSeconds();
+      double size =
+          ((Number) p.details().get("gzipMB")).doubleValue()
+              / ((Number) gzip.details().get("gzipMB")).doubleValue();
+      lines.add(
+          String.format(
+              "%s at %s: wall time ≤ %.1f× hose's gzip JSON lines: **%s** (%.2f×); size ≤ %.1f×"
+                  + " the .jsonl.gz: **%s** (%.2f×)",
+              p.tool().label,
+              displaySize(p),
+              PARQUET_WALL_TARGET,
+              ratio <= PARQUET_WALL_TARGET ? "met" : "NOT met",
+              ratio,
+              PARQUET_SIZE_TARGET,
+              size <= PARQUET_SIZE_TARGET ? "met" : "NOT met",
+              size));
+    }
+    if (parquet.size() >= 2) {
+      Run first = parquet.get(0);
+      Run last = parquet.get(parquet.size() - 1);
+      double growth = last.peakRss("hose") / first.peakRss("hose") - 1;
+      lines.add(
+          String.format(
+              "%s peak RSS (the hose JVM) growth from %s to %s < %.0f%%: **%s** (%.0f → %.0f MB,"
+                  + " %+.1f%%)",
+              first.tool().label,
+              displaySize(first),
+              displaySize(last),
+              RSS_GROWTH_TARGET * 100,
+              growth < RSS_GROWTH_TARGET && first.completed() && last.completed()
+                  ? "met"
+                  : "NOT met",
+              first.peakRss("hose"),
+              last.peakRss("hose"),
+              growth * 100));
     }
     return lines;
   }

@@ -29,6 +29,7 @@ record Run(
     HOSE_DIRECT("archive", "hose archive, DirectRunner", "#1f77b4"),
     HOSE_FLINK("archive", "hose archive, Flink session cluster", "#2ca02c"),
     HOSE_ZSTD("archive", "hose archive --compression=zstd, DirectRunner", "#ff7f0e"),
+    HOSE_PARQUET("archive", "hose archive --format=parquet (zstd), DirectRunner", "#8c564b"),
     STOCK_BEAM("archive", "stock Beam readWithPartitions → TextIO gzip", "#d62728"),
     FFMPEG("detect", "ffmpeg -threads N -f null (decode only)", "#7f7f7f"),
     HOSE_DETECT("detect", "hose detect per video, defaults (warm JVM)", "#1f77b4"),

@@ -37,8 +37,10 @@ record Settings(
         --suites=archive,detect          what to run (also: restore, for restore vs pg_restore and
                                          verify vs sha256sum + zcat; needs tools/bench-packages.sh)
         --rows=250000,1000000,4000000    archive table sizes (~1 KB of JSON per row)
-        --runners=direct,zstd,flink      where hose archive runs (flink: a local session cluster;
-                                         zstd: DirectRunner with --compression=zstd)
+        --runners=direct,zstd,parquet,flink
+                                         where hose archive runs (flink: a local session cluster;
+                                         zstd: DirectRunner with --compression=zstd; parquet:
+                                         DirectRunner with --format=parquet)
         --heap=256m                      -Xmx of every forked JVM; each Flink TaskManager JVM gets
                                          the same -Xmx (128m framework + the rest as task heap)
         --stockTimeout=300               seconds before the stock Beam baseline is stopped
@@ -82,7 +84,7 @@ record Settings(
             list(a.remove("rows"), "250000,1000000,4000000").stream()
                 .map(v -> Long.parseLong(v.replace("_", "")))
                 .toList(),
-            list(a.remove("runners"), "direct,zstd,flink"),
+            list(a.remove("runners"), "direct,zstd,parquet,flink"),
             or(a.remove("heap"), "256m"),
             Long.parseLong(or(a.remove("stockTimeout"), "300")),
             Long.parseLong(or(a.remove("runTimeout"), "1800")),
@@ -112,7 +114,7 @@ record Settings(
       }
     }
     for (String runner : s.runners) {
-      if (!List.of("direct", "zstd", "flink").contains(runner)) {
+      if (!List.of("direct", "zstd", "parquet", "flink").contains(runner)) {
         throw new IllegalArgumentException("unknown runner " + runner);
       }
     }

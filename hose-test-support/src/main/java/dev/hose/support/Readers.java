@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,20 +31,12 @@ public final class Readers {
     Path queriesFile = Files.createTempFile(work, "queries-", ".json");
     Files.writeString(ddlFile, ddl);
     JSON.writeValue(queriesFile.toFile(), queries);
-    Process p =
-        new ProcessBuilder(
-                python().toString(),
-                Checkout.root().resolve("hose-it/src/test/python/duckdb_query.py").toString(),
-                ddlFile.toString(),
-                queriesFile.toString())
-            .redirectErrorStream(false)
-            .start();
-    byte[] out = p.getInputStream().readAllBytes();
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new AssertionError("DuckDB failed: " + err + "\nDDL:\n" + ddl);
-    }
-    JsonNode r = JSON.readTree(out);
+    JsonNode r =
+        run(
+            "duckdb_query.py",
+            List.of(ddlFile.toString(), queriesFile.toString()),
+            Map.of(),
+            "DDL:\n" + ddl);
     List<List<String>> results = new ArrayList<>();
     for (JsonNode rows : r.path("results")) {
       List<String> values = new ArrayList<>();
@@ -51,6 +44,38 @@ public final class Readers {
       results.add(values);
     }
     return new DuckDbResult(r.path("version").asText(), results);
+  }
+
+  /**
+   * Runs the pyarrow and DuckDB recipes of docs/reading.md on one archived table (a local directory
+   * or s3://…, read with {@code env}'s AWS_* variables): see
+   * hose-it/src/test/python/read_recipes.py for what the JSON it returns holds.
+   */
+  public static JsonNode recipes(
+      String tableDir, String numericColumn, String timestampColumn, Map<String, String> env)
+      throws IOException, InterruptedException {
+    return run("read_recipes.py", List.of(tableDir, numericColumn, timestampColumn), env, tableDir);
+  }
+
+  /** Runs one of hose-it/src/test/python's scripts in the venv; its standard output is JSON. */
+  private static JsonNode run(
+      String script, List<String> args, Map<String, String> env, String context)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(python().toString(), script(script)));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env);
+    Process p = pb.redirectErrorStream(false).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new AssertionError(script + " failed: " + err + "\n" + context);
+    }
+    return JSON.readTree(out);
+  }
+
+  private static String script(String name) {
+    return Checkout.root().resolve("hose-it/src/test/python").resolve(name).toString();
   }
 
   /** The venv's python, once pipelines/setup-venv.sh has made sure the venv is current. */
