@@ -220,11 +220,12 @@ class ArchiveFaultsIT {
   @Fault(
       job = "archive",
       value =
-          "launcher JVM SIGKILLed mid-run (DirectRunner gzip and zstd, flink-local), same command"
-              + " run again")
+          "launcher JVM SIGKILLed mid-run (DirectRunner gzip, zstd and Parquet, flink-local),"
+              + " same command run again")
   void launcherKilled(FaultLog fault) throws Exception {
     killThenRerun(fault, "sigkill/", List.of("-Xmx256m"));
     killThenRerun(fault, "sigkill-zstd/", List.of("-Xmx256m"), "--compression=zstd");
+    killThenRerun(fault, "sigkill-parquet/", List.of("-Xmx256m"), "--format=parquet");
     killThenRerun(
         fault,
         "sigkill-flink/",

@@ -27,7 +27,7 @@ public final class ArchiveOutput {
    *
    * @param manifest whether {@code _manifest.json} exists
    * @param manifestRows the row count the manifest claims
-   * @param lines JSON lines found in the shards the manifest lists
+   * @param lines JSON lines (or Parquet rows) found in the shards the manifest lists
    * @param keys distinct row keys among them
    * @param bytesBad bytes of listed shards that are missing or differ from the manifest's sha256
    */
@@ -40,7 +40,8 @@ public final class ArchiveOutput {
   }
 
   /**
-   * Reads {@code prefix/schema.table/}; {@code key} extracts a row's identity from its JSON line.
+   * Reads {@code prefix/schema.table/}; {@code key} extracts a row's identity from its JSON line (a
+   * Parquet row's identity is its first column, with parquet-java's own reader).
    */
   public static Committed committed(
       TestServers servers, String prefix, String table, Function<String, String> key)
@@ -67,12 +68,21 @@ public final class ArchiveOutput {
         bad += gz.length;
       }
       long[] count = {0};
-      JsonLines.forEach(
-          gz,
-          line -> {
-            count[0]++;
-            ids.add(key.apply(line));
-          });
+      if (name.endsWith(".parquet")) {
+        ParquetRows.forEachFirstColumn(
+            gz,
+            first -> {
+              count[0]++;
+              ids.add(first);
+            });
+      } else {
+        JsonLines.forEach(
+            gz,
+            line -> {
+              count[0]++;
+              ids.add(key.apply(line));
+            });
+      }
       lines += count[0];
     }
     return new Committed(true, m.get("rowCount").asLong(), lines, ids, bad);
