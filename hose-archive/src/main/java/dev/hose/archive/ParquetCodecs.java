@@ -10,12 +10,16 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.xerial.snappy.Snappy;
 
 /**
- * Parquet's page codecs without Hadoop: zstd through zstd-jni (one reused native context per
- * writer, at the run's level) and snappy through snappy-java, both already in hose. parquet-java's
- * own codec factory would load them through Hadoop's codec classes.
+ * Parquet's page codecs without Hadoop: zstd through zstd-jni and snappy through snappy-java, both
+ * already in hose (parquet-java's own factory would load them through Hadoop's codec classes). One
+ * factory serves one writer or reader, on one thread: it hands out one compressor per codec, so one
+ * native zstd context serves every page and row group of a shard, and {@link #release} (which
+ * parquet-java calls when the file is closed) frees it. A context per row group, freed only by the
+ * garbage collector, made the process grow with the table.
  */
 public final class ParquetCodecs implements CompressionCodecFactory {
   private final int zstdLevel;
+  private ZstdCompressor zstd;
 
   /**
    * @param zstdLevel the zstd level for writing (ignored when reading, and by snappy)
@@ -27,7 +31,7 @@ public final class ParquetCodecs implements CompressionCodecFactory {
   @Override
   public BytesInputCompressor getCompressor(CompressionCodecName codec) {
     return switch (codec) {
-      case ZSTD -> new ZstdCompressor(zstdLevel);
+      case ZSTD -> zstd == null ? (zstd = new ZstdCompressor(zstdLevel)) : zstd;
       case SNAPPY -> new SnappyCompressor();
       default -> throw new IllegalArgumentException("hose writes no " + codec + " Parquet pages");
     };
@@ -45,7 +49,10 @@ public final class ParquetCodecs implements CompressionCodecFactory {
 
   @Override
   public void release() {
-    // every compressor is released by its writer
+    if (zstd != null) {
+      zstd.context.close();
+      zstd = null;
+    }
   }
 
   private static final class ZstdCompressor implements BytesInputCompressor {
@@ -67,7 +74,7 @@ public final class ParquetCodecs implements CompressionCodecFactory {
 
     @Override
     public void release() {
-      context.close();
+      // one per factory, shared by the writer's column chunks: freed with the factory
     }
   }
 

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hose.common.FileTrees;
 import dev.hose.embedded.EmbeddedPostgresServer;
+import dev.hose.embedded.S3Server;
 import dev.hose.support.BenchTable;
 import dev.hose.support.Checkout;
 import dev.hose.support.FlinkSessionCluster;
 import dev.hose.support.HoseProcess;
+import dev.hose.support.Readers;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,6 +27,11 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Archive: for each table size, seeds a ~1 KB/row table in an embedded PostgreSQL 16 and runs, on
@@ -39,6 +46,10 @@ final class ArchiveSuite {
 
   private final Settings settings;
   private final Path work;
+
+  /** This size's hose outputs, kept until the Parquet run's queries have read them. */
+  private final Map<Run.Tool, Path> kept = new java.util.EnumMap<>(Run.Tool.class);
+
   private final String password = "bench-" + UUID.randomUUID();
   private EmbeddedPostgresServer pg;
   private FlinkSessionCluster cluster;
@@ -83,7 +94,9 @@ final class ArchiveSuite {
             runs.add(report(hose(Run.Tool.HOSE_ZSTD, table, rows)));
           }
           if (settings.runners().contains("parquet")) {
-            runs.add(report(hose(Run.Tool.HOSE_PARQUET, table, rows)));
+            Run parquet = hose(Run.Tool.HOSE_PARQUET, table, rows);
+            queryTimes(parquet);
+            runs.add(report(parquet));
           }
           if (settings.runners().contains("flink")) {
             // A fresh cluster per size, as DirectRunner gets a fresh JVM: one long-lived
@@ -267,7 +280,11 @@ final class ArchiveSuite {
             "clientSecondsBeforeJob", (job.path("start-time").asLong() - e.startMillis()) / 1000.0);
       }
     }
-    FileTrees.delete(out);
+    if (tool == Run.Tool.HOSE_DIRECT || tool == Run.Tool.HOSE_PARQUET) {
+      kept.put(tool, out); // queried by queryTimes after the Parquet run
+    } else {
+      FileTrees.delete(out);
+    }
     return new Run(
         tool,
         String.valueOf(rows),
@@ -276,6 +293,82 @@ final class ArchiveSuite {
         outcome(e, written == rows, "manifest rowCount " + written),
         details,
         samples);
+  }
+
+  /**
+   * DuckDB's {@code count(*)} and {@code sum(amount)} over this size's JSON-lines (gzip) and
+   * Parquet archives, both uploaded to an S3Proxy on loopback, read as docs/reading.md's recipes
+   * read them; best of 3 each, into the Parquet run's details. Removes both archives.
+   */
+  private void queryTimes(Run parquet) throws Exception {
+    Path jsonl = kept.remove(Run.Tool.HOSE_DIRECT);
+    Path pq = kept.remove(Run.Tool.HOSE_PARQUET);
+    try {
+      if (jsonl == null || pq == null || !parquet.completed()) {
+        return;
+      }
+      System.out.printf("  DuckDB count(*), sum(amount) over both archives on S3Proxy …%n");
+      String key = "AKIABENCH";
+      String secret = "bench-secret";
+      try (S3Server s3 = S3Server.start(work.resolve("s3"), 0, key, secret);
+          S3Client client =
+              S3Client.builder()
+                  .endpointOverride(s3.endpoint())
+                  .region(Region.US_EAST_1)
+                  .forcePathStyle(true)
+                  .credentialsProvider(
+                      StaticCredentialsProvider.create(AwsBasicCredentials.create(key, secret)))
+                  .build()) {
+        s3.createBucket("bench");
+        upload(client, jsonl, "jsonl/");
+        upload(client, pq, "parquet/");
+        String table = "public.bench_" + parquet.size();
+        JsonNode t =
+            Readers.queryTimes(
+                "s3://bench/jsonl/" + table + "/",
+                "s3://bench/parquet/" + table + "/",
+                "amount",
+                3,
+                Map.of(
+                    "AWS_ENDPOINT_URL", s3.endpoint().toString(),
+                    "AWS_ACCESS_KEY_ID", key,
+                    "AWS_SECRET_ACCESS_KEY", secret));
+        double j = t.at("/jsonl/seconds").asDouble();
+        double p = t.at("/parquet/seconds").asDouble();
+        parquet.details().put("duckdbJsonlS", j);
+        parquet.details().put("duckdbParquetS", p);
+        String jsonlResult =
+            t.at("/jsonl/count").asText() + " rows, sum " + t.at("/jsonl/sum").asText();
+        String parquetResult =
+            t.at("/parquet/count").asText() + " rows, sum " + t.at("/parquet/sum").asText();
+        parquet
+            .details()
+            .put(
+                "duckdbSameResult",
+                jsonlResult.equals(parquetResult)
+                    ? "yes (" + parquetResult + ")"
+                    : "NO: " + jsonlResult + " vs " + parquetResult);
+        System.out.printf("      JSON lines %.2f s, Parquet %.2f s (%.2f×)%n", j, p, p / j);
+      }
+    } finally {
+      FileTrees.delete(work.resolve("s3"));
+      if (jsonl != null) {
+        FileTrees.delete(jsonl);
+      }
+      if (pq != null) {
+        FileTrees.delete(pq);
+      }
+    }
+  }
+
+  private static void upload(S3Client client, Path dir, String prefix) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        client.putObject(
+            b -> b.bucket("bench").key(prefix + dir.relativize(f).toString().replace('\\', '/')),
+            RequestBody.fromFile(f));
+      }
+    }
   }
 
   /**

@@ -85,6 +85,9 @@ final class Report {
 
   static final double PARQUET_SIZE_TARGET = 0.5;
 
+  /** DuckDB's count(*) and sum(numeric) over the Parquet archive on S3, over the JSON lines'. */
+  static final double DUCKDB_QUERY_TARGET = 0.25;
+
   static final String TARGETS_BEGIN = "<!-- bench-targets:begin -->";
   static final String TARGETS_END = "<!-- bench-targets:end -->";
 
@@ -381,6 +384,27 @@ final class Report {
               PARQUET_SIZE_TARGET,
               size <= PARQUET_SIZE_TARGET ? "met" : "NOT met",
               size));
+      Object jsonl = p.details().get("duckdbJsonlS");
+      Object pq = p.details().get("duckdbParquetS");
+      if (jsonl == null || pq == null) {
+        lines.add(
+            String.format(
+                "DuckDB count(*), sum(amount) over the Parquet archive on S3Proxy at %s: no figure",
+                displaySize(p)));
+        continue;
+      }
+      double q = ((Number) pq).doubleValue() / ((Number) jsonl).doubleValue();
+      lines.add(
+          String.format(
+              "DuckDB count(*), sum(amount) on S3Proxy at %s: Parquet ≤ %.2f× the JSON lines:"
+                  + " **%s** (%.2f s vs %.2f s, %.3f×; same result: %s)",
+              displaySize(p),
+              DUCKDB_QUERY_TARGET,
+              q <= DUCKDB_QUERY_TARGET ? "met" : "NOT met",
+              ((Number) pq).doubleValue(),
+              ((Number) jsonl).doubleValue(),
+              q,
+              p.details().get("duckdbSameResult")));
     }
     if (parquet.size() >= 2) {
       Run first = parquet.get(0);

@@ -57,6 +57,24 @@ public final class Readers {
     return run("read_recipes.py", List.of(tableDir, numericColumn, timestampColumn), env, tableDir);
   }
 
+  /**
+   * Times DuckDB's {@code count(*)} and {@code sum(numericColumn)} over one table archived on S3 as
+   * JSON lines and as Parquet (hose-it/src/test/python/query_bench.py): best of {@code repeats}.
+   */
+  public static JsonNode queryTimes(
+      String jsonlDir,
+      String parquetDir,
+      String numericColumn,
+      int repeats,
+      Map<String, String> env)
+      throws IOException, InterruptedException {
+    return run(
+        "query_bench.py",
+        List.of(jsonlDir, parquetDir, numericColumn, String.valueOf(repeats)),
+        env,
+        jsonlDir + " and " + parquetDir);
+  }
+
   /** Runs one of hose-it/src/test/python's scripts in the venv; its standard output is JSON. */
   private static JsonNode run(
       String script, List<String> args, Map<String, String> env, String context)
