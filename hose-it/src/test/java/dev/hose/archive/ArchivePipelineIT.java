@@ -426,8 +426,17 @@ class ArchivePipelineIT {
         cli("--tables=events", "--output=s3://bucket-{table}/raw/"),
         "{table} may not be in the bucket's name");
     Run badCodec = cli("--tables=events", "--compression=lz4", s3);
-    assertBad(badCodec, "--compression must be one of gzip, zstd, not 'lz4'");
+    assertBad(badCodec, "--compression must be one of gzip, zstd for --format=jsonl, not 'lz4'");
     assertEquals(2, badCodec.exit(), "bad input exits 2: " + badCodec.err());
+    Run badFormat = cli("--tables=events", "--format=avro", s3);
+    assertBad(badFormat, "--format must be one of jsonl, parquet, not 'avro'");
+    assertEquals(2, badFormat.exit(), "bad input exits 2: " + badFormat.err());
+    assertBad(
+        cli("--tables=events", "--format=parquet", "--compression=gzip", s3),
+        "--compression must be one of zstd, snappy for --format=parquet, not 'gzip'");
+    assertBad(
+        cli("--tables=events", "--format=parquet", "--parquetRowGroupBytes=1000", s3),
+        "--parquetRowGroupBytes must be at least 1048576 (1 MiB)");
     assertBad(
         cli("--tables=events", "--compression=zstd", "--zstdLevel=22", s3),
         "--zstdLevel must be between 1 and 19 for zstd");
