@@ -293,26 +293,11 @@ final class Report {
       }
       lines.addAll(fixedCostTargets(tool, rs));
       if (rs.size() >= 2) {
-        String role = tool == Run.Tool.HOSE_DIRECT ? "hose" : "taskmanager";
-        Run first = rs.get(0);
-        Run last = rs.get(rs.size() - 1);
-        double a = first.peakRss(role);
-        double b = last.peakRss(role);
-        double growth = b / a - 1;
         lines.add(
-            String.format(
-                "%s peak RSS (%s) growth from %s to %s < %.0f%%: **%s** (%.0f → %.0f MB, %+.1f%%)",
-                tool.label,
-                tool == Run.Tool.HOSE_DIRECT ? "the hose JVM" : "largest TaskManager",
-                displaySize(first),
-                displaySize(last),
-                RSS_GROWTH_TARGET * 100,
-                growth < RSS_GROWTH_TARGET && first.completed() && last.completed()
-                    ? "met"
-                    : "NOT met",
-                a,
-                b,
-                growth * 100));
+            rssGrowth(
+                rs,
+                tool == Run.Tool.HOSE_DIRECT ? "hose" : "taskmanager",
+                tool == Run.Tool.HOSE_DIRECT ? "the hose JVM" : "largest TaskManager"));
       }
     }
     lines.addAll(zstdTargets());
@@ -328,16 +313,12 @@ final class Report {
   private List<String> zstdTargets() {
     List<String> lines = new ArrayList<>();
     for (Run z : suite("archive").stream().filter(r -> r.tool() == Run.Tool.HOSE_ZSTD).toList()) {
-      Run gzip = find(Run.Tool.HOSE_DIRECT, z.size());
-      if (gzip == null || !gzip.completed() || !z.completed()) {
-        lines.add(
-            String.format("%s at %s: no figure (%s)", z.tool().label, displaySize(z), z.outcome()));
+      double[] vsGzip = againstGzip(z, lines);
+      if (vsGzip == null) {
         continue;
       }
-      double ratio = z.wallSeconds() / gzip.wallSeconds();
-      double size =
-          ((Number) z.details().get("gzipMB")).doubleValue()
-              / ((Number) gzip.details().get("gzipMB")).doubleValue();
+      double ratio = vsGzip[0];
+      double size = vsGzip[1];
       lines.add(
           String.format(
               "%s at %s: wall time ≤ %.1f× hose's gzip-6 path: **%s** (%.2f×; shards %.2f× the"
@@ -353,6 +334,47 @@ final class Report {
   }
 
   /**
+   * A run's wall time and output size over hose's gzip JSON lines at the same size, as {ratio,
+   * size}; null, with a "no figure" line added, when either run did not complete.
+   */
+  private double[] againstGzip(Run r, List<String> lines) {
+    Run gzip = find(Run.Tool.HOSE_DIRECT, r.size());
+    if (gzip == null || !gzip.completed() || !r.completed()) {
+      lines.add(
+          String.format("%s at %s: no figure (%s)", r.tool().label, displaySize(r), r.outcome()));
+      return null;
+    }
+    return new double[] {
+      r.wallSeconds() / gzip.wallSeconds(),
+      ((Number) r.details().get("gzipMB")).doubleValue()
+          / ((Number) gzip.details().get("gzipMB")).doubleValue()
+    };
+  }
+
+  /**
+   * The peak-RSS target of one tool's runs: the {@code role} process's growth from the smallest
+   * size to the largest is under {@value #RSS_GROWTH_TARGET} (as a fraction).
+   */
+  private String rssGrowth(List<Run> rs, String role, String who) {
+    Run first = rs.get(0);
+    Run last = rs.get(rs.size() - 1);
+    double a = first.peakRss(role);
+    double b = last.peakRss(role);
+    double growth = b / a - 1;
+    return String.format(
+        "%s peak RSS (%s) growth from %s to %s < %.0f%%: **%s** (%.0f → %.0f MB, %+.1f%%)",
+        first.tool().label,
+        who,
+        displaySize(first),
+        displaySize(last),
+        RSS_GROWTH_TARGET * 100,
+        growth < RSS_GROWTH_TARGET && first.completed() && last.completed() ? "met" : "NOT met",
+        a,
+        b,
+        growth * 100);
+  }
+
+  /**
    * Parquet (zstd) against hose's own gzip JSON-lines path, size by size in the same run: wall time
    * ≤ {@value #PARQUET_WALL_TARGET}× and output ≤ {@value #PARQUET_SIZE_TARGET}× the .jsonl.gz; and
    * the hose JVM's peak RSS flat from the smallest size to the largest.
@@ -362,16 +384,12 @@ final class Report {
     List<Run> parquet =
         suite("archive").stream().filter(r -> r.tool() == Run.Tool.HOSE_PARQUET).toList();
     for (Run p : parquet) {
-      Run gzip = find(Run.Tool.HOSE_DIRECT, p.size());
-      if (gzip == null || !gzip.completed() || !p.completed()) {
-        lines.add(
-            String.format("%s at %s: no figure (%s)", p.tool().label, displaySize(p), p.outcome()));
+      double[] vsGzip = againstGzip(p, lines);
+      if (vsGzip == null) {
         continue;
       }
-      double ratio = p.wallSeconds() / gzip.wallSeconds();
-      double size =
-          ((Number) p.details().get("gzipMB")).doubleValue()
-              / ((Number) gzip.details().get("gzipMB")).doubleValue();
+      double ratio = vsGzip[0];
+      double size = vsGzip[1];
       lines.add(
           String.format(
               "%s at %s: wall time ≤ %.1f× hose's gzip JSON lines: **%s** (%.2f×); size ≤ %.1f×"
@@ -407,23 +425,7 @@ final class Report {
               p.details().get("duckdbSameResult")));
     }
     if (parquet.size() >= 2) {
-      Run first = parquet.get(0);
-      Run last = parquet.get(parquet.size() - 1);
-      double growth = last.peakRss("hose") / first.peakRss("hose") - 1;
-      lines.add(
-          String.format(
-              "%s peak RSS (the hose JVM) growth from %s to %s < %.0f%%: **%s** (%.0f → %.0f MB,"
-                  + " %+.1f%%)",
-              first.tool().label,
-              displaySize(first),
-              displaySize(last),
-              RSS_GROWTH_TARGET * 100,
-              growth < RSS_GROWTH_TARGET && first.completed() && last.completed()
-                  ? "met"
-                  : "NOT met",
-              first.peakRss("hose"),
-              last.peakRss("hose"),
-              growth * 100));
+      lines.add(rssGrowth(parquet, "hose", "the hose JVM"));
     }
     return lines;
   }
