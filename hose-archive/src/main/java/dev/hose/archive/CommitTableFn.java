@@ -96,7 +96,7 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     checkFence(ref);
     ArchiveFiles.writeString(manifest, manifestJson, "application/json");
     tablesCounter.inc();
-    logCommitted(ref, shards, manifest);
+    logCommitted(ref, shards, files.codec(), manifest);
     out.output(manifest.toString());
   }
 
@@ -147,17 +147,21 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     }
   }
 
-  private static void logCommitted(TableRef ref, List<ShardResult> shards, ResourceId manifest) {
+  private static void logCommitted(
+      TableRef ref, List<ShardResult> shards, ShardCodec codec, ResourceId manifest) {
     long rows = shards.stream().mapToLong(ShardResult::rows).sum();
     long json = shards.stream().mapToLong(ShardResult::jsonBytes).sum();
     long gz = shards.stream().mapToLong(ShardResult::compressedBytes).sum();
     LOG.info(
-        "{}: committed {} rows in {} shards, {} MB JSON -> {} MB gzip, {}",
+        "{}: committed {} rows in {} shards, {} MB of {} -> {} MB {} {}, {}",
         ref,
         String.format("%,d", rows),
         shards.size(),
         String.format("%.1f", json / 1e6),
+        codec.parquet() ? "values" : "JSON",
         String.format("%.1f", gz / 1e6),
+        codec.format(),
+        codec.label(),
         manifest);
   }
 
