@@ -357,7 +357,10 @@ final class DetectSuite {
       videoFrames += clipFrames.getOrDefault(clip, 0L);
     }
     Path list = Files.write(dir.resolve("clips.txt"), urls);
+    // A detect output holds every run's detection files: one left from an earlier run under the
+    // same --work would be counted too (a published run once counted 100 videos of 50).
     Path out = dir.resolve("out");
+    FileTrees.delete(out);
     List<String> cmd =
         Child.java(
             settings.heap(),
