@@ -112,6 +112,7 @@ def execution_timeout(spec: Spec) -> dt.timedelta | None:
 
 def build_archive(spec: Spec) -> DAG:
     mode = hose_specs.snapshot_mode(spec)
+    hose_specs.shard_format(spec)
     tables = hose_specs.archive_tables(spec)
     if not isinstance(spec["source_connection"], str):
         raise spec.error("source_connection must be a string", "source_connection")
@@ -154,6 +155,7 @@ def archive_options(spec: Spec, tables: list[TableEntry]) -> dict[str, Any]:
         "tables": ",".join(entry.spelling for entry in tables),
         "tableOptions": {entry.spelling: entry.options for entry in tables if entry.options},
         "output": spec["output"],
+        **hose_specs.shard_format(spec),
     }
     if not options["tableOptions"]:
         del options["tableOptions"]

@@ -25,7 +25,10 @@ COMMON_OPTIONAL = {
     "runner_config", "s3_connection", "jvm_options",
 }
 KEYS = {
-    "archive": (COMMON_REQUIRED | {"source_connection", "tables"}, COMMON_OPTIONAL | {"defaults", "snapshot"}),
+    "archive": (
+        COMMON_REQUIRED | {"source_connection", "tables"},
+        COMMON_OPTIONAL | {"defaults", "snapshot", "format", "compression"},
+    ),
     "detect": (
         COMMON_REQUIRED | {"video_list", "scratch_dir"},
         COMMON_OPTIONAL | {"video_list_timeout", "detectors", "sample_fps", "allow_local_files"},
@@ -189,6 +192,29 @@ def number(spec: Spec, key: str, minimum: float, integer: bool = False) -> float
         what = "a whole number" if integer else "a number"
         raise spec.error(f"{key} must be {what} >= {minimum:g}, not {value!r}", key)
     return value
+
+
+#: `hose archive --format` -> its `--compression` values, the default first (ShardCodec's table).
+FORMATS = {"jsonl": ("gzip", "zstd"), "parquet": ("zstd", "snappy")}
+
+
+def shard_format(spec: Spec) -> dict[str, str]:
+    """The spec's `format` and `compression` as `hose archive` options (empty: hose's defaults,
+    gzipped JSON lines); a pair hose would refuse fails here, naming the line."""
+    options = {}
+    shard = spec.get("format", "jsonl")
+    if shard not in FORMATS:
+        raise spec.error(f"format must be {' or '.join(FORMATS)}, not {shard!r}", "format")
+    if "format" in spec.values:
+        options["format"] = shard
+    if "compression" in spec.values:
+        compression = spec["compression"]
+        if compression not in FORMATS[shard]:
+            raise spec.error(
+                f"compression of {shard} must be {' or '.join(FORMATS[shard])}, not {compression!r}", "compression"
+            )
+        options["compression"] = compression
+    return options
 
 
 def snapshot_mode(spec: Spec) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 import hose_specs
 import jsonschema
 import psutil
+import pyarrow.parquet
 import pytest
 import yaml
 from conftest import DAGS, ROOT, SPECS, connect, connection_env, dags_folder, hose_jar
@@ -167,7 +168,10 @@ def night(sandbox, tmp_path_factory):
     specs = {
         "e2e_shared": archive_spec("e2e_shared", f"{root}/shared", SIX_TABLES),
         "e2e_per_table": archive_spec("e2e_per_table", f"{root}/per_table", SIX_TABLES, snapshot="per_table"),
-        "e2e_flink": archive_spec("e2e_flink", f"{root}/flink", FLINK_TABLES, runner_config=str(flink_config)),
+        # Parquet on the Flink cluster: the format that query engines read, written by TaskManagers
+        "e2e_flink": archive_spec(
+            "e2e_flink", f"{root}/flink", FLINK_TABLES, runner_config=str(flink_config), format="parquet"
+        ),
         "e2e_stop": archive_spec(
             "e2e_stop", f"{root}/stop", [STOP_TABLE], retries=1, retry_delay=15, execution_timeout=STOP_TIMEOUT
         ),
@@ -366,8 +370,11 @@ def read_table(s3, directory: str) -> tuple[dict, list[dict]]:
     assert keys_under(s3, directory) == {prefix + n for n in names | {"_manifest.json"}}, directory
     rows = []
     for name in sorted(names):
-        body = gzip.decompress(s3.get_object(Bucket=bucket, Key=prefix + name)["Body"].read())
-        rows += [json.loads(line) for line in body.splitlines() if line.strip()]
+        body = s3.get_object(Bucket=bucket, Key=prefix + name)["Body"].read()
+        if manifest["shardFormat"] == "parquet":
+            rows += pyarrow.parquet.read_table(pyarrow.BufferReader(body)).to_pylist()
+        else:
+            rows += [json.loads(line) for line in gzip.decompress(body).splitlines() if line.strip()]
     return manifest, rows
 
 
@@ -539,10 +546,13 @@ def test_flink_cluster_runner_config(scheduler, night, nightly_runs, flink, s3, 
     first_try_success(scheduler, "e2e_flink", count=2 + 2 * len(FLINK_TABLES))
     run = scheduler.runs("e2e_flink")[0]
     summary = scheduler.xcom("e2e_flink", "archive")
-    check_tables(s3, source, summary, FLINK_TABLES, run, output_of(night, "flink", run))
+    manifests = check_tables(s3, source, summary, FLINK_TABLES, run, output_of(night, "flink", run))
+    assert {(m["shardFormat"], m["compression"]) for m in manifests.values()} == {("parquet", "zstd")}
+    assert all(s["path"].endswith(".parquet") for m in manifests.values() for s in m["shards"])
     log = scheduler.task_log("e2e_flink", "archive")
     [command] = [line for line in log.splitlines() if "Running command: java" in line]
     assert "--runner=FlinkRunner" in command and f"--runnerConfig={night['flink_config']}" in command
+    assert "--format=parquet" in command
     jobs = flink.jobs()
     assert len(jobs) == 2 and {j["state"] for j in jobs} == {"FINISHED"}, jobs  # one archive, one verify
 

@@ -33,6 +33,7 @@ def load(path):
     hose_specs.check_keys(spec)
     hose_specs.check_common(spec)
     hose_specs.snapshot_mode(spec)
+    hose_specs.shard_format(spec)
     return spec, hose_specs.archive_tables(spec)
 
 
@@ -110,6 +111,21 @@ def test_a_good_spec_gives_each_line_its_options_and_group(tmp_path):
     assert tables[1].options == {"partitionColumn": "id"}
     assert tables[0].group_id == "public__orders"
     assert hose_specs.snapshot_mode(spec) == "shared"
+    assert hose_specs.shard_format(spec) == {}, "hose's own default: gzipped JSON lines"
+
+
+@pytest.mark.parametrize(
+    "keys, options",
+    [
+        ("format: parquet", {"format": "parquet"}),
+        ("format: parquet\ncompression: snappy", {"format": "parquet", "compression": "snappy"}),
+        ("compression: zstd", {"compression": "zstd"}),
+        ("format: jsonl\ncompression: gzip", {"format": "jsonl", "compression": "gzip"}),
+    ],
+)
+def test_format_and_compression_become_hose_options(tmp_path, keys, options):
+    spec, _ = load(write(tmp_path, GOOD.replace("start_date: 2026-11-01", f"start_date: 2026-11-01\n{keys}", 1)))
+    assert hose_specs.shard_format(spec) == options
 
 
 @pytest.mark.parametrize(
@@ -131,6 +147,13 @@ def test_a_good_spec_gives_each_line_its_options_and_group(tmp_path):
         (("  - public.customers", "  - {table: x, partition_column: 'id; drop'}"), 9, "not a plain identifier"),
         (("  - public.customers", "  - [public.customers"), 9, "not valid YAML"),
         (("kind: archive", "kind: archiv"), 1, "kind must be one of"),
+        (("start_date: 2026-11-01", "start_date: 2026-11-01\nformat: avro"), 4, "format must be jsonl or parquet"),
+        (
+            ("start_date: 2026-11-01", "start_date: 2026-11-01\nformat: parquet\ncompression: gzip"),
+            5,
+            "compression of parquet must be zstd or snappy, not 'gzip'",
+        ),
+        (("start_date: 2026-11-01", "start_date: 2026-11-01\ncompression: snappy"), 4, "of jsonl must be gzip or zstd"),
     ],
 )
 def test_a_bad_spec_names_its_file_and_line(tmp_path, change, line, message):
