@@ -59,6 +59,24 @@ class CopyTextTest {
   }
 
   @Test
+  void escapesAtEitherEndAndInARowAndTheRunsBetween() {
+    String[][] cases = {
+      {"plain", "plain"},
+      {"\t", "\\t"},
+      {"\\start", "\\\\start"},
+      {"end\n", "end\\n"},
+      {"\r\n\t\\", "\\r\\n\\t\\\\"},
+      {"a\tb\tc", "a\\tb\\tc"},
+      {"日本\t語", "日本\\t語"},
+    };
+    for (String[] c : cases) {
+      StringBuilder out = new StringBuilder("x");
+      CopyText.escapeCopy(new StringBuilder(c[0]), out);
+      assertEquals("x" + c[1], out.toString(), c[0]);
+    }
+  }
+
+  @Test
   void jsonIsCopiedAsItsOwnText() throws Exception {
     assertEquals(
         "{\"dup\": 1,   \"dup\": [2, {\"x\": \"y\\\\n\"}]}",
