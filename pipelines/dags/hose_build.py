@@ -112,7 +112,6 @@ def execution_timeout(spec: Spec) -> dt.timedelta | None:
 
 def build_archive(spec: Spec) -> DAG:
     mode = hose_specs.snapshot_mode(spec)
-    hose_specs.shard_format(spec)
     tables = hose_specs.archive_tables(spec)
     if not isinstance(spec["source_connection"], str):
         raise spec.error("source_connection must be a string", "source_connection")

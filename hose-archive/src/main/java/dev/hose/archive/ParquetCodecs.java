@@ -62,8 +62,7 @@ public final class ParquetCodecs implements CompressionCodecFactory {
    * A page compressor that reuses its two buffers, page after page: the page's bytes are gathered
    * into one and compressed into the other, and only the compressed page is copied out
    * (parquet-java keeps it until the row group is written). Allocating both per page was a third of
-   * everything the Parquet path allocated, with 1 MiB pages as G1 humongous objects, and made the
-   * heap grow to {@code -Xmx} on long tables.
+   * everything the Parquet path allocated, with 1 MiB pages as G1 humongous objects.
    */
   private abstract static class PageCompressor implements BytesInputCompressor {
     private final Scratch page = new Scratch();
