@@ -11,11 +11,13 @@ import dev.hose.common.WorkerDoFn;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.zip.ZipException;
@@ -26,9 +28,9 @@ import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
 /**
- * Loads one shard into the staging table: the shard streams from storage through sha256 and gzip
- * (or zstd), each JSON line becomes a COPY text row ({@link CopyText}), and the rows stream to the
- * server in 64 KiB pieces of one {@code COPY ... FROM STDIN}. Before the COPY ends, the shard's
+ * Loads one shard into its table's staging table: the shard streams from storage through sha256 and
+ * gzip (or zstd), each JSON line becomes a COPY text row ({@link CopyText}), and the rows stream to
+ * the server in 64 KiB pieces of one {@code COPY ... FROM STDIN}. Before the COPY ends, the shard's
  * size, sha256 and line count are checked against the manifest; any mismatch cancels the COPY, so a
  * shard is in staging whole or not at all. Memory: the buffers and one line, whatever the shard's
  * size.
@@ -40,19 +42,26 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
   private static final int FLUSH_BYTES = 1 << 16;
 
   private final RestoreSettings settings;
-  private final TableRef staging;
-  private final List<Column> columns;
+  private final Map<String, Staging> stagings;
   private final int connections;
   private final Counter rows = Metrics.counter(CopyShardFn.class, "rows");
   private final Counter shards = Metrics.counter(CopyShardFn.class, "shards");
   private transient BundleThreads<Long> threads;
   private transient Queue<Connection> idle;
 
-  /** {@code connections}: shards this instance copies at once, each over its own connection. */
-  CopyShardFn(RestoreSettings settings, TableRef staging, List<Column> columns, int connections) {
+  /**
+   * Where one archived table's rows go: its staging table, and that table's columns with how each
+   * one's values were written to JSON.
+   */
+  record Staging(TableRef table, List<Column> columns) implements Serializable {}
+
+  /**
+   * {@code stagings}: by archived table ({@link ShardTask#table}); {@code connections}: shards this
+   * instance copies at once, each over its own connection.
+   */
+  CopyShardFn(RestoreSettings settings, Map<String, Staging> stagings, int connections) {
     this.settings = settings;
-    this.staging = staging;
-    this.columns = columns;
+    this.stagings = Map.copyOf(stagings);
     this.connections = connections;
   }
 
@@ -97,15 +106,16 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
 
   private long copy(ShardTask task, Connection connection) throws IOException, SQLException {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream(FLUSH_BYTES + (FLUSH_BYTES >> 2));
+    Staging staging = stagings.get(task.table());
     CopyIn copy =
         connection
             .unwrap(PGConnection.class)
             .getCopyAPI()
-            .copyIn("COPY " + staging.quoted() + " FROM STDIN");
+            .copyIn("COPY " + staging.table().quoted() + " FROM STDIN");
     try {
       return task.codec().parquet()
           ? copyParquet(task, copy, buffer)
-          : copyLines(task, copy, buffer);
+          : copyLines(task, staging.columns(), copy, buffer);
     } finally {
       if (copy.isActive()) {
         copy.cancelCopy();
@@ -164,7 +174,8 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
     buffer.reset();
   }
 
-  private long copyLines(ShardTask task, CopyIn copy, ByteArrayOutputStream buffer)
+  private static long copyLines(
+      ShardTask task, List<Column> columns, CopyIn copy, ByteArrayOutputStream buffer)
       throws IOException, SQLException {
     CopyText copyText = new CopyText(columns);
     try (ShardStream in = task.open()) {

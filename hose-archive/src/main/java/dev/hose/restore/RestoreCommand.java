@@ -4,7 +4,7 @@ import dev.hose.common.Command;
 import dev.hose.common.CommandLine;
 import dev.hose.common.JobJar;
 
-/** {@code hose restore}: one archived table back into a PostgreSQL table, all or nothing. */
+/** {@code hose restore}: archived tables back into PostgreSQL tables, all or nothing. */
 public final class RestoreCommand implements Command {
   @Override
   public String name() {
@@ -13,7 +13,7 @@ public final class RestoreCommand implements Command {
 
   @Override
   public String summary() {
-    return "load one archived table's shards into PostgreSQL (COPY, all or nothing)";
+    return "load archived tables back into PostgreSQL (COPY, in parallel, all or nothing)";
   }
 
   @Override
@@ -24,10 +24,11 @@ public final class RestoreCommand implements Command {
   @Override
   public int run(String[] args) throws Exception {
     RestoreOptions options = CommandLine.parse(args, RestoreOptions.class, JobJar.ARCHIVE);
-    RestorePipeline.Result result = RestorePipeline.run(options);
-    System.out.printf(
-        "%s: restored %,d rows from %d shards into %s%n",
-        result.source(), result.rows(), result.shards(), result.target());
+    for (RestorePipeline.Result result : RestorePipeline.run(options)) {
+      System.out.printf(
+          "%s: restored %,d rows from %d shards into %s%n",
+          result.source(), result.rows(), result.shards(), result.target());
+    }
     return 0;
   }
 }

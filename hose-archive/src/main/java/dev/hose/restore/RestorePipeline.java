@@ -1,7 +1,7 @@
 package dev.hose.restore;
 
+import dev.hose.archive.ArchiveFiles;
 import dev.hose.archive.ArchiveManifest;
-import dev.hose.archive.Column;
 import dev.hose.archive.TableRef;
 import dev.hose.common.JdbcUrls;
 import dev.hose.common.PipelineRuns;
@@ -11,7 +11,12 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileSystems;
@@ -21,18 +26,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code hose restore}: one archived table's shards back into a PostgreSQL table, all or nothing.
+ * {@code hose restore}: archived tables' shards back into PostgreSQL tables, one table or every
+ * table of a run's prefix at once, all or nothing.
  *
- * <p><b>All or nothing, with shards spread over workers.</b> The launcher creates a staging table
- * ({@code _hose_restore_<id>}, in the target's schema) with the manifest's columns: a regular table
- * when it is to become a new target ({@code --create}), an UNLOGGED one otherwise. Each worker
- * streams its shards into staging with {@code COPY FROM STDIN}, one COPY per shard, ended only once
- * the shard's size, sha256 and line count match the manifest. When the pipeline is done, the
- * launcher swaps staging in with one transaction: a new target is staging, renamed; an existing one
- * is locked, emptied with {@code --truncate} (checked empty otherwise), and gets staging's rows by
- * {@code INSERT ... SELECT}. Until that commit the target is untouched, whatever fails: a bad
- * shard, a worker, the database, the launcher. On failure the launcher drops staging; only a killed
- * launcher leaves it behind (a table named {@code _hose_restore_*}, safe to drop).
+ * <p><b>All or nothing, with shards spread over workers.</b> For each table the launcher creates a
+ * staging table ({@code _hose_restore_<id>_<n>}, in the target's schema) with the manifest's
+ * columns: a regular table when it is to become a new target ({@code --create}), an UNLOGGED one
+ * otherwise. One pipeline loads every table's shards: each worker streams shards into their table's
+ * staging with {@code COPY FROM STDIN}, one COPY per shard, ended only once the shard's size,
+ * sha256 and line count match the manifest. Shards of several tables load at once, largest first,
+ * as {@code pg_restore -j} loads tables. When the pipeline is done, the launcher swaps every
+ * staging table in with one transaction: a new target is its staging, renamed; an existing one is
+ * locked, emptied with {@code --truncate} (checked empty otherwise), and gets staging's rows by
+ * {@code INSERT ... SELECT}. Until that commit no target is touched, whatever fails: a bad shard of
+ * any table, a worker, the database, the launcher. On failure the launcher drops every staging
+ * table; only a killed launcher leaves them behind (tables named {@code _hose_restore_*}, which the
+ * next restore into their target drops).
  *
  * <p>Why not COPY straight into the target: with several workers each commits its own shards, and a
  * later failure could not take them back. A single transaction in the launcher would give the same
@@ -45,71 +54,156 @@ public final class RestorePipeline {
 
   private RestorePipeline() {}
 
-  /** What was restored. */
+  /** What was restored: one per table. */
   public record Result(String source, String target, long rows, int shards) {}
+
+  /** One table being restored: its target, and whether restore creates it. */
+  private record Load(TargetTable table, boolean create) {}
 
   /*
    * Steps:
-   * 1) Check the options; read the one manifest under the input; check its shards exist with the
-   *    listed sizes.
-   * 2) Take the target's restore lock (one restore per target; released with the connection) and
-   *    drop the staging tables of earlier restores into it that never ended. Check the target
-   *    against the manifest (types exist, columns match, empty unless --truncate) and create the
-   *    staging table.
-   * 3) Run the pipeline: shards → CopyShards (storage → sha256 → gzip/zstd → COPY into staging).
-   * 4) Swap staging in with one transaction; on any failure drop staging instead.
+   * 1) Check the options; read the manifests under the input (one table's, or every selected
+   *    table's of a run's prefix); check their shards exist with the listed sizes.
+   * 2) For each target: take its restore lock (one restore per target; released with the
+   *    connection), drop the staging tables of earlier restores into it that never ended, and
+   *    check it against its manifest (types exist, columns match, empty unless --truncate). Then
+   *    create the staging tables.
+   * 3) Run the pipeline: every table's shards → CopyShards (storage → sha256 → codec → COPY into
+   *    their staging).
+   * 4) Swap every staging table in with one transaction; on any failure drop them instead.
    */
-  public static Result run(RestoreOptions options) throws Exception {
+  public static List<Result> run(RestoreOptions options) throws Exception {
     JdbcUrls.check(options.getJdbcUrl());
     if (options.getMaxConnections() < 1) {
       throw new UserError("--maxConnections must be at least 1");
     }
     FileSystems.setDefaultPipelineOptions(options);
-    ArchivedTable manifest = readManifest(options.getInput());
-    checkShardsPresent(manifest);
+    Map<TableRef, ArchivedTable> targets = targets(options, readManifests(options));
+    for (ArchivedTable manifest : targets.values()) {
+      checkShardsPresent(manifest);
+    }
     RestoreSettings settings = RestoreSettings.of(options);
-    TableRef target = TableRef.parse(options.getTable());
     String runId = RunIds.random();
     try (Connection c = connect(settings)) {
-      TargetTable table = new TargetTable(c, target, runId, manifest);
-      table.lockTarget();
-      table.sweepStaging();
-      boolean createTarget = prepareTarget(table, options);
+      List<Load> loads = new ArrayList<>();
+      for (Map.Entry<TableRef, ArchivedTable> e : targets.entrySet()) {
+        TargetTable table = new TargetTable(c, e.getKey(), runId, loads.size(), e.getValue());
+        table.lockTarget();
+        table.sweepStaging();
+        loads.add(new Load(table, prepareTarget(table, options)));
+      }
+      List<Load> staged = new ArrayList<>();
       try {
-        table.createStaging(createTarget);
-        List<Column> columns = table.stagingColumns();
-        copyShards(options, settings, manifest, table.staging(), columns);
-        table.swapIn(createTarget, options.getTruncate());
+        Map<String, CopyShardFn.Staging> stagings = new HashMap<>();
+        for (Load load : loads) {
+          load.table().createStaging(load.create());
+          staged.add(load);
+          stagings.put(
+              load.table().manifest().tableName(),
+              new CopyShardFn.Staging(load.table().staging(), load.table().stagingColumns()));
+        }
+        copyShards(options, settings, targets.values(), stagings);
+        TargetTable.inTransaction(
+            c,
+            () -> {
+              for (Load load : loads) {
+                load.table().moveIn(load.create(), options.getTruncate());
+              }
+            });
       } catch (Exception | Error e) {
-        dropQuietly(table);
+        staged.forEach(RestorePipeline::dropQuietly);
         throw e;
       }
-      LOG.info("{}: restored {} rows into {}", manifest.tableName(), manifest.rowCount(), target);
-      return new Result(
-          manifest.tableName(), target.toString(), manifest.rowCount(), manifest.shards().size());
+      List<Result> results = new ArrayList<>();
+      for (Load load : loads) {
+        ArchivedTable m = load.table().manifest();
+        LOG.info(
+            "{}: restored {} rows into {}", m.tableName(), m.rowCount(), load.table().target());
+        results.add(
+            new Result(
+                m.tableName(), load.table().target().toString(), m.rowCount(), m.shards().size()));
+      }
+      return results;
     }
   }
 
-  /** The input must hold exactly one table's manifest. */
-  static ArchivedTable readManifest(String input) throws IOException {
-    String dir = ArchiveStore.asDirectory(input);
+  /**
+   * The manifests under the input: the one table's when it is a table's directory, else those of
+   * --tables (or of every table) under a run's prefix.
+   */
+  static List<ArchivedTable> readManifests(RestoreOptions options) throws IOException {
+    String dir = ArchiveStore.asDirectory(options.getInput());
+    if (options.getTables() != null) {
+      List<ArchivedTable> manifests = new ArrayList<>();
+      for (TableRef table : TableRef.parseList(options.getTables())) {
+        String tableDir = ArchiveFiles.tableDir(dir, table);
+        if (!ArchiveStore.exists(tableDir + ArchiveManifest.FILE)) {
+          throw new UserError(
+              "no "
+                  + ArchiveManifest.FILE
+                  + " of "
+                  + table
+                  + " in "
+                  + tableDir
+                  + " (not a committed archive)");
+        }
+        manifests.add(ArchivedTable.read(tableDir));
+      }
+      return manifests;
+    }
+    if (dir.contains(ArchiveFiles.TABLE_PLACEHOLDER)) {
+      throw new UserError(
+          "--input holds " + ArchiveFiles.TABLE_PLACEHOLDER + ": name the tables with --tables");
+    }
     List<String> dirs = ArchivedTable.tableDirs(dir);
     if (dirs.isEmpty()) {
       throw new UserError(
           "no " + ArchiveManifest.FILE + " in " + dir + " (not a committed archive)");
     }
-    if (dirs.size() > 1) {
-      List<String> names = new ArrayList<>();
-      dirs.forEach(d -> names.add(d.substring(dir.length(), d.length() - 1)));
+    List<ArchivedTable> manifests = new ArrayList<>();
+    for (String d : dirs) {
+      manifests.add(ArchivedTable.read(d));
+    }
+    return manifests;
+  }
+
+  /**
+   * Each table's target, in the order their locks are taken (by name, so two restores never wait on
+   * each other's): --table for a single table, else the archived name, in --targetSchema if given.
+   * Two tables with one target are refused.
+   */
+  static Map<TableRef, ArchivedTable> targets(
+      RestoreOptions options, List<ArchivedTable> manifests) {
+    if (options.getTable() != null && options.getTargetSchema() != null) {
+      throw new UserError("give --table or --targetSchema, not both");
+    }
+    if (options.getTable() != null && manifests.size() > 1) {
+      List<String> names = manifests.stream().map(ArchivedTable::tableName).sorted().toList();
       throw new UserError(
-          dir
+          ArchiveStore.asDirectory(options.getInput())
               + " holds "
-              + dirs.size()
+              + manifests.size()
               + " tables ("
               + String.join(", ", names)
-              + "); give one table's directory");
+              + "); --table names the target of one (give one table's directory, or --tables,"
+              + " or --targetSchema)");
     }
-    return ArchivedTable.read(dirs.get(0));
+    Map<TableRef, ArchivedTable> targets = new TreeMap<>(Comparator.comparing(TableRef::quoted));
+    for (ArchivedTable m : manifests) {
+      TableRef source = new TableRef(m.manifest().schema(), m.manifest().table());
+      TableRef target =
+          options.getTable() != null
+              ? TableRef.parse(options.getTable())
+              : options.getTargetSchema() != null
+                  ? new TableRef(options.getTargetSchema(), source.table())
+                  : source;
+      ArchivedTable other = targets.put(target, m);
+      if (other != null) {
+        throw new UserError(
+            other.tableName() + " and " + m.tableName() + " would both restore into " + target);
+      }
+    }
+    return targets;
   }
 
   /** Fails before touching the database when a shard is missing or has another size. */
@@ -147,7 +241,7 @@ public final class RestorePipeline {
     if (!table.exists()) {
       if (!options.getCreate()) {
         throw new UserError(
-            "table " + options.getTable() + " does not exist; pass --create to create it");
+            "table " + table.target() + " does not exist; pass --create to create it");
       }
       return true;
     }
@@ -158,17 +252,24 @@ public final class RestorePipeline {
     return false;
   }
 
+  /**
+   * Every table's shards in one pipeline, largest first, in batches of --maxConnections: a batch
+   * loads at once (on DirectRunner the batches follow one another), so shards of a like size share
+   * one.
+   */
   private static void copyShards(
       RestoreOptions options,
       RestoreSettings settings,
-      ArchivedTable manifest,
-      TableRef staging,
-      List<Column> columns) {
-    if (manifest.shards().isEmpty()) {
+      Collection<ArchivedTable> manifests,
+      Map<String, CopyShardFn.Staging> stagings) {
+    List<ShardTask> tasks = new ArrayList<>();
+    for (ArchivedTable m : manifests) {
+      m.shards().forEach(s -> tasks.add(ShardTask.of(m, s)));
+    }
+    if (tasks.isEmpty()) {
       return;
     }
-    List<ShardTask> tasks = new ArrayList<>();
-    manifest.shards().forEach(s -> tasks.add(ShardTask.of(manifest, s)));
+    tasks.sort(Comparator.comparingLong((ShardTask t) -> t.shard().compressedBytes()).reversed());
     int connections = Math.min(options.getMaxConnections(), tasks.size());
     Pipeline pipeline = Pipeline.create(options);
     pipeline
@@ -176,15 +277,15 @@ public final class RestorePipeline {
             "ListShards",
             Create.of(ShardBatch.of(tasks, connections))
                 .withCoder(SerializableCoder.of(ShardBatch.class)))
-        .apply("CopyShards", ParDo.of(new CopyShardFn(settings, staging, columns, connections)));
+        .apply("CopyShards", ParDo.of(new CopyShardFn(settings, stagings, connections)));
     PipelineRuns.runToDone(pipeline);
   }
 
-  private static void dropQuietly(TargetTable table) {
+  private static void dropQuietly(Load load) {
     try {
-      table.dropStaging();
+      load.table().dropStaging();
     } catch (SQLException | RuntimeException e) {
-      LOG.warn("could not drop {} after the failure: {}", table.staging(), e.getMessage());
+      LOG.warn("could not drop {} after the failure: {}", load.table().staging(), e.getMessage());
     }
   }
 }

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The restore's SQL on the target database, run by the launcher: checks of the target against the
- * manifest, the staging table the workers load, and the one transaction that swaps it in.
+ * manifest, the staging table the workers load, and its move into the target.
  *
  * <p>Type names come from the manifest, a file: each one is first parsed by the server as a type
  * name ({@code to_regtype}), which refuses anything else, before it is used in DDL.
@@ -31,12 +31,24 @@ final class TargetTable {
   private final String runId;
   private final ArchivedTable manifest;
 
-  TargetTable(Connection c, TableRef target, String runId, ArchivedTable manifest) {
+  /**
+   * {@code index}: this table's place among the run's tables, which tells apart the staging tables
+   * of one run in one schema.
+   */
+  TargetTable(Connection c, TableRef target, String runId, int index, ArchivedTable manifest) {
     this.c = c;
     this.target = target;
-    this.staging = new TableRef(target.schema(), STAGING_PREFIX + runId);
+    this.staging = new TableRef(target.schema(), STAGING_PREFIX + runId + "_" + index);
     this.runId = runId;
     this.manifest = manifest;
+  }
+
+  TableRef target() {
+    return target;
+  }
+
+  ArchivedTable manifest() {
+    return manifest;
   }
 
   /**
@@ -180,6 +192,7 @@ final class TargetTable {
       ddl.append(col.type()).append(col.nullable() ? "" : " NOT NULL");
     }
     inTransaction(
+        c,
         () -> {
           execute(ddl.append(")").toString());
           // The names in the comment are TableRef's (no quote character), the literal quoted
@@ -199,43 +212,46 @@ final class TargetTable {
   }
 
   /**
-   * In one transaction: checks that staging holds the manifest's row count, then either renames it
-   * to the new target (--create of a missing table) or moves its rows into the target (after
-   * TRUNCATE with --truncate, else only into an empty target) and drops it. Anything failing rolls
-   * the whole transaction back, and the target is as it was.
+   * Checks that staging holds the manifest's row count, then either renames it to the new target
+   * (--create of a missing table) or moves its rows into the target (after TRUNCATE with
+   * --truncate, else only into an empty target) and drops it. Run inside {@link #inTransaction},
+   * with every other table of the restore: anything failing rolls all of them back, and every
+   * target is as it was.
    */
-  void swapIn(boolean createTarget, boolean truncate) throws SQLException {
-    inTransaction(
-        () -> {
-          long rows = count(staging);
-          if (rows != manifest.rowCount()) {
-            throw new IllegalStateException(
-                "staging table holds " + rows + " rows, the manifest " + manifest.rowCount());
-          }
-          if (createTarget) {
-            execute(
-                "ALTER TABLE " + staging.quoted() + " RENAME TO " + TableRef.quote(target.table()));
-            execute("COMMENT ON TABLE " + target.quoted() + " IS NULL");
-          } else {
-            execute("LOCK TABLE " + target.quoted() + " IN ACCESS EXCLUSIVE MODE");
-            if (truncate) {
-              execute("TRUNCATE " + target.quoted());
-            } else {
-              checkEmpty();
-            }
-            execute("INSERT INTO " + target.quoted() + " SELECT * FROM " + staging.quoted());
-            execute("DROP TABLE " + staging.quoted());
-          }
-        });
+  void moveIn(boolean createTarget, boolean truncate) throws SQLException {
+    long rows = count(staging);
+    if (rows != manifest.rowCount()) {
+      throw new IllegalStateException(
+          staging
+              + " holds "
+              + rows
+              + " rows, the manifest of "
+              + target
+              + " "
+              + manifest.rowCount());
+    }
+    if (createTarget) {
+      execute("ALTER TABLE " + staging.quoted() + " RENAME TO " + TableRef.quote(target.table()));
+      execute("COMMENT ON TABLE " + target.quoted() + " IS NULL");
+    } else {
+      execute("LOCK TABLE " + target.quoted() + " IN ACCESS EXCLUSIVE MODE");
+      if (truncate) {
+        execute("TRUNCATE " + target.quoted());
+      } else {
+        checkEmpty();
+      }
+      execute("INSERT INTO " + target.quoted() + " SELECT * FROM " + staging.quoted());
+      execute("DROP TABLE " + staging.quoted());
+    }
   }
 
   /** SQL work that throws SQLException. */
-  private interface SqlWork {
+  interface SqlWork {
     void run() throws SQLException;
   }
 
-  /** Runs {@code work} in one transaction: committed whole, or rolled back on any failure. */
-  private void inTransaction(SqlWork work) throws SQLException {
+  /** Runs {@code work} in one transaction on {@code c}: committed whole, or rolled back. */
+  static void inTransaction(Connection c, SqlWork work) throws SQLException {
     c.setAutoCommit(false);
     try {
       work.run();

@@ -22,6 +22,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -125,7 +126,10 @@ class CopyShardFnIT {
             Secrets.of(null, servers.passwordFile.toString()));
     pipeline
         .apply(Create.of(ShardBatch.of(tasks, 2)).withCoder(SerializableCoder.of(ShardBatch.class)))
-        .apply(ParDo.of(new CopyShardFn(settings, staging, columns, 2)));
+        .apply(
+            ParDo.of(
+                new CopyShardFn(
+                    settings, Map.of("public.t", new CopyShardFn.Staging(staging, columns)), 2)));
   }
 
   private ShardTask task(String name, byte[] bytes, long rows, String shaByte) throws Exception {

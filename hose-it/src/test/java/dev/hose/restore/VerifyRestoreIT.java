@@ -133,7 +133,10 @@ class VerifyRestoreIT {
     verifyAndRestoreEveryTable(store(storeName), "base/", "restored_" + storeName);
   }
 
-  /** Verifies the archive under {@code prefix}, then restores each table into a new schema. */
+  /**
+   * Verifies the archive under {@code prefix}, then restores all its tables into a new schema with
+   * one command.
+   */
   private static void verifyAndRestoreEveryTable(ArchiveCopy store, String prefix, String schema)
       throws Exception {
     VerifyPipeline.Report report = verify(store.url(prefix));
@@ -141,13 +144,88 @@ class VerifyRestoreIT {
     assertEquals(TABLES.size(), report.tables().size());
 
     servers.sql("CREATE SCHEMA " + schema);
+    List<RestorePipeline.Result> results =
+        restoreAll(store.url(prefix), "--targetSchema=" + schema, "--create");
+    assertEquals(TABLES.size(), results.size(), results.toString());
     for (String table : TABLES) {
       String name = table.substring(table.indexOf('.') + 1);
-      var result =
-          restore(store.url(prefix + table + "/"), "--table=" + schema + "." + name, "--create");
+      RestorePipeline.Result result =
+          results.stream().filter(r -> r.source().equals(table)).findFirst().orElseThrow();
+      assertEquals(schema + "." + name, result.target());
       assertEquals(rowCount(table), result.rows(), table);
       assertSameRows(table, schema + "." + name);
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "s3"})
+  void aPrefixRestoresInOneCommandAllOrNothing(String storeName) throws Exception {
+    ArchiveCopy c = store(storeName);
+    String schema = "prefix_" + storeName;
+    servers.sql(
+        "DROP TABLE IF EXISTS victim.orders",
+        "CREATE TABLE victim.orders (LIKE public.orders INCLUDING ALL)",
+        "INSERT INTO victim.orders SELECT * FROM public.orders WHERE id <= 3",
+        "CREATE SCHEMA " + schema,
+        "CREATE TABLE " + schema + ".orders (LIKE public.orders INCLUDING ALL)",
+        "INSERT INTO " + schema + ".orders SELECT * FROM public.orders WHERE id <= 3");
+    String prefix = "prefix-" + storeName + "/";
+    c.copy("base/public.orders/", prefix + "public.orders/");
+    c.copy("base/public.fidelity/", prefix + "public.fidelity/");
+    c.copy("base/public.type_zoo/", prefix + "public.type_zoo/");
+
+    // A bad shard of one table: no table is touched, none is created, no staging is left.
+    String bad =
+        c.list(prefix + "public.fidelity/").stream()
+            .filter(n -> n.contains("/part-"))
+            .findFirst()
+            .orElseThrow();
+    byte[] good = c.get(bad);
+    byte[] flipped = good.clone();
+    flipped[flipped.length / 2] ^= 0x10;
+    c.put(bad, flipped);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<String> args = new ArrayList<>(List.of("restore"));
+    args.addAll(restoreArgs(c.url(prefix)));
+    args.addAll(List.of("--targetSchema=" + schema, "--create", "--truncate"));
+    int code = cli(err, args.toArray(new String[0]));
+    String stderr = err.toString(StandardCharsets.UTF_8);
+    assertNotEquals(0, code, stderr);
+    assertEquals(1, stderr.lines().count(), stderr);
+    assertTrue(stderr.startsWith("hose restore: error: shard "), stderr);
+    assertTrue(stderr.contains(c.url(bad)), stderr);
+    assertEquals(3L, scalar("SELECT count(*) FROM " + schema + ".orders"));
+    assertEquals(
+        0L,
+        scalar(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = '"
+                + schema
+                + "' AND tablename <> 'orders'"));
+
+    // Mended: the existing table is replaced and the others created, in one command.
+    c.put(bad, good);
+    List<RestorePipeline.Result> results =
+        restoreAll(c.url(prefix), "--targetSchema=" + schema, "--create", "--truncate");
+    assertEquals(
+        List.of(schema + ".fidelity", schema + ".orders", schema + ".type_zoo"),
+        results.stream().map(RestorePipeline.Result::target).toList());
+    for (String table : List.of("fidelity", "orders", "type_zoo")) {
+      assertSameRows("public." + table, schema + "." + table);
+    }
+
+    // --tables picks some; --table names the target of one table only.
+    String some = schema + "_some";
+    servers.sql("CREATE SCHEMA " + some);
+    results =
+        restoreAll(c.url(prefix), "--tables=public.orders", "--targetSchema=" + some, "--create");
+    assertEquals(1, results.size());
+    assertSameRows("public.orders", some + ".orders");
+    assertEquals(1L, scalar("SELECT count(*) FROM pg_tables WHERE schemaname = '" + some + "'"));
+    assertRestoreFails(c, prefix, "holds 3 tables (public.fidelity, public.orders,", "--truncate");
+    assertRestoreFails(
+        c, prefix, "give --table or --targetSchema, not both", "--targetSchema=" + some);
+    assertRestoreFails(
+        c, prefix, "no _manifest.json of public.absent", "--tables=public.orders,absent");
   }
 
   @ParameterizedTest
@@ -578,8 +656,9 @@ class VerifyRestoreIT {
     Result restored =
         hose(
             "restore",
-            "--input=" + s3.url("base/public.fidelity/"),
-            "--table=on_flink.fidelity",
+            "--input=" + s3.url("base/"),
+            "--tables=public.fidelity,sales.\"Order Items\"",
+            "--targetSchema=on_flink",
             "--create",
             "--jdbcUrl=" + servers.jdbcUrl(),
             "--username=" + EmbeddedPostgresServer.USER,
@@ -587,6 +666,7 @@ class VerifyRestoreIT {
             flink);
     assertEquals(0, restored.code(), restored.output());
     assertSameRows("public.fidelity", "on_flink.fidelity");
+    assertSameRows("sales.Order Items", "on_flink.Order Items");
 
     String damaged = copyOrders(s3);
     s3.delete(damaged + "part-00001-of-00003.jsonl.gz");
@@ -665,6 +745,13 @@ class VerifyRestoreIT {
   }
 
   private static RestorePipeline.Result restore(String input, String... extra) throws Exception {
+    List<RestorePipeline.Result> results = restoreAll(input, extra);
+    assertEquals(1, results.size(), results.toString());
+    return results.get(0);
+  }
+
+  private static List<RestorePipeline.Result> restoreAll(String input, String... extra)
+      throws Exception {
     List<String> args = new ArrayList<>(restoreArgs(input));
     args.addAll(List.of(extra));
     return RestorePipeline.run(
