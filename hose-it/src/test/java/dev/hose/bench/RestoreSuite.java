@@ -23,6 +23,9 @@ import java.util.UUID;
  *       load its rows, neither builds an index. Target (issue 21): hose within 1.0×.
  *   <li>{@code hose verify} against {@code sha256sum} plus {@code zcat | wc -l} of the same shards.
  *       Target (issue 21): hose within 1.3×.
+ *   <li>A run's prefix of {@value #PREFIX_TABLES} tables of {@value #PREFIX_ROWS} rows each,
+ *       restored by one {@code hose restore --create}, against {@code pg_restore -j 2} of a {@code
+ *       pg_dump -Fc} of the same tables. Target (issue 21): hose within 1.2×.
  * </ul>
  *
  * It runs on Debian's PostgreSQL server of pg_dump's major version ({@link DebianPostgres}), since
@@ -36,6 +39,14 @@ final class RestoreSuite {
   private static final double RESTORE_TARGET = 1.0;
 
   private static final double VERIFY_TARGET = 1.3;
+
+  /** Issue 21's prefix restore: 20 tables in one command, ≤ 1.2× {@code pg_restore -j 2}. */
+  private static final int PREFIX_TABLES = 20;
+
+  private static final long PREFIX_ROWS = 50_000;
+  private static final double PREFIX_TARGET = 1.2;
+  private static final String PREFIX_HOSE = "hose restore, 20 tables";
+  private static final String PREFIX_PG = "pg_restore -j 2, 20 tables";
 
   private final Settings settings;
   private final Path work;
@@ -63,6 +74,10 @@ final class RestoreSuite {
         System.out.printf("%n[restore] %,d rows on PostgreSQL %d%n", rows, major);
         timings.addAll(runSize(rows));
       }
+      System.out.printf(
+          "%n[restore] %d tables of %,d rows on PostgreSQL %d%n",
+          PREFIX_TABLES, PREFIX_ROWS, major);
+      timings.addAll(runPrefix());
     }
     FileTrees.delete(work);
     writeCsv(timings);
@@ -125,6 +140,64 @@ final class RestoreSuite {
     return t;
   }
 
+  /** {@value #PREFIX_TABLES} tables archived in one run, restored by one command each way. */
+  private List<Timing> runPrefix() throws Exception {
+    Path archive = work.resolve("archive");
+    Path dump = work.resolve("prefix.dump");
+    FileTrees.delete(archive);
+    List<String> tables = new ArrayList<>();
+    try (Connection c = pg.connect("postgres");
+        Statement s = c.createStatement()) {
+      for (int i = 0; i < PREFIX_TABLES; i++) {
+        String table = String.format("prefix_%02d", i);
+        BenchTable.create(c, table, PREFIX_ROWS);
+        tables.add("public." + table);
+      }
+      s.execute("DROP DATABASE IF EXISTS by_pg_restore");
+      s.execute("DROP DATABASE IF EXISTS by_hose");
+      s.execute("CREATE DATABASE by_pg_restore");
+      s.execute("CREATE DATABASE by_hose");
+    }
+    require(
+        step(
+            "hose archive, 20 tables",
+            hose("archive", "--tables=" + String.join(",", tables), "--output=" + archive)));
+    require(
+        step(
+            "pg_dump -Fc, 20 tables",
+            pgTool("pg_dump", "postgres", "-Fc", "-t", "public.prefix_*", "-f", dump.toString())));
+    long rows = PREFIX_TABLES * PREFIX_ROWS;
+    List<Timing> t = new ArrayList<>();
+    List<String> pgRestore = new ArrayList<>(pgRestore(dump));
+    pgRestore.addAll(pgRestore.size() - 1, List.of("-j", "2"));
+    t.add(timed(PREFIX_PG, rows, pgRestore, () -> sum("by_pg_restore", tables) == rows));
+    t.add(
+        timed(
+            PREFIX_HOSE,
+            rows,
+            hose(
+                "restore",
+                "--input=" + archive,
+                "--jdbcUrl=" + pg.jdbcUrl("by_hose"),
+                "--username=" + DebianPostgres.USER,
+                "--passwordEnv=" + PASSWORD_ENV,
+                "--create"),
+            () -> sum("by_hose", tables) == rows));
+    ratio(t, PREFIX_HOSE, PREFIX_PG, PREFIX_TARGET);
+    FileTrees.delete(archive);
+    Files.deleteIfExists(dump);
+    return t;
+  }
+
+  /** The rows of {@code tables} in {@code database}, together. */
+  private long sum(String database, List<String> tables) throws Exception {
+    long rows = 0;
+    for (String table : tables) {
+      rows += count(database, table.substring("public.".length()));
+    }
+    return rows;
+  }
+
   private interface Check {
     boolean ok() throws Exception;
   }
@@ -173,8 +246,12 @@ final class RestoreSuite {
   /** The targets of the restore issue, judged on the 1M-row table; other sizes for reference. */
   static List<String> targets(List<Timing> timings) {
     List<String> lines = new ArrayList<>();
-    for (long rows : timings.stream().map(Timing::rows).distinct().toList()) {
-      List<Timing> t = timings.stream().filter(x -> x.rows() == rows).toList();
+    List<Timing> tables =
+        timings.stream()
+            .filter(x -> !x.tool().equals(PREFIX_HOSE) && !x.tool().equals(PREFIX_PG))
+            .toList();
+    for (long rows : tables.stream().map(Timing::rows).distinct().toList()) {
+      List<Timing> t = tables.stream().filter(x -> x.rows() == rows).toList();
       lines.add(
           target(
               t,
@@ -191,6 +268,21 @@ final class RestoreSuite {
               "sha256sum + zcat | wc -l",
               "sha256sum + zcat | wc -l",
               VERIFY_TARGET));
+    }
+    List<Timing> prefix =
+        timings.stream()
+            .filter(x -> x.tool().equals(PREFIX_HOSE) || x.tool().equals(PREFIX_PG))
+            .toList();
+    if (prefix.size() == 2) {
+      double r = ratioOf(prefix, PREFIX_HOSE, PREFIX_PG);
+      lines.add(
+          String.format(
+              "hose restore of a 20-table prefix (%,d rows each) in one command ≤ %s× pg_restore"
+                  + " -j 2: **%s** (%.2f×)",
+              PREFIX_ROWS,
+              String.valueOf(PREFIX_TARGET),
+              r <= PREFIX_TARGET ? "met" : "NOT met",
+              r));
     }
     return lines;
   }

@@ -437,6 +437,72 @@ class VerifyRestoreIT {
     assertSameRows("public.type_zoo", "killed.type_zoo");
   }
 
+  /**
+   * A COPY connection of a several-table restore killed mid-COPY (its backend terminated while it
+   * waits for this test's lock on its staging table, the other tables' shards loading or loaded):
+   * the restore fails with one line, every target is as it was, and no staging table is left.
+   */
+  @Test
+  void aCopyConnectionKilledMidCopyLeavesEveryTargetAsItWas() throws Exception {
+    servers.sql(
+        "CREATE SCHEMA conn_kill",
+        "CREATE TABLE conn_kill.orders (LIKE public.orders INCLUDING ALL)",
+        "INSERT INTO conn_kill.orders SELECT * FROM public.orders WHERE id <= 3");
+    String prefix = "conn-kill/";
+    for (String table : List.of("public.orders", "public.fidelity", "public.type_zoo")) {
+      local.copy("base/" + table + "/", prefix + table + "/");
+    }
+    List<String> args = new ArrayList<>(List.of("restore"));
+    args.addAll(restoreArgs(local.url(prefix)));
+    args.addAll(List.of("--targetSchema=conn_kill", "--create", "--truncate"));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    var restore =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> cli(err, args.toArray(new String[0])));
+    try (Connection holder = servers.connect();
+        Statement s = holder.createStatement()) {
+      String staging = null;
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (staging == null && System.nanoTime() < deadline) {
+        try (ResultSet rs =
+            s.executeQuery(
+                "SELECT c.oid::regclass::text FROM pg_class c"
+                    + " JOIN pg_description d ON d.objoid = c.oid AND d.objsubid = 0"
+                    + " WHERE c.relname LIKE '\\_hose\\_restore\\_%'"
+                    + " AND d.description LIKE '%\"conn_kill\".\"orders\"%'")) {
+          staging = rs.next() ? rs.getString(1) : null;
+        }
+      }
+      assertTrue(staging != null, "the restore's staging table of conn_kill.orders");
+      holder.setAutoCommit(false);
+      s.execute("LOCK TABLE " + staging + " IN ACCESS EXCLUSIVE MODE");
+      long copy =
+          waitFor(
+              "a COPY into " + staging + " waiting for the lock",
+              "SELECT coalesce(max(l.pid), 0) FROM pg_locks l WHERE NOT l.granted"
+                  + " AND l.relation = '"
+                  + staging
+                  + "'::regclass");
+      scalar("SELECT count(*) FROM (SELECT pg_terminate_backend(" + copy + ")) t");
+      holder.rollback();
+    }
+    int code = restore.get(2, TimeUnit.MINUTES);
+    String stderr = err.toString(StandardCharsets.UTF_8);
+    assertNotEquals(0, code, stderr);
+    assertEquals(1, stderr.lines().count(), stderr);
+    assertTrue(stderr.startsWith("hose restore: error: "), stderr);
+    assertEquals(3L, scalar("SELECT count(*) FROM conn_kill.orders"), "the target as it was");
+    assertEquals(
+        1L,
+        scalar(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = 'conn_kill' AND c.relkind = 'r'"),
+        "no table created, no staging table left");
+
+    restore(local.url(prefix), "--tables=public.orders", "--targetSchema=conn_kill", "--truncate");
+    assertSameRows("public.orders", "conn_kill.orders");
+  }
+
   /** Polls {@code sql} (one number) until it is not 0, for up to two minutes; returns it. */
   private static long waitFor(String what, String sql) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
