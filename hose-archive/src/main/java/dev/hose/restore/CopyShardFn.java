@@ -179,9 +179,9 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
       throws IOException, SQLException {
     CopyText copyText = new CopyText(columns);
     try (ShardStream in = task.open()) {
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
+      while (in.nextLine()) {
         try {
-          copyText.write(line, buffer);
+          copyText.write(in.line(), in.lineStart(), in.lineLength(), buffer);
         } catch (CopyText.BadLineException e) {
           throw bad(task, "line " + in.lines() + " " + e.getMessage());
         } catch (JsonProcessingException e) {

@@ -38,6 +38,7 @@ final class CopyText {
   private final char[] delimiters;
   private final StringBuilder row = new StringBuilder();
   private final StringBuilder value = new StringBuilder();
+  private final CopyBytes bytes;
 
   CopyText(List<Column> columns) {
     int n = columns.size();
@@ -51,6 +52,21 @@ final class CopyText {
       kinds[i] = c.kind();
       elementKinds[i] = c.elementKind();
       delimiters[i] = c.elementDelimiter();
+    }
+    bytes = new CopyBytes(columns);
+  }
+
+  /**
+   * Appends the COPY row for the UTF-8 line {@code line[start..start + length]} (with its newline)
+   * to {@code out}: straight from the bytes ({@link CopyBytes}) for the lines archive writes, else
+   * through the parser, which names what is wrong with a bad one. Malformed UTF-8 is a {@link
+   * java.nio.charset.CharacterCodingException}.
+   */
+  void write(byte[] line, int start, int length, ByteArrayOutputStream out) throws IOException {
+    if (bytes.convert(line, start, length)) {
+      out.write(bytes.row(), 0, bytes.size());
+    } else {
+      write(ShardStream.decode(line, start, length), out);
     }
   }
 

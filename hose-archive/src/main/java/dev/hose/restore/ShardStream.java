@@ -1,42 +1,42 @@
 package dev.hose.restore;
 
 import dev.hose.archive.ShardCodec;
-import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
  * Reads one shard as it streams in: the compressed bytes are counted and hashed (sha256) on their
- * way into gzip or zstd ({@link ShardCodec}), and the JSON lines come out one at a time. Memory is
- * the buffers and one line, whatever the shard's size. Malformed UTF-8 is an error, not a
- * replacement character.
+ * way into gzip or zstd ({@link ShardCodec}), and the JSON lines come out one at a time, as UTF-8
+ * bytes ({@link #nextLine}) or as strings ({@link #readLine}). Memory is the buffers and one line,
+ * whatever the shard's size. Malformed UTF-8 is an error, not a replacement character.
  */
 final class ShardStream implements AutoCloseable {
   private static final int BUFFER = 1 << 16;
 
   private final Hashing raw;
-  private final BufferedReader lines;
+  private final InputStream data;
+  private final byte[] buffer = new byte[BUFFER];
+  private int position;
+  private int limit;
+  private byte[] line = new byte[1 << 12];
+  private byte[] lineArray = line;
+  private int lineStart;
+  private int lineLength;
   private long lineCount;
   private String sha256;
 
   private ShardStream(InputStream in, ShardCodec codec) throws IOException {
     raw = new Hashing(in);
-    lines =
-        new BufferedReader(
-            new InputStreamReader(
-                codec.open(raw),
-                StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)),
-            BUFFER);
+    data = codec.open(raw);
   }
 
   /** Opens a shard (S3 or local); a gzip or zstd header that is not there fails here. */
@@ -67,13 +67,91 @@ final class ShardStream implements AutoCloseable {
     }
   }
 
-  /** The next JSON line, or null at the end of the compressed stream. */
-  String readLine() throws IOException {
-    String line = lines.readLine();
-    if (line != null) {
+  /**
+   * Reads the next line (without its {@code \n}, or {@code \r\n}): {@code line()[lineStart() ..
+   * lineStart() + lineLength()]}, valid until the next call. A line that lies whole in the read
+   * buffer is not copied. False at the end of the compressed stream.
+   */
+  boolean nextLine() throws IOException {
+    lineLength = 0;
+    lineStart = 0;
+    lineArray = line;
+    boolean partial = false;
+    while (true) {
+      if (position == limit) {
+        limit = Math.max(0, data.read(buffer, 0, buffer.length));
+        position = 0;
+        if (limit == 0) {
+          if (partial) {
+            lineCount++;
+          }
+          return partial; // a last line without its newline is a line
+        }
+      }
+      int start = position;
+      while (position < limit && buffer[position] != '\n') {
+        position++;
+      }
+      if (position == limit) {
+        append(start, position);
+        partial = true;
+        continue;
+      }
+      if (partial) {
+        append(start, position);
+      } else {
+        lineArray = buffer;
+        lineStart = start;
+        lineLength = position - start;
+      }
+      position++;
+      if (lineLength > 0 && lineArray[lineStart + lineLength - 1] == '\r') {
+        lineLength--;
+      }
       lineCount++;
+      return true;
     }
-    return line;
+  }
+
+  private void append(int from, int to) {
+    int n = to - from;
+    if (lineLength + n > line.length) {
+      line = Arrays.copyOf(line, Math.max(line.length * 2, lineLength + n));
+    }
+    System.arraycopy(buffer, from, line, lineLength, n);
+    lineLength += n;
+    lineArray = line;
+  }
+
+  /** The array that holds the line {@link #nextLine} read. */
+  byte[] line() {
+    return lineArray;
+  }
+
+  int lineStart() {
+    return lineStart;
+  }
+
+  int lineLength() {
+    return lineLength;
+  }
+
+  /** The next JSON line as a string, or null at the end of the compressed stream. */
+  String readLine() throws IOException {
+    return nextLine() ? decode(lineArray, lineStart, lineLength) : null;
+  }
+
+  /** UTF-8 to a string; malformed input is a {@link CharacterCodingException}. */
+  static String decode(byte[] bytes, int start, int length) throws CharacterCodingException {
+    String s = new String(bytes, start, length, StandardCharsets.UTF_8);
+    if (s.indexOf('\uFFFD') >= 0) { // a replacement, or U+FFFD itself: decode strictly to tell
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes, start, length));
+    }
+    return s;
   }
 
   long lines() {
@@ -108,7 +186,7 @@ final class ShardStream implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    lines.close();
+    data.close();
   }
 
   private static final class Hashing extends FilterInputStream {
