@@ -84,6 +84,13 @@ public final class RestorePipeline {
     }
     RestoreSettings settings = RestoreSettings.of(options);
     String runId = RunIds.random();
+    long started = System.nanoTime();
+    LOG.info(
+        "restoring {} table(s), {} rows in {} shards, up to {} COPY connections per worker",
+        targets.size(),
+        String.format("%,d", targets.values().stream().mapToLong(ArchivedTable::rowCount).sum()),
+        targets.values().stream().mapToInt(m -> m.shards().size()).sum(),
+        options.getMaxConnections());
     try (Connection c = connect(settings)) {
       List<Load> loads = new ArrayList<>();
       for (Map.Entry<TableRef, ArchivedTable> e : targets.entrySet()) {
@@ -114,11 +121,13 @@ public final class RestorePipeline {
         staged.forEach(RestorePipeline::dropQuietly);
         throw e;
       }
+      LOG.info(
+          "restored {} table(s) in {} s, all or nothing",
+          loads.size(),
+          String.format("%.1f", (System.nanoTime() - started) / 1e9));
       List<Result> results = new ArrayList<>();
       for (Load load : loads) {
         ArchivedTable m = load.table().manifest();
-        LOG.info(
-            "{}: restored {} rows into {}", m.tableName(), m.rowCount(), load.table().target());
         results.add(
             new Result(
                 m.tableName(), load.table().target().toString(), m.rowCount(), m.shards().size()));

@@ -3,7 +3,6 @@ package dev.hose.restore;
 import dev.hose.common.Secrets;
 import java.io.Serializable;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
@@ -35,7 +34,12 @@ record RestoreSettings(String jdbcUrl, String username, Secrets.SecretRef passwo
     p.setProperty("ApplicationName", "hose-restore");
     p.setProperty("connectTimeout", "15");
     p.setProperty("tcpKeepAlive", "true");
-    Connection c = DriverManager.getConnection(jdbcUrl, p);
+    // The driver itself, not DriverManager: on a Flink TaskManager DriverManager does not look in
+    // the job's jar, and restore's workers found "no suitable driver" for the URL.
+    Connection c = new org.postgresql.Driver().connect(jdbcUrl, p);
+    if (c == null) {
+      throw new SQLException("not a PostgreSQL JDBC URL: " + jdbcUrl);
+    }
     try (Statement s = c.createStatement()) {
       s.execute("SET DateStyle = 'ISO, YMD'");
       s.execute("SET TimeZone = 'UTC'");

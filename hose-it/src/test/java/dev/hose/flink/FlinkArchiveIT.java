@@ -214,6 +214,58 @@ class FlinkArchiveIT {
     assertExportSpreadOverTaskManagers(cluster.jobs().get(0));
   }
 
+  /**
+   * Parquet as deployed: archived, verified, and restored (every table of the run, in one job) on
+   * the cluster, and the restored tables equal to their sources.
+   */
+  @Test
+  void parquetArchiveVerifiesAndRestoresEveryTableOnTheCluster() throws Exception {
+    JavaProcess.Result archived =
+        archiveOnCluster(SMALL_TABLES, "parquet/")
+            .arg("--format=parquet")
+            .arg("--maxRowsPerBundle=5000")
+            .run();
+    assertEquals(0, archived.exitCode(), archived.toString());
+    JavaProcess.Result verified = onCluster("verify", "--input=s3://" + BUCKET + "/parquet/").run();
+    assertEquals(0, verified.exitCode(), verified.toString());
+    assertTrue(verified.output().contains("public.orders: 30,000 rows"), verified.toString());
+
+    try (Connection c = postgres.connect(DB);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA back");
+    }
+    JavaProcess.Result restored =
+        onCluster(
+                "restore",
+                "--input=s3://" + BUCKET + "/parquet/",
+                "--targetSchema=back",
+                "--create",
+                "--jdbcUrl=" + postgres.jdbcUrl(DB),
+                "--username=" + EmbeddedPostgresServer.USER,
+                "--passwordEnv=" + PASSWORD_ENV)
+            .run();
+    assertEquals(0, restored.exitCode(), restored.toString());
+    assertEquals("FINISHED", cluster.jobs().get(0).path("state").asText());
+    try (Connection c = postgres.connect(DB);
+        Statement s = c.createStatement()) {
+      for (String table : List.of("orders", "notes", "empty_table")) {
+        for (String sql :
+            List.of(
+                "SELECT count(*) FROM (TABLE public.%1$s EXCEPT ALL TABLE back.%1$s) x",
+                "SELECT count(*) FROM (TABLE back.%1$s EXCEPT ALL TABLE public.%1$s) x")) {
+          try (ResultSet rs = s.executeQuery(String.format(sql, table))) {
+            rs.next();
+            assertEquals(0, rs.getLong(1), table + ": " + sql);
+          }
+        }
+      }
+      try (ResultSet rs = s.executeQuery("SELECT count(*) FROM back.orders")) {
+        rs.next();
+        assertEquals(ORDERS, rs.getLong(1));
+      }
+    }
+  }
+
   /** Both TaskManagers exported ranges: the vertex holding ExportRanges wrote on each subtask. */
   private void assertExportSpreadOverTaskManagers(JsonNode job) throws Exception {
     List<JsonNode> subtasks = cluster.subtasks(job.path("jid").asText(), "ExportRanges");
@@ -309,18 +361,27 @@ class FlinkArchiveIT {
   }
 
   private JavaProcess archive(String runnerConfig, String tables, String prefix) {
+    return hose(
+        runnerConfig,
+        "archive",
+        "--jdbcUrl=" + postgres.jdbcUrl(DB),
+        "--username=" + EmbeddedPostgresServer.USER,
+        "--passwordEnv=" + PASSWORD_ENV,
+        "--tables=" + tables,
+        "--output=s3://" + BUCKET + "/" + prefix);
+  }
+
+  private JavaProcess onCluster(String command, String... args) {
+    return hose("flink-cluster", command, args).timeout(java.time.Duration.ofMinutes(15));
+  }
+
+  /** {@code hose COMMAND ARGS} on a runner config, with the S3 server's address and keys. */
+  private JavaProcess hose(String runnerConfig, String command, String... commandArgs) {
     List<String> args =
         new ArrayList<>(
-            List.of(
-                "archive",
-                "--runnerConfig=runner-configs/" + runnerConfig + ".properties",
-                "--jdbcUrl=" + postgres.jdbcUrl(DB),
-                "--username=" + EmbeddedPostgresServer.USER,
-                "--passwordEnv=" + PASSWORD_ENV,
-                "--tables=" + tables,
-                "--output=s3://" + BUCKET + "/" + prefix,
-                "--awsRegion=us-east-1",
-                "--endpoint=" + s3.endpoint()));
+            List.of(command, "--runnerConfig=runner-configs/" + runnerConfig + ".properties"));
+    args.addAll(List.of(commandArgs));
+    args.addAll(List.of("--awsRegion=us-east-1", "--endpoint=" + s3.endpoint()));
     if (runnerConfig.equals("flink-cluster")) {
       args.add("--flinkMaster=" + cluster.flinkMaster());
     }
