@@ -35,8 +35,9 @@ import org.postgresql.copy.CopyIn;
  * shard is in staging whole or not at all. Memory: the buffers and one line, whatever the shard's
  * size.
  *
- * <p>Each instance copies up to {@code connections} shards at once ({@link BundleThreads}), each
- * over its own connection, so that the server parses several COPY streams on several cores.
+ * <p>Each instance copies up to {@code connections} shards at once ({@link BundleThreads}), no more
+ * than its JVM has cores ({@link #copiesAtOnce}), each over its own connection, so that the server
+ * parses several COPY streams on several cores.
  */
 final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
   private static final int FLUSH_BYTES = 1 << 16;
@@ -67,8 +68,17 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
 
   @Override
   protected void setUp(PipelineOptions options) {
-    threads = new BundleThreads<>("hose-copy", connections);
+    threads = new BundleThreads<>("hose-copy", copiesAtOnce(connections));
     idle = new ConcurrentLinkedQueue<>();
+  }
+
+  /**
+   * Shards copied at once in this JVM: {@code connections}, but no more than its cores (two at
+   * least). Each copy keeps a core busy in this JVM and one in the server; on 2 cores, 4 copies at
+   * once restored 1M rows in 9.5-11.7 s, 2 in 8.9-9.1 s.
+   */
+  static int copiesAtOnce(int connections) {
+    return Math.min(connections, Math.max(2, Runtime.getRuntime().availableProcessors()));
   }
 
   @Override

@@ -34,8 +34,8 @@ public interface JdbcOptions extends PipelineOptions {
 
   @Description(
       "Database connections per worker: archive's pool for its ranges; restore's COPYs into"
-          + " staging at once, one shard each (on DirectRunner the whole run; on Flink each task"
-          + " slot).")
+          + " staging at once, one shard each, at most one per core of the worker (on"
+          + " DirectRunner the whole run; on Flink each task slot).")
   @Default.Integer(4)
   int getMaxConnections();
 
