@@ -84,6 +84,7 @@ final class ArchiveCommit {
               m.shards().size(),
               m.jsonBytes(),
               m.compressedBytes(),
+              m.codec().format() + " " + m.codec().label(),
               manifest.toString(),
               runId,
               m.snapshot().id()));

@@ -32,13 +32,19 @@ public final class ArchivePipeline {
 
   private ArchivePipeline() {}
 
-  /** One committed table, as its manifest tells. */
+  /**
+   * One committed table, as its manifest tells.
+   *
+   * @param compressedBytes the shards' size, written as {@code codec} says
+   * @param codec the shards' format and compression, e.g. {@code jsonl gzip}, {@code parquet zstd}
+   */
   public record TableSummary(
       String table,
       long rows,
       int shards,
       long jsonBytes,
-      long gzipBytes,
+      long compressedBytes,
+      String codec,
       String manifest,
       String runId,
       String snapshotId) {

@@ -116,8 +116,13 @@ public final class DemoCommand implements Command {
     out.printf("%nhose demo: archived in %.1f s%n", (System.nanoTime() - start) / 1e9);
     for (ArchivePipeline.TableSummary s : summaries) {
       out.printf(
-          "  %-22s %,9d rows  %3d shards  %8.1f MB JSON -> %6.1f MB gzip%n",
-          s.table(), s.rows(), s.shards(), s.jsonBytes() / 1e6, s.gzipBytes() / 1e6);
+          "  %-22s %,9d rows  %3d shards  %8.1f MB JSON -> %6.1f MB %s%n",
+          s.table(),
+          s.rows(),
+          s.shards(),
+          s.jsonBytes() / 1e6,
+          s.compressedBytes() / 1e6,
+          s.codec());
     }
     return summaries;
   }
