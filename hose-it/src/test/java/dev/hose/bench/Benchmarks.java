@@ -2,8 +2,10 @@ package dev.hose.bench;
 
 import dev.hose.common.FileTrees;
 import dev.hose.support.HoseProcess;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +50,7 @@ public final class Benchmarks {
     DetectSuite.Ffmpeg ffmpeg = null;
     try {
       HoseProcess.jar();
-      if (settings.runs("archive") && !onPath("psql")) {
+      if ((settings.runs("archive") || settings.runs("scale")) && !onPath("psql")) {
         throw new IllegalStateException(
             "psql is not installed: `sudo apt-get install postgresql-client`, or run"
                 + " --suites=detect");
@@ -94,6 +96,11 @@ public final class Benchmarks {
       // Writes its own restore.csv: the report's charts are archive's and detect's.
       restore = RestoreSuite.run(settings);
     }
+    List<ScaleSuite.Timing> scale = List.of();
+    if (settings.runs("scale")) {
+      // Writes its own scale.csv, as restore does.
+      scale = ScaleSuite.run(settings);
+    }
     FileTrees.delete(settings.work());
     Report report = new Report(settings, machine, runs, secondsSince(start));
     boolean readme = false;
@@ -101,35 +108,24 @@ public final class Benchmarks {
       report.write(settings.out());
       readme = settings.publish() != null && report.publish(settings.out(), settings.publish());
     }
+    String when = machine.get("date").toString().substring(0, 16).replace('T', ' ') + " UTC";
     if (!restore.isEmpty()) {
-      String when = machine.get("date").toString().substring(0, 16).replace('T', ' ') + " UTC";
-      String md = RestoreSuite.markdown(restore, "measured " + when);
-      Files.writeString(settings.out().resolve("restore.md"), md);
-      System.out.println();
-      RestoreSuite.targets(restore).forEach(t -> System.out.println("  " + t.replace("**", "")));
-      if (settings.publish() != null) {
-        Files.copy(
-            settings.out().resolve("restore.csv"),
-            settings.publish().resolve("restore.csv"),
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Report.replaceBetween(
-            Report.PROJECT.resolve("docs/benchmarks.md"),
-            "<!-- bench-restore:begin -->",
-            "<!-- bench-restore:end -->",
-            md);
-        StringBuilder targets =
-            new StringBuilder(
-                "<!-- Written by dev.hose.bench.Benchmarks --suites=restore --publish, "
-                    + when
-                    + ". -->\n");
-        RestoreSuite.targets(restore).forEach(t -> targets.append("- ").append(t).append('\n'));
-        Report.replaceBetween(
-            Report.PROJECT.resolve("README.md"),
-            "<!-- bench-restore-targets:begin -->",
-            "<!-- bench-restore-targets:end -->",
-            targets.toString());
-        readme = true;
-      }
+      readme |=
+          section(
+              settings,
+              when,
+              "restore",
+              RestoreSuite.markdown(restore, "measured " + when),
+              RestoreSuite.targets(restore));
+    }
+    if (!scale.isEmpty()) {
+      readme |=
+          section(
+              settings,
+              when,
+              "scale",
+              ScaleSuite.markdown(scale, "measured " + when),
+              ScaleSuite.targets(scale));
     }
     System.out.println();
     if (!runs.isEmpty()) {
@@ -143,6 +139,45 @@ public final class Benchmarks {
               + (readme ? "; docs/benchmarks.md and the README's targets updated" : ""));
     }
     return 0;
+  }
+
+  /**
+   * A suite that writes its own {@code SUITE.csv}: its Markdown goes to {@code SUITE.md}, and with
+   * --publish into docs/benchmarks.md between the {@code bench-SUITE} markers, its targets into the
+   * README between the {@code bench-SUITE-targets} markers. Returns whether it published.
+   */
+  private static boolean section(
+      Settings settings, String when, String suite, String md, List<String> targets)
+      throws IOException {
+    Files.writeString(settings.out().resolve(suite + ".md"), md);
+    System.out.println();
+    targets.forEach(t -> System.out.println("  " + t.replace("**", "")));
+    if (settings.publish() == null) {
+      return false;
+    }
+    Files.createDirectories(settings.publish());
+    Files.copy(
+        settings.out().resolve(suite + ".csv"),
+        settings.publish().resolve(suite + ".csv"),
+        StandardCopyOption.REPLACE_EXISTING);
+    Report.replaceBetween(
+        Report.PROJECT.resolve("docs/benchmarks.md"),
+        "<!-- bench-" + suite + ":begin -->",
+        "<!-- bench-" + suite + ":end -->",
+        md);
+    StringBuilder lines =
+        new StringBuilder(
+            "<!-- Written by dev.hose.bench.Benchmarks --suites="
+                + suite
+                + " --publish, "
+                + when
+                + ". -->\n");
+    targets.forEach(t -> lines.append("- ").append(t).append('\n'));
+    return Report.replaceBetween(
+        Report.PROJECT.resolve("README.md"),
+        "<!-- bench-" + suite + "-targets:begin -->",
+        "<!-- bench-" + suite + "-targets:end -->",
+        lines.toString());
   }
 
   static double secondsSince(long startNanos) {

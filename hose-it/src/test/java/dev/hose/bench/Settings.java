@@ -29,13 +29,17 @@ record Settings(
     Path work,
     Path publish,
     String ffmpeg,
+    List<Long> scaleRows,
+    int scaleTables,
     List<String> args) {
 
   static final String USAGE =
       """
       java -cp target/hose.jar:hose-test-support/target/classes:hose-it/target/test-classes dev.hose.bench.Benchmarks [flags]
         --suites=archive,detect          what to run (also: restore, for restore vs pg_restore and
-                                         verify vs sha256sum + zcat; needs tools/bench-packages.sh)
+                                         verify vs sha256sum + zcat; needs tools/bench-packages.sh;
+                                         and scale, for the large-table and many-table runs:
+                                         about an hour and 60 GB of disk at its defaults)
         --rows=250000,1000000,4000000    archive table sizes (~1 KB of JSON per row)
         --runners=direct,zstd,parquet,flink
                                          where hose archive runs (flink: a local session cluster;
@@ -65,6 +69,10 @@ record Settings(
                                          between its bench markers
         --ffmpeg=PATH                    decode-only baseline binary (default: JavaCV's, the
                                          FFmpeg that hose decodes with)
+        --scaleRows=4000000,40000000     scale: one table of each size; the first is the
+                                         reference the largest is judged against
+        --scaleTables=1000               scale: tables archived in one run (1,000 to 100,000
+                                         rows each, log-spaced); 0 skips them
       """;
 
   static final List<Long> FULL_ROWS = List.of(250_000L, 1_000_000L, 4_000_000L);
@@ -104,12 +112,16 @@ record Settings(
             Path.of(or(a.remove("work"), "target/bench-work")).toAbsolutePath(),
             a.containsKey("publish") ? Path.of(a.remove("publish")) : null,
             a.remove("ffmpeg"),
+            list(a.remove("scaleRows"), "4000000,40000000").stream()
+                .map(v -> Long.parseLong(v.replace("_", "")))
+                .toList(),
+            Integer.parseInt(or(a.remove("scaleTables"), "1000")),
             List.of(args));
     if (!a.isEmpty()) {
       throw new IllegalArgumentException("unknown flag --" + a.keySet().iterator().next());
     }
     for (String suite : s.suites) {
-      if (!List.of("archive", "detect", "restore").contains(suite)) {
+      if (!List.of("archive", "detect", "restore", "scale").contains(suite)) {
         throw new IllegalArgumentException("unknown suite " + suite);
       }
     }

@@ -12,6 +12,19 @@ public final class BenchTable {
   private BenchTable() {}
 
   public static void create(Connection c, String table, long rows) throws SQLException {
+    insert(c, table, rows);
+    try (Statement s = c.createStatement()) {
+      s.execute("VACUUM (FREEZE, ANALYZE) " + table); // every tool then reads settled pages
+      // ... and no tool shares the machine with the checkpointer writing the seed out.
+      s.execute("CHECKPOINT");
+    }
+  }
+
+  /**
+   * Creates {@code table} with {@code rows} rows and leaves it unsettled: for many tables, seed
+   * each with this and settle them once ({@link #settle}).
+   */
+  public static void insert(Connection c, String table, long rows) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS " + table);
       s.execute(
@@ -33,8 +46,13 @@ public final class BenchTable {
               + " FROM generate_series(1, "
               + rows
               + ") g");
-      s.execute("VACUUM (FREEZE, ANALYZE) " + table); // every tool then reads settled pages
-      // ... and no tool shares the machine with the checkpointer writing the seed out.
+    }
+  }
+
+  /** Freezes and analyzes every table of the connection's database, then checkpoints. */
+  public static void settle(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("VACUUM (FREEZE, ANALYZE)");
       s.execute("CHECKPOINT");
     }
   }
