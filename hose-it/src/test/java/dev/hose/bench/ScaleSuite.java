@@ -561,7 +561,7 @@ final class ScaleSuite {
     return settings
         .out()
         .resolve("logs")
-        .resolve("scale-" + tool.replaceAll("[^a-z0-9]+", "-") + "-" + rows + ".log");
+        .resolve("scale-" + tool.toLowerCase().replaceAll("[^a-z0-9]+", "-") + "-" + rows + ".log");
   }
 
   /** The scale targets of issue 21, each met or not; other runs as references. */
