@@ -37,12 +37,14 @@ final class Report {
 
   /** Wall time against psql | gzip, by table size: DirectRunner, and the Flink session cluster. */
   static final Map<Long, Double> DIRECT_WALL_TARGETS =
-      Map.of(250_000L, 1.2, 1_000_000L, 1.0, 4_000_000L, 0.8);
+      Map.of(250_000L, 1.3, 1_000_000L, 1.0, 4_000_000L, 0.8);
 
   static final Map<Long, Double> FLINK_WALL_TARGETS = Map.of(250_000L, 2.5);
 
-  /** Seconds from the command's start to the first range query plus from the last shard to exit. */
-  static final double FIXED_COST_TARGET_S = 1.5;
+  /** Issue 21: seconds from the command's start to the first range query, and last shard → exit. */
+  static final double START_TARGET_S = 1.0;
+
+  static final double END_TARGET_S = 0.2;
 
   /** Seconds a Flink client takes before the job runs on the cluster. */
   static final double CLIENT_BEFORE_JOB_TARGET_S = 5;
@@ -532,9 +534,8 @@ final class Report {
           parts.add(displaySize(r) + ": no figure");
           continue;
         }
-        double sum = (Double) start + (Double) end;
-        allMet &= sum <= FIXED_COST_TARGET_S;
-        parts.add(String.format("%s: %.2f s + %.2f s = %.2f s", displaySize(r), start, end, sum));
+        allMet &= (Double) start <= START_TARGET_S && (Double) end <= END_TARGET_S;
+        parts.add(String.format("%s: %.2f s and %.2f s", displaySize(r), start, end));
       } else {
         Object before = r.details().get("clientSecondsBeforeJob");
         if (before == null) {
@@ -549,7 +550,8 @@ final class Report {
     String what =
         tool == Run.Tool.HOSE_DIRECT
             ? String.format(
-                "start → first range query + last shard → exit ≤ %.1f s", FIXED_COST_TARGET_S)
+                "start → first range query ≤ %.1f s and last shard → exit ≤ %.1f s",
+                START_TARGET_S, END_TARGET_S)
             : String.format(
                 "the client's time before the job runs ≤ %.0f s", CLIENT_BEFORE_JOB_TARGET_S);
     return List.of(
