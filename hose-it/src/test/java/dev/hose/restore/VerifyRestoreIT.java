@@ -378,7 +378,7 @@ class VerifyRestoreIT {
   }
 
   /**
-   * A restore SIGKILLed with its staging table full (held up in its final swap by a lock of this
+   * A restore started by the launcher and SIGKILLed with its staging table full (held up in its final swap by a lock of this
    * test's) leaves that table behind; a second restore into the same target meanwhile is refused;
    * the next restore once the killed one's session is gone drops the staging and restores.
    */
@@ -402,11 +402,16 @@ class VerifyRestoreIT {
       List<String> args =
           new ArrayList<>(List.of("restore", "--table=killed.type_zoo", "--truncate"));
       args.addAll(restoreArgs(input));
+      // As deployed: the launcher next to the job jar, which execs the JVM (the SIGKILL is its).
+      List<String> command = new ArrayList<>(List.of(HoseProcess.launcherFor(args).toString()));
+      command.addAll(args);
       ProcessBuilder pb =
-          new ProcessBuilder(HoseProcess.command(List.of("-Xmx512m"), args))
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("hose-killed-restore.log").toFile());
       pb.environment().putAll(servers.environment());
+      pb.environment().put("JAVA_OPTS", "-Xmx512m");
+      pb.environment().put("HOSE_CACHE_DIR", dir.resolve("launcher-cache").toString());
       restore = pb.start();
       backend =
           waitFor(

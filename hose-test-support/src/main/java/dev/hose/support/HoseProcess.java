@@ -53,6 +53,21 @@ public final class HoseProcess {
   }
 
   /**
+   * The launcher the build puts next to the jar of {@link #jarFor} ({@code target/hose-archive}
+   * for {@code target/hose-archive.jar}): a script that execs that jar's JVM, so its pid is the
+   * JVM's.
+   */
+  public static Path launcherFor(List<String> args) {
+    Path jar = jarFor(args);
+    String name = jar.getFileName().toString();
+    Path launcher = jar.resolveSibling(name.substring(0, name.length() - ".jar".length()));
+    if (!Files.isExecutable(launcher)) {
+      throw new IllegalStateException(launcher + " is missing: run `mvn package` first");
+    }
+    return launcher;
+  }
+
+  /**
    * {@code java JVM_ARGS -jar JAR ARGS}, with the jar of {@link #jarFor}, started as {@link #java}
    * does.
    */
