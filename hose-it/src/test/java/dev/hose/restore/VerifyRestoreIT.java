@@ -378,9 +378,10 @@ class VerifyRestoreIT {
   }
 
   /**
-   * A restore started by the launcher and SIGKILLed with its staging table full (held up in its final swap by a lock of this
-   * test's) leaves that table behind; a second restore into the same target meanwhile is refused;
-   * the next restore once the killed one's session is gone drops the staging and restores.
+   * A restore started by the launcher and SIGKILLed with its staging table full (held up in its
+   * final swap by a lock of this test's) leaves that table behind; a second restore into the same
+   * target meanwhile is refused; the next restore once the killed one's session is gone drops the
+   * staging and restores.
    */
   @Test
   void aKilledRestoresStagingIsSweptByTheNextRestoreIntoThatTable() throws Exception {

@@ -53,9 +53,8 @@ public final class HoseProcess {
   }
 
   /**
-   * The launcher the build puts next to the jar of {@link #jarFor} ({@code target/hose-archive}
-   * for {@code target/hose-archive.jar}): a script that execs that jar's JVM, so its pid is the
-   * JVM's.
+   * The launcher the build puts next to the jar of {@link #jarFor} ({@code target/hose-archive} for
+   * {@code target/hose-archive.jar}): a script that execs that jar's JVM, so its pid is the JVM's.
    */
   public static Path launcherFor(List<String> args) {
     Path jar = jarFor(args);
