@@ -42,7 +42,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 final class ArchiveSuite {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String PASSWORD_ENV = "HOSE_BENCH_PASSWORD";
+  static final String PASSWORD_ENV = "HOSE_BENCH_PASSWORD";
 
   private final Settings settings;
   private final Path work;
@@ -125,9 +125,19 @@ final class ArchiveSuite {
   }
 
   private void startCluster() throws Exception {
+    cluster = startCluster(settings, work.resolve("flink"), password);
+  }
+
+  /**
+   * A local Flink session cluster of {@code --taskManagers} one-slot TaskManagers with the
+   * benchmark's heap, which can read the database password from {@value #PASSWORD_ENV}; the scale
+   * suite's too.
+   */
+  static FlinkSessionCluster startCluster(Settings settings, Path dir, String password)
+      throws Exception {
     long start = System.nanoTime();
-    cluster =
-        FlinkSessionCluster.builder(work.resolve("flink"))
+    FlinkSessionCluster cluster =
+        FlinkSessionCluster.builder(dir)
             .taskManagers(settings.taskManagers())
             .slotsPerTaskManager(1)
             .taskHeapMb(settings.flinkTaskHeapMb())
@@ -137,6 +147,7 @@ final class ArchiveSuite {
     System.out.printf(
         "  Flink session cluster up in %.0f s: %s, pids %s (JobManager first)%n",
         Benchmarks.secondsSince(start), cluster.flinkMaster(), cluster.pids());
+    return cluster;
   }
 
   /** Stops this size's cluster by pid and keeps its logs under logs/flink/ROWS/. */
@@ -157,11 +168,16 @@ final class ArchiveSuite {
   private void stopClusterQuietly() {
     FlinkSessionCluster c = cluster;
     cluster = null;
-    if (c == null) {
+    stopQuietly(c);
+  }
+
+  /** Stops {@code cluster} (if any) by pid; says so on stderr if it cannot. */
+  static void stopQuietly(FlinkSessionCluster cluster) {
+    if (cluster == null) {
       return;
     }
     try {
-      c.close();
+      cluster.close();
     } catch (Exception e) {
       System.err.println("could not stop the Flink cluster: " + e.getMessage());
     }

@@ -45,7 +45,7 @@ import java.util.stream.Stream;
  */
 final class ScaleSuite {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String PASSWORD_ENV = "HOSE_BENCH_PASSWORD";
+  private static final String PASSWORD_ENV = ArchiveSuite.PASSWORD_ENV;
 
   static final String TABLE = "one table";
   static final String TABLES = "many tables";
@@ -434,31 +434,13 @@ final class ScaleSuite {
   }
 
   private void startCluster() throws Exception {
-    long start = System.nanoTime();
-    cluster =
-        FlinkSessionCluster.builder(work.resolve("flink"))
-            .taskManagers(settings.taskManagers())
-            .slotsPerTaskManager(1)
-            .taskHeapMb(settings.flinkTaskHeapMb())
-            .env(PASSWORD_ENV, password)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .start();
-    System.out.printf(
-        "  Flink session cluster up in %.0f s: %s%n",
-        Benchmarks.secondsSince(start), cluster.flinkMaster());
+    cluster = ArchiveSuite.startCluster(settings, work.resolve("flink"), password);
   }
 
   private void stopCluster() {
     FlinkSessionCluster c = cluster;
     cluster = null;
-    if (c == null) {
-      return;
-    }
-    try {
-      c.close();
-    } catch (Exception e) {
-      System.err.println("could not stop the Flink cluster: " + e.getMessage());
-    }
+    ArchiveSuite.stopQuietly(c);
     try {
       FileTrees.delete(work.resolve("flink"));
     } catch (IOException e) {
