@@ -63,8 +63,8 @@ public final class ParquetCodecs implements CompressionCodecFactory {
    * compressed page into its row group's buffers (a data page: {@code
    * ConcatenatingByteBufferCollector.collect}; the dictionary page: {@code BytesInput.copy}) before
    * it compresses the next one. Allocating the buffers per page was a third of everything the
-   * Parquet path allocated, with 1 MiB pages as G1 humongous objects; a copy of each compressed page
-   * was another 8%.
+   * Parquet path allocated, with 1 MiB pages as G1 humongous objects; a copy of each compressed
+   * page was another 8%.
    */
   private abstract static class PageCompressor implements BytesInputCompressor {
     private final Scratch page = new Scratch();
