@@ -9,10 +9,10 @@
 #   (seconds more, once); the runs after it use the cache. --help runs neither record nor use one.
 #
 # A cache is kept per command and keyed to the jar's contents (cksum: CRC-32 and length of every
-# byte, read at every start), the Java runtime and JAVA_OPTS, never to the jar's name or date: a
-# rebuilt or replaced jar never runs with another jar's cache (JDK-8377932: Java 25 before 25.0.4
-# takes a stale AOT cache when the jar has the same size). Caches of other contents of the same jar
-# are removed.
+# byte, read at every start), the Java runtime, JAVA_OPTS and JDK_JAVA_OPTIONS, never to the jar's
+# name or date: a rebuilt or replaced jar never runs with another jar's cache (JDK-8377932: Java 25
+# before 25.0.4 takes a stale AOT cache when the jar has the same size). Caches of other contents
+# of the same jar are removed.
 #
 # Environment:
 #   HOSE_JAVA       the java to run (default: $JAVA_HOME/bin/java, else java on the PATH)
@@ -63,13 +63,21 @@ if [[ -z "$runtime" || ! "$major" =~ ^[0-9]+$ || "$major" -lt 17 ]]; then
   exec "$java" "${opts[@]}" -jar "$jar" "$@"
 fi
 
+# Java 24 and later warn on stderr, at every start, that libraries hose bundles call
+# sun.misc.Unsafe (Beam's vendored protobuf and gRPC) and load native code (snappy, zstd, JavaCPP):
+# eight lines of no use to the user. Allowing both keeps what Java 17 to 23 do without a word.
+# (They are part of the cache's key below, like JAVA_OPTS.)
+if [[ "$major" -ge 24 ]]; then
+  opts+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
+fi
+
 dir="${HOSE_CACHE_DIR:-$here/.hose-cache}"
 if ! mkdir -p "$dir" 2>/dev/null || [[ ! -w "$dir" ]]; then
   dir="${XDG_CACHE_HOME:-$HOME/.cache}/hose"
   mkdir -p "$dir"
 fi
 read -r crc length _ < <(cksum "$jar")
-opts_key="$(printf '%s' "${opts[*]:-}" | cksum | cut -d' ' -f1)"
+opts_key="$(printf '%s' "${opts[*]:-} ${JDK_JAVA_OPTIONS:-}" | cksum | cut -d' ' -f1)"
 if [[ "$major" -ge 24 ]]; then kind=aot; else kind=jsa; fi
 # One cache per command: archive, verify and restore load different classes.
 cache="$dir/$name-$crc-$length-$command-java$runtime-$opts_key.$kind"
