@@ -342,6 +342,13 @@ class JavaProcess:
     @contextlib.contextmanager
     def started_by_beam(cls, operator: HoseJavaPipelineOperator) -> Iterator[None]:
         def popen(cmd, *args, **kwargs):
+            launched = via_launcher(list(cmd))
+            if launched != list(cmd):
+                operator.log.info("running it through the jar's launcher: %s %s", launched[0], launched[1])
+                env = dict(kwargs.get("env") or os.environ)
+                env.setdefault("HOSE_JAVA", shutil.which(cmd[0]) or cmd[0])  # the java the hook chose
+                kwargs["env"] = env
+                cmd = launched
             if sys.platform.startswith("linux"):
                 cmd = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *cmd]
             kwargs["start_new_session"] = True
@@ -408,6 +415,23 @@ class JavaProcess:
                 *lines, pending[fd] = (pending[fd] + chunk).split(b"\n")
                 for line in lines:
                     streams[fd][1](line.decode(errors="replace"))
+
+
+def via_launcher(cmd: list[str]) -> list[str]:
+    """The Beam hook's `java -cp JAR @launch/COMMAND.args ARGS...` as `LAUNCHER COMMAND ARGS...`
+    when JAR has hose's launcher beside it (target/hose-archive next to target/hose-archive.jar).
+    That is `java -jar JAR COMMAND ARGS...` started from the JVM's class cache (docs/deploying.md,
+    "The launcher"), about a second less for every task, and it execs java in the same process, so
+    stopping it is unchanged. Any other command is returned as it is: a jar without a launcher
+    (Variable hose_jar naming another jar) runs as before."""
+    if len(cmd) < 4 or Path(cmd[0]).name != "java" or cmd[1] != "-cp" or not cmd[3].startswith("@"):
+        return cmd
+    jar = Path(cmd[2])
+    launcher = jar.with_suffix("")
+    if jar.suffix != ".jar" or not launcher.is_file() or not os.access(launcher, os.X_OK):
+        return cmd
+    _main_class, *words = Path(cmd[3][1:]).read_text(encoding="utf-8").split()
+    return [str(launcher), *words, *cmd[4:]]
 
 
 def _start_time(pid: int) -> str | None:

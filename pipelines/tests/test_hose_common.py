@@ -86,6 +86,7 @@ if os.environ.get("IGNORE_TERM"):
 else:
     signal.signal(signal.SIGTERM, term)
 log(f"started pid={os.getpid()} pgid={os.getpgid(0)}")
+log("argv " + " ".join(sys.argv[1:]))
 print("working", flush=True)
 while True:
     time.sleep(0.1)
@@ -156,6 +157,46 @@ def test_on_kill_signals_java_and_a_reaper_kills_it_after_the_grace_period(fake_
     assert "sigterm ignored" in lines(fake_java, "sigterm ignored")
     assert done.wait(timeout=15), "java was not killed after the grace period"
     assert task._java.popen.returncode == -signal.SIGKILL
+
+
+def test_a_job_jar_with_its_launcher_beside_it_runs_through_the_launcher(tmp_path):
+    launch = hose_common.HERE / "launch" / "archive.args"
+    plain = ["java", "-cp", str(tmp_path / "hose-archive.jar"), f"@{launch}", "--runner=DirectRunner", "--tables=t"]
+    assert hose_common.via_launcher(plain) == plain, "no launcher beside the jar: java -cp as the hook has it"
+    (tmp_path / "hose-archive.jar").write_bytes(b"")
+    launcher = tmp_path / "hose-archive"
+    launcher.write_text("#!/bin/sh\n")
+    assert hose_common.via_launcher(plain) == plain, "a launcher that is not executable is not used"
+    launcher.chmod(0o755)
+    assert hose_common.via_launcher(plain) == [str(launcher), "archive", "--runner=DirectRunner", "--tables=t"]
+    other = ["java", "-cp", str(tmp_path / "hose-archive.jar"), "dev.hose.Hose"]
+    assert hose_common.via_launcher(other) == other
+
+
+def test_the_operator_starts_java_through_the_real_launcher(fake_java, tmp_path, monkeypatch):
+    """The build's launcher (hose-common/src/main/sh/launcher.sh), next to a job jar: the java it
+    execs (the fake java the hook would have run) gets `-jar JAR archive ...` in the same process,
+    so stopping the task still reaches it."""
+    jar = tmp_path / "hose-archive.jar"
+    jar.write_bytes(b"not a jar")
+    launcher = tmp_path / "hose-archive"
+    launcher.write_bytes((ROOT / "hose-common/src/main/sh/launcher.sh").read_bytes())
+    launcher.chmod(0o755)
+    monkeypatch.setenv("CLEANUP", "0.1")
+    monkeypatch.delenv("HOSE_JAVA", raising=False)
+    task = hose_common.HoseJavaPipelineOperator(
+        task_id="archive", command="archive", jar=str(jar), runner="DirectRunner", pipeline_options={"tables": "t"}
+    )
+    thread = threading.Thread(target=lambda: task.execute(context={}), daemon=True)
+    thread.start()
+    started, argv = lines(fake_java, "argv")[:2]
+    words = argv.split()[1:]
+    at = words.index("-jar")
+    assert words[at : at + 3] == ["-jar", str(jar), "archive"] and "--tables=t" in words[at + 3 :], argv
+    assert int(started.split()[1].split("=")[1]) == task._java.popen.pid, "java is the process the task started"
+    task.on_kill()
+    thread.join(timeout=15)
+    assert lines(fake_java, "cleaned up")[-2:] == ["sigterm", "cleaned up"]
 
 
 def test_java_gets_sigterm_when_the_task_process_dies(fake_java, tmp_path):
