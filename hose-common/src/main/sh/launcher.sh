@@ -18,7 +18,7 @@
 #   HOSE_JAVA       the java to run (default: $JAVA_HOME/bin/java, else java on the PATH)
 #   JAVA_OPTS       JVM options, e.g. -Xmx2g (added before -jar)
 #   HOSE_CACHE_DIR  where caches go (default: .hose-cache next to the jar, or ~/.cache/hose when
-#                   that is not writable)
+#                   that is not writable; with neither writable the run goes on without a cache)
 #   HOSE_CACHE=off  run without a cache
 #   HOSE_LAUNCHER_DEBUG=1  say on stderr which cache is used or written
 set -euo pipefail
@@ -71,10 +71,16 @@ if [[ "$major" -ge 24 ]]; then
   opts+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
 fi
 
+# Where the cache goes; with no writable place (a read-only image and home), no cache: the run
+# itself must not fail for want of one.
+writable() { mkdir -p "$1" 2>/dev/null && [[ -w "$1" ]]; }
 dir="${HOSE_CACHE_DIR:-$here/.hose-cache}"
-if ! mkdir -p "$dir" 2>/dev/null || [[ ! -w "$dir" ]]; then
-  dir="${XDG_CACHE_HOME:-$HOME/.cache}/hose"
-  mkdir -p "$dir"
+if ! writable "$dir"; then
+  dir="${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/hose"
+  if ! writable "$dir"; then
+    say "no cache: neither ${HOSE_CACHE_DIR:-$here/.hose-cache} nor $dir can be written"
+    exec "$java" "${opts[@]}" -jar "$jar" "$@"
+  fi
 fi
 read -r crc length _ < <(cksum "$jar")
 opts_key="$(printf '%s' "${opts[*]:-} ${JDK_JAVA_OPTIONS:-}" | cksum | cut -d' ' -f1)"

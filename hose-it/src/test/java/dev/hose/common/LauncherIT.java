@@ -72,6 +72,18 @@ class LauncherIT {
         elsewhere.err().contains("recording"), "another jar's cache was used: " + elsewhere.err());
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"17", "25"})
+  void withNowhereToWriteACacheTheCommandStillRuns(String version) throws Exception {
+    Path java = javaOf(version);
+    Path app = install("app", jar("A"));
+    // Paths under a regular file: no mkdir succeeds there, not even root's.
+    Path file = Files.writeString(dir.resolve("a-file"), "");
+    Run run = run(java, app, file.resolve("cache"), Map.of("HOME", file.toString()));
+    assertEquals("A", run.out(), run.err());
+    assertTrue(run.err().contains("no cache: neither"), run.err());
+  }
+
   private Path javaOf(String version) {
     Path running = Path.of(System.getProperty("java.home"), "bin", "java");
     if (version.equals("17")) {
@@ -152,8 +164,15 @@ class LauncherIT {
   private record Run(String out, String err) {}
 
   private static Run run(Path java, Path launcher, Path cache) throws Exception {
+    return run(java, launcher, cache, Map.of());
+  }
+
+  private static Run run(Path java, Path launcher, Path cache, Map<String, String> extraEnv)
+      throws Exception {
     ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "run");
     Map<String, String> env = pb.environment();
+    env.remove("XDG_CACHE_HOME");
+    env.putAll(extraEnv);
     env.put("HOSE_JAVA", java.toString());
     env.put("HOSE_CACHE_DIR", cache.toString());
     env.put("HOSE_LAUNCHER_DEBUG", "1");
