@@ -114,7 +114,9 @@ fi
 
 # First run of these contents: drop the caches of other contents of this jar, then record. exec
 # keeps this PID, so the recording is named after the JVM that writes it.
-find "$dir" -maxdepth 1 -name "$name-*" ! -name "$name-$crc-$length-*" -delete 2>/dev/null || true
+# Only this jar's: its caches are NAME-CRC-..., and the jars beside it share the directory
+# (hose-archive-... also starts with hose-).
+find "$dir" -maxdepth 1 -name "$name-[0-9]*" ! -name "$name-$crc-$length-*" -delete 2>/dev/null || true
 recording="$cache.$$.tmp"
 say "recording $recording"
 if [[ "$kind" == aot ]]; then

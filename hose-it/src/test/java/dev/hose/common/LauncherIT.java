@@ -72,6 +72,31 @@ class LauncherIT {
         elsewhere.err().contains("recording"), "another jar's cache was used: " + elsewhere.err());
   }
 
+  /**
+   * target/hose, target/hose-archive and target/hose-detect share one cache directory: a new
+   * recording of one jar removes its own old caches only, never those of a jar whose name it
+   * prefixes.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"17", "25"})
+  void aJarsNewCacheLeavesTheCachesOfTheJarsBesideIt(String version) throws Exception {
+    Path java = javaOf(version);
+    Path cache = dir.resolve("cache");
+    Path longer = install("app-archive", jar("A"));
+    assertTrue(run(java, longer, cache).err().contains("recording"));
+    assertTrue(run(java, longer, cache).err().contains("using"));
+
+    Path app = install("app", jar("B"));
+    Run first = run(java, app, cache);
+    assertEquals("B", first.out(), first.err());
+    assertTrue(first.err().contains("recording"), first.err());
+    Run beside = run(java, longer, cache);
+    assertEquals("A", beside.out(), beside.err());
+    assertTrue(
+        beside.err().contains("using"),
+        "app's recording removed app-archive's cache: " + beside.err());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"17", "25"})
   void withNowhereToWriteACacheTheCommandStillRuns(String version) throws Exception {
