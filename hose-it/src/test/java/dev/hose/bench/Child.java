@@ -1,9 +1,11 @@
 package dev.hose.bench;
 
+import dev.hose.support.HoseProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +45,32 @@ final class Child {
     cmd.add("-XX:+ExitOnOutOfMemoryError");
     cmd.addAll(List.of(jvmArgs));
     return cmd;
+  }
+
+  /**
+   * hose as the README runs it: the launcher next to the jar that {@code args} (the command word,
+   * and {@code --runner=FlinkRunner} for the Flink client) run from, {@code target/hose-archive},
+   * {@code target/hose-detect} or {@code target/hose}, which starts the JVM from its class cache.
+   * Add the command and its options; run it with {@link #hoseEnv}.
+   */
+  static List<String> hose(List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(HoseProcess.launcherFor(args).toAbsolutePath().toString());
+    return cmd;
+  }
+
+  /**
+   * {@code env} plus what the launcher takes: this JVM's java, the JVM flags every forked JVM gets
+   * ({@link #java}), and one cache directory for the whole benchmark under {@code --work}. Each
+   * suite records a command's cache with an untimed run before it times that command, as the first
+   * night of a deployment records it.
+   */
+  static Map<String, String> hoseEnv(Settings settings, Map<String, String> env) {
+    Map<String, String> all = new HashMap<>(env);
+    all.put("HOSE_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    all.put("JAVA_OPTS", "-Xmx" + settings.heap() + " -XX:+ExitOnOutOfMemoryError");
+    all.put("HOSE_CACHE_DIR", settings.work().resolve("class-cache").toAbsolutePath().toString());
+    return all;
   }
 
   /** Starts {@code command}; its stdout and stderr go to {@code log}. */

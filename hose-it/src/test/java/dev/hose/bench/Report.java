@@ -746,8 +746,8 @@ final class Report {
   private String heapBudget() {
     String forked =
         String.format(
-            "every JVM the benchmark forks runs with -Xmx%s (hose, stock Beam, the Flink client,"
-                + " the detect worker and job)",
+            "every JVM the benchmark forks runs with -Xmx%s (hose through its launcher's"
+                + " JAVA_OPTS, stock Beam, the Flink client, the detect worker and job)",
             settings.heap());
     if (!settings.runs("archive") || !settings.runners().contains("flink")) {
       return forked;
