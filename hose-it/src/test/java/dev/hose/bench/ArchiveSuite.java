@@ -138,19 +138,15 @@ final class ArchiveSuite {
     try (Connection c = pg.connect("postgres")) {
       BenchTable.create(c, table, WARM_UP_ROWS);
     }
-    List<Run.Tool> tools = new ArrayList<>();
+    Map<String, Run.Tool> direct =
+        Map.of(
+            "direct", Run.Tool.HOSE_DIRECT,
+            "zstd", Run.Tool.HOSE_ZSTD,
+            "parquet", Run.Tool.HOSE_PARQUET);
     for (String runner : List.of("direct", "zstd", "parquet")) {
       if (settings.runners().contains(runner)) {
-        tools.add(
-            switch (runner) {
-              case "zstd" -> Run.Tool.HOSE_ZSTD;
-              case "parquet" -> Run.Tool.HOSE_PARQUET;
-              default -> Run.Tool.HOSE_DIRECT;
-            });
+        warmUpRun(hose(direct.get(runner), table, WARM_UP_ROWS));
       }
-    }
-    for (Run.Tool tool : tools) {
-      warmUpRun(hose(tool, table, WARM_UP_ROWS));
     }
     if (settings.runners().contains("flink")) {
       startCluster();

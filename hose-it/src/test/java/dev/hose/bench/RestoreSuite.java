@@ -112,14 +112,7 @@ final class RestoreSuite {
         timed(
             "hose restore",
             rows,
-            hose(
-                "restore",
-                "--input=" + shards,
-                "--jdbcUrl=" + pg.jdbcUrl("by_hose"),
-                "--username=" + DebianPostgres.USER,
-                "--passwordEnv=" + PASSWORD_ENV,
-                "--table=public." + table,
-                "--create"),
+            restoreInto("by_hose", "--input=" + shards, "--table=public." + table),
             () -> count("by_hose", table) == rows));
     Path wc = work.resolve("wc.out");
     t.add(
@@ -159,14 +152,7 @@ final class RestoreSuite {
     require(
         step(
             "hose restore, recording its class cache",
-            hose(
-                "restore",
-                "--input=" + shards,
-                "--jdbcUrl=" + pg.jdbcUrl("warm_up"),
-                "--username=" + DebianPostgres.USER,
-                "--passwordEnv=" + PASSWORD_ENV,
-                "--table=public." + table,
-                "--create")));
+            restoreInto("warm_up", "--input=" + shards, "--table=public." + table)));
     try (Connection c = pg.connect("postgres");
         Statement s = c.createStatement()) {
       s.execute("DROP DATABASE warm_up");
@@ -208,13 +194,7 @@ final class RestoreSuite {
         timed(
             PREFIX_HOSE,
             rows,
-            hose(
-                "restore",
-                "--input=" + archive,
-                "--jdbcUrl=" + pg.jdbcUrl("by_hose"),
-                "--username=" + DebianPostgres.USER,
-                "--passwordEnv=" + PASSWORD_ENV,
-                "--create"),
+            restoreInto("by_hose", "--input=" + archive),
             () -> sum("by_hose", tables) == rows));
     ratio(t, PREFIX_HOSE, PREFIX_PG, PREFIX_TARGET);
     FileTrees.delete(archive);
@@ -379,6 +359,19 @@ final class RestoreSuite {
               "--username=" + DebianPostgres.USER,
               "--passwordEnv=" + PASSWORD_ENV));
     }
+    return cmd;
+  }
+
+  /** {@code hose restore ARGS --create} into {@code database} of the benchmark's server. */
+  private List<String> restoreInto(String database, String... args) {
+    List<String> cmd =
+        hose(
+            "restore",
+            "--jdbcUrl=" + pg.jdbcUrl(database),
+            "--username=" + DebianPostgres.USER,
+            "--passwordEnv=" + PASSWORD_ENV);
+    cmd.addAll(List.of(args));
+    cmd.add("--create");
     return cmd;
   }
 
