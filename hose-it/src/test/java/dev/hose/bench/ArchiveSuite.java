@@ -138,14 +138,14 @@ final class ArchiveSuite {
     try (Connection c = pg.connect("postgres")) {
       BenchTable.create(c, table, WARM_UP_ROWS);
     }
-    Map<String, Run.Tool> direct =
+    Map<String, Run.Tool> inProcess =
         Map.of(
             "direct", Run.Tool.HOSE_DIRECT,
             "zstd", Run.Tool.HOSE_ZSTD,
             "parquet", Run.Tool.HOSE_PARQUET);
     for (String runner : List.of("direct", "zstd", "parquet")) {
       if (settings.runners().contains(runner)) {
-        warmUpRun(hose(direct.get(runner), table, WARM_UP_ROWS));
+        warmUpRun(hose(inProcess.get(runner), table, WARM_UP_ROWS));
       }
     }
     if (settings.runners().contains("flink")) {

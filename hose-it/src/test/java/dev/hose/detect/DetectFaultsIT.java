@@ -910,11 +910,7 @@ class DetectFaultsIT {
               "--timeoutPerVideo=3s",
               "--connectTimeoutSeconds=2",
               "--readTimeoutSeconds=1",
-              "--targetParallelism=4",
-              // DirectRunner's per-bundle checks cost far more than a 4 KB clip (0.3 s a video on
-              // a loaded machine): off, so 1,000 videos fit in minutes.
-              "--enforceImmutability=false",
-              "--enforceEncodability=false")) {
+              "--targetParallelism=4")) {
         options.put(o.substring(0, o.indexOf('=')), o);
       }
       for (String o : extra) {
