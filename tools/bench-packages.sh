@@ -5,10 +5,11 @@
 #                                                 version is pg_dump's: pg_dump refuses newer servers)
 #   sha256sum, zcat            coreutils, gzip    (verify's baseline)
 # Detect's ffmpeg baseline needs libpulse0 for JavaCV's ffmpeg binary.
+# libdeflate0: hose's gzip (docs/archive.md#compression), as a deployment with it runs.
 set -euo pipefail
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then
   sudo="sudo"
 fi
 $sudo apt-get update
-$sudo apt-get install -y --no-install-recommends postgresql-client postgresql coreutils gzip libpulse0
+$sudo apt-get install -y --no-install-recommends postgresql-client postgresql coreutils gzip libpulse0 libdeflate0

@@ -14,7 +14,9 @@ package dev.hose.archive;
  */
 record HeapEstimate(int writers, long fetchBytes, long uploadBufferBytes, long rowGroupBytes) {
   static final long FIXED_BYTES = 60L << 20;
-  static final long CHUNK_BYTES = 512L << 10;
+
+  /** The compressor's queued chunks, and libdeflate's compressed copy of a 1 MiB block. */
+  static final long CHUNK_BYTES = (512L << 10) + (1L << 20);
 
   /** Assumed when the table's statistics give no row size (a view, or never analyzed). */
   static final long DEFAULT_ROW_BYTES = 1024;

@@ -6,6 +6,7 @@ import dev.hose.common.UserError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PushbackInputStream;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -21,16 +22,21 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
  * as every archive was before zstd and Parquet.
  */
 public enum ShardCodec {
-  /** {@code .jsonl.gz}, java.util.zip's deflater; levels 1 to 9. */
+  /**
+   * {@code .jsonl.gz}, levels 1 to 9: libdeflate in members of 1 MiB where the system has it
+   * ({@link BlockGzipOutputStream}), else java.util.zip's deflater in one member.
+   */
   GZIP(ArchiveManifest.JSON_LINES, "gzip", ".jsonl.gz", "application/gzip", 1, 9) {
     @Override
     OutputStream compressing(OutputStream out, int level) throws IOException {
-      return new LeveledGzip(out, level);
+      return LibDeflate.available()
+          ? new BlockGzipOutputStream(out, level)
+          : new LeveledGzip(out, level);
     }
 
     @Override
     public InputStream open(InputStream in) throws IOException {
-      return new GZIPInputStream(in, BUFFER);
+      return new GZIPInputStream(new ReadAheadAvailable(in), BUFFER);
     }
   },
 
@@ -200,6 +206,32 @@ public enum ShardCodec {
               + ")");
     }
     throw new IllegalArgumentException("unknown \"compression\": \"" + compression + "\"");
+  }
+
+  /**
+   * Java 17's GZIPInputStream tells whether another member follows a member's trailer by asking
+   * {@code available()} when its buffer holds nothing more (JDK-7036144, fixed in Java 23): over a
+   * stream that answers 0 with bytes still to come, a shard of several members would end early.
+   * This stream answers by reading one byte ahead.
+   */
+  static final class ReadAheadAvailable extends PushbackInputStream {
+    ReadAheadAvailable(InputStream in) {
+      super(in, 1);
+    }
+
+    @Override
+    public int available() throws IOException {
+      int n = super.available();
+      if (n > 0) {
+        return n;
+      }
+      int b = read();
+      if (b < 0) {
+        return 0;
+      }
+      unread(b);
+      return 1;
+    }
   }
 
   /** java.util.zip's gzip with a chosen level. */

@@ -10,12 +10,12 @@ class HeapEstimateTest {
   private static final long MB = 1 << 20;
 
   @Test
-  void defaultsWithKilobyteRowsNeedAboutNinetyMegabytes() {
+  void defaultsWithKilobyteRowsNeedAboutNinetyOneMegabytes() {
     // The README's worked example: 2 writers, 2,000 rows of 1 KB per fetch, 8 MiB upload buffers.
     HeapEstimate e = HeapEstimate.of(2, 2_000, 16 * MB, 1024, 8 * MB);
     assertEquals(2_000 * 1024, e.fetchBytes());
-    assertEquals(60 * MB + 2 * (3 * 2_048_000 + 8 * MB + 512 * 1024), e.totalBytes());
-    assertEquals(89, e.neededMb());
+    assertEquals(60 * MB + 2 * (3 * 2_048_000 + 8 * MB + 1536 * 1024), e.totalBytes());
+    assertEquals(91, e.neededMb());
   }
 
   @Test
@@ -32,7 +32,7 @@ class HeapEstimateTest {
   @Test
   void localOutputHasNoUploadBuffer() {
     HeapEstimate e = HeapEstimate.of(4, 1, 16 * MB, 1024, 0);
-    assertEquals(3 * 1024 + 512 * 1024, e.perWriterBytes());
+    assertEquals(3 * 1024 + 1536 * 1024, e.perWriterBytes());
   }
 
   @Test
@@ -41,11 +41,11 @@ class HeapEstimateTest {
     assertTrue(e.fitsIn(256 * MB));
     assertTrue(
         e.describe(256 * MB)
-            .startsWith("memory: ~89 MB of heap estimated (60 MB fixed + 2 writers"),
+            .startsWith("memory: ~91 MB of heap estimated (60 MB fixed + 2 writers"),
         e.describe(256 * MB));
     assertFalse(e.fitsIn(64 * MB));
     String warning = e.describe(64 * MB);
-    assertTrue(warning.startsWith("memory: this JVM's heap (64 MB) is below the ~89 MB"), warning);
+    assertTrue(warning.startsWith("memory: this JVM's heap (64 MB) is below the ~91 MB"), warning);
     assertTrue(warning.contains("raise -Xmx, or lower --exportThreads"), warning);
   }
 }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * never collected, whatever the table's size. Runs the real jar, with the password from an
  * environment variable, to S3.
  *
- * <p>The heap is what the README's estimate asks for these options (~82 MB: 2 writers, 2,000 rows
+ * <p>The heap is what the README's estimate asks for these options (~84 MB: 2 writers, 2,000 rows
  * of ~0.9 KB per fetch, 5 MiB upload buffers) and a little more; the run must log that it fits. (A
  * 64 MB heap, below the estimate, passed here but ran out on a CI machine.)
  */

@@ -1,20 +1,26 @@
 package dev.hose.docs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hose.embedded.DemoData;
 import dev.hose.support.ArchiveRun;
 import dev.hose.support.Readers;
 import dev.hose.support.TestServers;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.Inflater;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,7 +29,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The pyarrow and DuckDB recipes of docs/reading.md, run for real with the venv's pinned packages,
  * over a local directory and over S3 (S3Proxy), for each format and compression: every recipe reads
  * the manifest's row count, the exact sum of a numeric(12,2) column, and a timestamptz column's
- * earliest and latest instants, as PostgreSQL has them.
+ * earliest and latest instants, as PostgreSQL has them. The gzip shards hold more than one gzip
+ * member each where libdeflate writes them (docs/archive.md#compression), as CI's do.
  */
 class ReadingRecipesIT {
   private static final String TABLE = "public.orders";
@@ -35,7 +42,7 @@ class ReadingRecipesIT {
   static void start() throws Exception {
     servers = TestServers.start(dir);
     try (Connection c = servers.connect()) {
-      DemoData.seed(c, 5_000);
+      DemoData.seed(c, 20_000);
     }
     for (String[] f :
         List.of(
@@ -53,7 +60,7 @@ class ReadingRecipesIT {
             "--output=" + output,
             "--format=" + f[0],
             "--compression=" + f[1],
-            "--maxRowsPerBundle=2000");
+            "--maxRowsPerBundle=8000"); // ~1.5 MB of JSON a shard: two gzip members
       }
     }
     try (Connection c = servers.connect();
@@ -82,6 +89,39 @@ class ReadingRecipesIT {
   @AfterAll
   static void stop() throws Exception {
     servers.close();
+  }
+
+  @Test
+  void gzipShardsOfMoreThanOneMebibyteAreSeveralMembersOnCi() throws Exception {
+    List<Integer> members = new ArrayList<>();
+    try (Stream<Path> shards =
+        Files.list(dir.resolve("local").resolve("jsonl-gzip").resolve(TABLE))) {
+      for (Path shard : shards.filter(p -> p.toString().endsWith(".jsonl.gz")).toList()) {
+        members.add(gzipMembers(Files.readAllBytes(shard)));
+      }
+    }
+    assertEquals(3, members.size(), "shards of 8,000, 8,000 and 4,000 rows");
+    if ("true".equals(System.getenv("CI"))) { // .ci/run installs libdeflate0
+      assertTrue(members.stream().anyMatch(m -> m >= 2), "members per shard: " + members);
+    }
+  }
+
+  /** The gzip members one after another in {@code file} (each with a 10-byte header, FLG 0). */
+  private static int gzipMembers(byte[] file) throws Exception {
+    int count = 0;
+    for (int at = 0; at < file.length; count++) {
+      assertEquals(0x8b1f, (file[at] & 0xff) | (file[at + 1] & 0xff) << 8, "gzip magic at " + at);
+      assertEquals(0, file[at + 3], "no optional header fields");
+      Inflater inflater = new Inflater(true);
+      inflater.setInput(file, at + 10, file.length - at - 10);
+      byte[] sink = new byte[1 << 16];
+      while (!inflater.finished()) {
+        inflater.inflate(sink);
+      }
+      at += 10 + (int) inflater.getBytesRead() + 8;
+      inflater.end();
+    }
+    return count;
   }
 
   @ParameterizedTest
