@@ -91,6 +91,9 @@ final class ArchiveSuite {
           if (settings.runners().contains("direct")) {
             runs.add(report(hose(Run.Tool.HOSE_DIRECT, table, rows)));
           }
+          if (settings.runners().contains("zlib")) {
+            runs.add(report(hose(Run.Tool.HOSE_ZLIB, table, rows)));
+          }
           if (settings.runners().contains("zstd")) {
             runs.add(report(hose(Run.Tool.HOSE_ZSTD, table, rows)));
           }
@@ -141,9 +144,10 @@ final class ArchiveSuite {
     Map<String, Run.Tool> inProcess =
         Map.of(
             "direct", Run.Tool.HOSE_DIRECT,
+            "zlib", Run.Tool.HOSE_ZLIB,
             "zstd", Run.Tool.HOSE_ZSTD,
             "parquet", Run.Tool.HOSE_PARQUET);
-    for (String runner : List.of("direct", "zstd", "parquet")) {
+    for (String runner : List.of("direct", "zlib", "zstd", "parquet")) {
       if (settings.runners().contains(runner)) {
         warmUpRun(hose(inProcess.get(runner), table, WARM_UP_ROWS));
       }
@@ -315,7 +319,11 @@ final class ArchiveSuite {
       e =
           Child.run(
               cmd,
-              Child.hoseEnv(settings, Map.of(PASSWORD_ENV, password)),
+              Child.hoseEnv(
+                  settings,
+                  tool == Run.Tool.HOSE_ZLIB
+                      ? Map.of(PASSWORD_ENV, password, "HOSE_LIBDEFLATE", "off")
+                      : Map.of(PASSWORD_ENV, password)),
               log(tool, rows),
               settings.runTimeoutSeconds(),
               sampler,
@@ -334,6 +342,10 @@ final class ArchiveSuite {
       details.put("shards", m.path("shards").size());
       details.put("rowsWritten", written);
       fixedCosts(e, details);
+      String gzip = e.lastLine("INFO  LibDeflate - gzip: ");
+      if (!gzip.isEmpty()) { // which gzip wrote the shards: libdeflate, or java.util.zip and why
+        details.put("gzip", gzip.substring(gzip.indexOf("gzip: ") + "gzip: ".length()));
+      }
     } else {
       details.put("error", e.lastLine("error"));
     }

@@ -302,9 +302,39 @@ final class Report {
                 tool == Run.Tool.HOSE_DIRECT ? "the hose JVM" : "largest TaskManager"));
       }
     }
+    lines.addAll(zlibLines());
     lines.addAll(zstdTargets());
     lines.addAll(parquetTargets());
     lines.addAll(detectTargets());
+    return lines;
+  }
+
+  /**
+   * gzip by java.util.zip (a machine without libdeflate) against psql|gzip and against the default
+   * path, size by size: no target, the figure a deployment without libdeflate0 can expect.
+   */
+  private List<String> zlibLines() {
+    List<String> lines = new ArrayList<>();
+    for (Run z : suite("archive").stream().filter(r -> r.tool() == Run.Tool.HOSE_ZLIB).toList()) {
+      Run gzip = find(Run.Tool.HOSE_DIRECT, z.size());
+      Double ratio = ratioToBaseline(z);
+      if (ratio == null || gzip == null || !gzip.completed() || !z.completed()) {
+        lines.add(
+            String.format("%s at %s: no figure (%s)", z.tool().label, displaySize(z), z.outcome()));
+        continue;
+      }
+      lines.add(
+          String.format(
+              "%s at %s: %.2f× psql|gzip (no target); the default path (gzip: %s) took %.2f× its"
+                  + " time, its shards %.2f× the size",
+              z.tool().label,
+              displaySize(z),
+              ratio,
+              gzip.details().getOrDefault("gzip", "not logged"),
+              gzip.wallSeconds() / z.wallSeconds(),
+              ((Number) gzip.details().get("gzipMB")).doubleValue()
+                  / ((Number) z.details().get("gzipMB")).doubleValue()));
+    }
     return lines;
   }
 

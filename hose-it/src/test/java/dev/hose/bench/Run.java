@@ -27,6 +27,10 @@ record Run(
   enum Tool {
     PSQL_GZIP("archive", "psql \\copy row_to_json | gzip -6", "#7f7f7f"),
     HOSE_DIRECT("archive", "hose archive, DirectRunner", "#1f77b4"),
+    HOSE_ZLIB(
+        "archive",
+        "hose archive, gzip by java.util.zip (HOSE_LIBDEFLATE=off), DirectRunner",
+        "#17becf"),
     HOSE_FLINK("archive", "hose archive, Flink session cluster", "#2ca02c"),
     HOSE_ZSTD("archive", "hose archive --compression=zstd, DirectRunner", "#ff7f0e"),
     HOSE_PARQUET("archive", "hose archive --format=parquet (zstd), DirectRunner", "#8c564b"),

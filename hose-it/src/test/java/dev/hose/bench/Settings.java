@@ -41,10 +41,11 @@ record Settings(
                                          and scale, for the large-table and many-table runs:
                                          about an hour and 60 GB of disk at its defaults)
         --rows=250000,1000000,4000000    archive table sizes (~1 KB of JSON per row)
-        --runners=direct,zstd,parquet,flink
+        --runners=direct,zlib,zstd,parquet,flink
                                          where hose archive runs (flink: a local session cluster;
-                                         zstd: DirectRunner with --compression=zstd; parquet:
-                                         DirectRunner with --format=parquet)
+                                         zlib: DirectRunner with gzip by java.util.zip, as a
+                                         machine without libdeflate runs; zstd: DirectRunner with
+                                         --compression=zstd; parquet: --format=parquet)
         --heap=256m                      -Xmx of every forked JVM; each Flink TaskManager JVM gets
                                          the same -Xmx (128m framework + the rest as task heap)
         --stockTimeout=300               seconds before the stock Beam baseline is stopped
@@ -92,7 +93,7 @@ record Settings(
             list(a.remove("rows"), "250000,1000000,4000000").stream()
                 .map(v -> Long.parseLong(v.replace("_", "")))
                 .toList(),
-            list(a.remove("runners"), "direct,zstd,parquet,flink"),
+            list(a.remove("runners"), "direct,zlib,zstd,parquet,flink"),
             or(a.remove("heap"), "256m"),
             Long.parseLong(or(a.remove("stockTimeout"), "300")),
             Long.parseLong(or(a.remove("runTimeout"), "1800")),
@@ -126,7 +127,7 @@ record Settings(
       }
     }
     for (String runner : s.runners) {
-      if (!List.of("direct", "zstd", "parquet", "flink").contains(runner)) {
+      if (!List.of("direct", "zlib", "zstd", "parquet", "flink").contains(runner)) {
         throw new IllegalArgumentException("unknown runner " + runner);
       }
     }
