@@ -10,11 +10,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * libdeflate, the system's shared library, through JNA: whole-buffer gzip that takes about half the
- * CPU of zlib at the same level and writes smaller output (docs/archive.md#compression). hose looks
- * for it once per JVM: at {@code $HOSE_LIBDEFLATE} (a path) when set, else as {@code
- * libdeflate.so.0} or {@code libdeflate} on the library path (Debian and Ubuntu: the package
- * libdeflate0; Fedora, Alpine, Homebrew: libdeflate). Without it, or with {@code
- * HOSE_LIBDEFLATE=off}, gzip shards are written by java.util.zip, and the log says why once.
+ * CPU of zlib at the same level and writes smaller output, and reads it back faster
+ * (docs/archive.md#compression). hose looks for it once per JVM: at {@code $HOSE_LIBDEFLATE} (a
+ * path) when set, else as {@code libdeflate.so.0} or {@code libdeflate} on the library path (Debian
+ * and Ubuntu: the package libdeflate0; Fedora, Alpine, Homebrew: libdeflate). Without it, or with
+ * {@code HOSE_LIBDEFLATE=off}, gzip shards are written by java.util.zip, and the log says why once.
  */
 final class LibDeflate {
   private static final Logger LOG = LoggerFactory.getLogger(LibDeflate.class);
@@ -89,4 +89,26 @@ final class LibDeflate {
       Pointer compressor, Pointer in, long inBytes, Pointer out, long outBytes);
 
   static native void libdeflate_free_compressor(Pointer compressor);
+
+  /** libdeflate_gzip_decompress_ex's result: the member is whole in the output. */
+  static final int SUCCESS = 0;
+
+  /** A decompressor, or null when out of memory. */
+  static native Pointer libdeflate_alloc_decompressor();
+
+  /**
+   * The gzip member at the start of {@code in} into {@code out}: {@link #SUCCESS}, or 1 (bad data,
+   * or the member goes on past {@code inBytes}), 3 (more than {@code outBytes} of output). Writes
+   * the bytes of input it took and of output it gave at {@code inTaken} and {@code outGiven}.
+   */
+  static native int libdeflate_gzip_decompress_ex(
+      Pointer decompressor,
+      Pointer in,
+      long inBytes,
+      Pointer out,
+      long outBytes,
+      Pointer inTaken,
+      Pointer outGiven);
+
+  static native void libdeflate_free_decompressor(Pointer decompressor);
 }

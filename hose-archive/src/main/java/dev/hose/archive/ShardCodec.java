@@ -24,7 +24,8 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 public enum ShardCodec {
   /**
    * {@code .jsonl.gz}, levels 1 to 9: libdeflate in members of 1 MiB where the system has it
-   * ({@link BlockGzipOutputStream}), else java.util.zip's deflater in one member.
+   * ({@link BlockGzipOutputStream}, read back by {@link BlockGzipInputStream}), else
+   * java.util.zip's deflater in one member.
    */
   GZIP(ArchiveManifest.JSON_LINES, "gzip", ".jsonl.gz", "application/gzip", 1, 9) {
     @Override
@@ -36,7 +37,9 @@ public enum ShardCodec {
 
     @Override
     public InputStream open(InputStream in) throws IOException {
-      return new GZIPInputStream(new ReadAheadAvailable(in), BUFFER);
+      return LibDeflate.available()
+          ? new BlockGzipInputStream(in)
+          : new GZIPInputStream(new ReadAheadAvailable(in), BUFFER);
     }
   },
 

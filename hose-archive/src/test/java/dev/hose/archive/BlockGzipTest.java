@@ -13,9 +13,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * libdeflate's gzip members: what they hold reads back through every gzip reader hose and its users
  * have, whatever the member boundaries fall on.
  */
-class BlockGzipOutputStreamTest {
+class BlockGzipTest {
   private static final byte[] JSON = jsonLines(3 * BlockGzipOutputStream.BLOCK + 12_345);
 
   /** CI installs libdeflate0 (.ci/run); elsewhere a machine without it skips, saying so. */
@@ -92,6 +94,86 @@ class BlockGzipOutputStreamTest {
     gz.close(); // a failed shard's cleanup may close again
     assertTrue(small.size() < fast.size(), small.size() + " >= " + fast.size());
     assertThrows(IOException.class, () -> gz.write(1));
+  }
+
+  @Test
+  void hosesReaderTakesMembersInSmallReadsAndIncompressibleOnesThatFillItsBuffer()
+      throws Exception {
+    byte[] noise = new byte[5 * BlockGzipOutputStream.BLOCK + 777];
+    new Random(7).nextBytes(noise); // members about as large compressed: the buffer moves along
+    for (byte[] data : List.of(JSON, noise)) {
+      ByteArrayOutputStream file = new ByteArrayOutputStream();
+      try (OutputStream gz = new BlockGzipOutputStream(file, 6)) {
+        gz.write(data);
+      }
+      try (InputStream in =
+          new BlockGzipInputStream(new Trickle(file.toByteArray(), 1_000 + data.length % 3))) {
+        assertArrayEquals(data, readInPieces(in));
+      }
+    }
+  }
+
+  @Test
+  void hosesReaderHandsOneLargeMemberAndWhatFollowsToJavasGzip() throws Exception {
+    ByteArrayOutputStream file = new ByteArrayOutputStream();
+    try (OutputStream gz = new BlockGzipOutputStream(file, 6)) {
+      gz.write(JSON, 0, 1_500_000); // two members of libdeflate ...
+    }
+    try (OutputStream gz = new GZIPOutputStream(file)) {
+      gz.write(JSON, 1_500_000, JSON.length - 1_500_000); // ... then one of 1.7 MiB
+    }
+    try (InputStream in = ShardCodec.GZIP.open(new ByteArrayInputStream(file.toByteArray()))) {
+      assertArrayEquals(JSON, in.readAllBytes());
+    }
+  }
+
+  @Test
+  void hosesReaderFailsOnDamageTruncationAndWhatIsNotGzip() throws Exception {
+    ByteArrayOutputStream file = new ByteArrayOutputStream();
+    try (OutputStream gz = new BlockGzipOutputStream(file, 6)) {
+      gz.write(JSON);
+    }
+    byte[] good = file.toByteArray();
+    byte[] damaged = good.clone();
+    damaged[good.length / 2] ^= 0x20;
+    byte[] truncated = Arrays.copyOf(good, good.length - 100);
+    for (byte[] bad : List.of(damaged, truncated)) {
+      assertThrows(
+          IOException.class,
+          () -> {
+            try (InputStream in = ShardCodec.GZIP.open(new ByteArrayInputStream(bad))) {
+              in.readAllBytes();
+            }
+          });
+    }
+    for (byte[] notGzip : List.of(new byte[0], "{\"id\":1}\n".getBytes(StandardCharsets.UTF_8))) {
+      assertThrows(
+          IOException.class, () -> ShardCodec.GZIP.open(new ByteArrayInputStream(notGzip)));
+    }
+  }
+
+  private static byte[] readInPieces(InputStream in) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    byte[] piece = new byte[4_099];
+    for (int n; (n = in.read(piece, 0, piece.length)) >= 0; ) {
+      all.write(piece, 0, n);
+    }
+    return all.toByteArray();
+  }
+
+  /** At most {@code step} bytes per read. */
+  private static final class Trickle extends ByteArrayInputStream {
+    private final int step;
+
+    Trickle(byte[] bytes, int step) {
+      super(bytes);
+      this.step = step;
+    }
+
+    @Override
+    public synchronized int read(byte[] b, int off, int len) {
+      return super.read(b, off, Math.min(len, step));
+    }
   }
 
   /** JSON lines with a few random fields, so that compressing them is real work. */
