@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * CPU of zlib at the same level and writes smaller output, and reads it back faster
  * (docs/archive.md#compression). hose looks for it once per JVM: at {@code $HOSE_LIBDEFLATE} (a
  * path) when set, else as {@code libdeflate.so.0} or {@code libdeflate} on the library path (Debian
- * and Ubuntu: the package libdeflate0; Fedora, Alpine, Homebrew: libdeflate). Without it, or with
- * {@code HOSE_LIBDEFLATE=off}, gzip shards are written by java.util.zip, and the log says why once.
+ * and Ubuntu: the package libdeflate0; Fedora, Alpine, Homebrew: libdeflate). Without it, with
+ * {@code HOSE_LIBDEFLATE=off}, or where hose runs in a job's class loader (a Flink TaskManager),
+ * gzip shards are written by java.util.zip, and the log says why once.
  */
 final class LibDeflate {
   private static final Logger LOG = LoggerFactory.getLogger(LibDeflate.class);
@@ -37,6 +38,15 @@ final class LibDeflate {
     if ("off".equals(path)) {
       LOG.info("gzip: java.util.zip ({}=off)", PATH_VARIABLE);
       return PATH_VARIABLE + "=off";
+    }
+    if (LibDeflate.class.getClassLoader() != ClassLoader.getSystemClassLoader()) {
+      // A Flink TaskManager loads each job in a class loader of its own. JNA keeps a thread
+      // ("JNA Cleaner") for as long as a library is loaded, and that thread would keep the job's
+      // class loader, and every class of the job, after the job ends (FlinkArchiveIT counts them).
+      LOG.info(
+          "gzip: java.util.zip (hose runs in a job's class loader here, which JNA would keep"
+              + " loaded after the job ends)");
+      return "a job's class loader";
     }
     try {
       if (Native.SIZE_T_SIZE != Long.BYTES) {
