@@ -8,6 +8,7 @@ happened is read from Airflow's own database (its SQLite file).
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import signal
@@ -189,10 +190,16 @@ class Scheduler:
                 )
             time.sleep(1)
 
+    def first_run_id(self, dag_id: str) -> str | None:
+        """The run a test is about: its DAG's first. Every read below is scoped to it, because the
+        scheduler starts the next night's run of a `0 0 * * *` DAG when a test crosses midnight UTC."""
+        runs = self.runs(dag_id)
+        return runs[0]["run_id"] if runs else None
+
     def task_instances(self, dag_id: str, run_id: str | None = None) -> dict[str, sqlite3.Row]:
-        rows = self.sql(
-            "SELECT * FROM task_instance WHERE dag_id = ? AND (? IS NULL OR run_id = ?)", dag_id, run_id, run_id
-        )
+        """The task instances of `run_id`, by default of the DAG's first run."""
+        run_id = run_id or self.first_run_id(dag_id)
+        rows = self.sql("SELECT * FROM task_instance WHERE dag_id = ? AND run_id = ?", dag_id, run_id)
         return {r["task_id"]: r for r in rows}
 
     def wait_task(self, dag_id: str, task_id: str, states: tuple[str, ...], timeout: float,
@@ -208,12 +215,19 @@ class Scheduler:
             time.sleep(0.5)
 
     def xcom(self, dag_id: str, task_id: str, key: str = "return_value") -> Any:
-        [row] = self.sql("SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = ?", dag_id, task_id, key)
+        """The value `task_id` pushed in the DAG's first run."""
+        [row] = self.sql(
+            "SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = ?",
+            dag_id, self.first_run_id(dag_id), task_id, key,
+        )
         value = json.loads(row["value"])
         return json.loads(value) if isinstance(value, str) else value
 
     def task_log(self, dag_id: str, task_id: str, try_number: int = 1) -> str:
-        logs = list((self.home / "logs").glob(f"dag_id={dag_id}/run_id=*/task_id={task_id}/attempt={try_number}.log"))
+        run_id = self.first_run_id(dag_id)
+        if run_id is None:
+            return ""
+        logs = list((self.home / "logs").glob(f"dag_id={dag_id}/run_id={glob.escape(run_id)}/task_id={task_id}/attempt={try_number}.log"))
         return "\n".join(p.read_text(errors="replace") for p in logs)
 
 

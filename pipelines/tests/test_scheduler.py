@@ -406,7 +406,8 @@ def output_of(night, name: str, run) -> str:
 
 def rendered(scheduler: Scheduler, dag_id: str, task_id: str) -> dict:
     [row] = scheduler.sql(
-        "SELECT rendered_fields FROM rendered_task_instance_fields WHERE dag_id = ? AND task_id = ?", dag_id, task_id
+        "SELECT rendered_fields FROM rendered_task_instance_fields WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+        dag_id, scheduler.first_run_id(dag_id), task_id,
     )
     return json.loads(row["rendered_fields"])
 
