@@ -10,9 +10,10 @@
 #
 # A cache is kept per command and keyed to the jar's contents (cksum: CRC-32 and length of every
 # byte, read at every start), the Java runtime, JAVA_OPTS and JDK_JAVA_OPTIONS, never to the jar's
-# name or date: a rebuilt or replaced jar never runs with another jar's cache (JDK-8377932: Java 25
-# before 25.0.4 takes a stale AOT cache when the jar has the same size). Caches of other contents
-# of the same jar are removed.
+# name or date alone: a rebuilt or replaced jar never runs with another jar's cache (JDK-8377932:
+# Java 25 before 25.0.4 takes a stale AOT cache when the jar has the same size). The jar's path and
+# modification time are in the key too, because the JVM will not use a cache that they do not
+# match. Caches of other contents or dates of the same jar are removed.
 #
 # Environment:
 #   HOSE_JAVA       the java to run (default: $JAVA_HOME/bin/java, else java on the PATH)
@@ -47,8 +48,9 @@ quiet_recording=(-Xlog:cds*=error:stderr)
 
 say() { [[ -z "${HOSE_LAUNCHER_DEBUG:-}" ]] || echo "$name: $*" >&2; }
 
-# Help and usage load little and exit at once: no cache, and no recording of so little.
 command="${1:-}"
+
+# Help and usage load little and exit at once: no cache, and no recording of so little.
 if [[ "${HOSE_CACHE:-}" == off || ! "$command" =~ ^[a-z]+$ || "$command" == help \
   || " $* " == *" --help "* ]]; then
   exec "$java" "${opts[@]}" -jar "$jar" "$@"
@@ -83,10 +85,15 @@ if ! writable "$dir"; then
   fi
 fi
 read -r crc length _ < <(cksum "$jar")
-opts_key="$(printf '%s' "${opts[*]:-} ${JDK_JAVA_OPTIONS:-}" | cksum | cut -d' ' -f1)"
+# The JVM checks a cache against the jar's path, size and modification time, and runs without a
+# cache that does not match them (Java 17: "Unable to use shared archive", at every start), so they
+# are in the key as well: a jar rebuilt with the same contents, or copied without its date, records
+# a cache of its own instead of being offered a dead one for ever.
+mtime="$(stat -c %Y "$jar" 2>/dev/null || echo 0)"
+opts_key="$(printf '%s' "$jar ${opts[*]:-} ${JDK_JAVA_OPTIONS:-}" | cksum | cut -d' ' -f1)"
 if [[ "$major" -ge 24 ]]; then kind=aot; else kind=jsa; fi
 # One cache per command: archive, verify and restore load different classes.
-cache="$dir/$name-$crc-$length-$command-java$runtime-$opts_key.$kind"
+cache="$dir/$name-$crc-$length-$mtime-$command-java$runtime-$opts_key.$kind"
 
 # A recording whose JVM has ended is complete or was cut short; the JVM checks a cache before it
 # maps one and runs without it when it is not sound, so either way it is safe to offer.
@@ -116,7 +123,7 @@ fi
 # keeps this PID, so the recording is named after the JVM that writes it.
 # Only this jar's: its caches are NAME-CRC-..., and the jars beside it share the directory
 # (hose-archive-... also starts with hose-).
-find "$dir" -maxdepth 1 -name "$name-[0-9]*" ! -name "$name-$crc-$length-*" -delete 2>/dev/null || true
+find "$dir" -maxdepth 1 -name "$name-[0-9]*" ! -name "$name-$crc-$length-$mtime-*" -delete 2>/dev/null || true
 recording="$cache.$$.tmp"
 say "recording $recording"
 if [[ "$kind" == aot ]]; then

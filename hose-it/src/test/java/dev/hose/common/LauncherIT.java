@@ -1,6 +1,7 @@
 package dev.hose.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hose.support.Checkout;
@@ -109,6 +110,31 @@ class LauncherIT {
     assertTrue(run.err().contains("no cache: neither"), run.err());
   }
 
+  /**
+   * A jar rebuilt with the same contents has a new date, and Java 17's JVM will not use a CDS
+   * archive recorded for the old date ("Unable to use shared archive", a cold start every time):
+   * the launcher records a cache for it, and the runs after it use that one.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"17", "25"})
+  void aJarRebuiltWithTheSameContentsRecordsACacheItCanUse(String version) throws Exception {
+    Path java = javaOf(version);
+    Path cache = dir.resolve("cache");
+    Path app = install("app", jar("A"));
+    assertTrue(run(java, app, cache).err().contains("recording"));
+    assertTrue(run(java, app, cache).err().contains("using"));
+
+    Path jar = app.resolveSibling("app.jar");
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(JAR_TIME + 60_000));
+    Run rebuilt = run(java, app, cache);
+    assertEquals("A", rebuilt.out(), rebuilt.err());
+    assertTrue(rebuilt.err().contains("recording"), rebuilt.err());
+    Run again = run(java, app, cache);
+    assertTrue(again.err().contains("using"), again.err());
+    assertFalse(again.err().contains("Unable to use"), again.err());
+    assertEquals(1, cachesOf(cache, "app").size(), "the old date's cache is removed");
+  }
+
   private Path javaOf(String version) {
     Path running = Path.of(System.getProperty("java.home"), "bin", "java");
     if (version.equals("17")) {
@@ -128,14 +154,19 @@ class LauncherIT {
    * A jar whose main class prints {@code letter}: classes of one size, entries stored, one date.
    */
   private Path jar(String letter) throws IOException {
-    Path src = Files.createDirectories(dir.resolve("src-" + letter + "/p"));
+    return jar(letter, "\"" + letter + "\"");
+  }
+
+  /** A jar named {@code name} whose main class prints the Java {@code expression}. */
+  private Path jar(String name, String expression) throws IOException {
+    Path src = Files.createDirectories(dir.resolve("src-" + name + "/p"));
     Files.writeString(
         src.resolve("Main.java"),
         "package p; public class Main { public static void main(String[] a) {"
-            + " System.out.print(\""
-            + letter
-            + "\"); } }");
-    Path classes = Files.createDirectories(dir.resolve("classes-" + letter));
+            + " System.out.print("
+            + expression
+            + "); } }");
+    Path classes = Files.createDirectories(dir.resolve("classes-" + name));
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     assertEquals(
         0,
@@ -149,7 +180,7 @@ class LauncherIT {
             classes.toString(),
             src.resolve("Main.java").toString()));
     byte[] main = Files.readAllBytes(classes.resolve("p/Main.class"));
-    Path jar = dir.resolve(letter + ".jar");
+    Path jar = dir.resolve(name + ".jar");
     Manifest manifest = new Manifest();
     manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
     manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "p.Main");
@@ -194,9 +225,16 @@ class LauncherIT {
 
   private static Run run(Path java, Path launcher, Path cache, Map<String, String> extraEnv)
       throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "run");
+    return run(java, launcher, cache, "run", extraEnv);
+  }
+
+  private static Run run(
+      Path java, Path launcher, Path cache, String command, Map<String, String> extraEnv)
+      throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(launcher.toString(), command);
     Map<String, String> env = pb.environment();
     env.remove("XDG_CACHE_HOME");
+    env.remove("MALLOC_MMAP_THRESHOLD_");
     env.putAll(extraEnv);
     env.put("HOSE_JAVA", java.toString());
     env.put("HOSE_CACHE_DIR", cache.toString());
