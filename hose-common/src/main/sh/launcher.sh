@@ -22,6 +22,7 @@
 #                   that is not writable; with neither writable the run goes on without a cache)
 #   HOSE_CACHE=off  run without a cache
 #   HOSE_LAUNCHER_DEBUG=1  say on stderr which cache is used or written
+#   MALLOC_MMAP_THRESHOLD_ glibc's; archive, verify and restore set 131072 unless it is set (below)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,6 +50,17 @@ quiet_recording=(-Xlog:cds*=error:stderr)
 say() { [[ -z "${HOSE_LAUNCHER_DEBUG:-}" ]] || echo "$name: $*" >&2; }
 
 command="${1:-}"
+
+# archive, verify and restore open a native zstd context (a few MB) per zstd or Parquet shard and
+# free it at the shard's end. glibc raises its mmap threshold to the size of the first one freed,
+# so the ones after it come from malloc's arenas, which keep the memory: a 4M-row zstd archive
+# peaked about 50 MB above a 200K-row one. A fixed threshold gives each context back when it is
+# freed: flat, at the same speed (docs/archive.md#memory). Not for detect, whose decoder and
+# detectors allocate and free frame-sized buffers at video rate: each would be mapped afresh, and
+# that was not measured. A value of the user's own wins.
+if [[ "$command" =~ ^(archive|verify|restore)$ ]]; then
+  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+fi
 
 # Help and usage load little and exit at once: no cache, and no recording of so little.
 if [[ "${HOSE_CACHE:-}" == off || ! "$command" =~ ^[a-z]+$ || "$command" == help \

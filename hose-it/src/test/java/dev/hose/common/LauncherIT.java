@@ -135,6 +135,27 @@ class LauncherIT {
     assertEquals(1, cachesOf(cache, "app").size(), "the old date's cache is removed");
   }
 
+  /**
+   * archive, verify and restore run with glibc's mmap threshold fixed, so that each native zstd
+   * context goes back to the system when its shard ends; detect's frames do not; the user's own
+   * value wins.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"17", "25"})
+  void theShardCommandsRunWithAFixedMmapThreshold(String version) throws Exception {
+    Path java = javaOf(version);
+    Path app = install("app", jar("env", "System.getenv(\"MALLOC_MMAP_THRESHOLD_\")"));
+    Path cache = dir.resolve("cache");
+    for (String command : List.of("archive", "verify", "restore")) {
+      assertEquals("131072", run(java, app, cache, command, Map.of()).out(), command);
+    }
+    assertEquals("null", run(java, app, cache, "detect", Map.of()).out());
+    Map<String, String> own = Map.of("MALLOC_MMAP_THRESHOLD_", "65536");
+    assertEquals("65536", run(java, app, cache, "archive", own).out());
+    Map<String, String> off = Map.of("HOSE_CACHE", "off");
+    assertEquals("131072", run(java, app, cache, "archive", off).out());
+  }
+
   private Path javaOf(String version) {
     Path running = Path.of(System.getProperty("java.home"), "bin", "java");
     if (version.equals("17")) {
