@@ -196,19 +196,46 @@ final class TablePlanner {
     String col = TableRef.quote(key);
     boolean filtered = filter.condition() != null;
     String from = " FROM " + table.quoted() + (filtered ? " WHERE " + filter.condition() : "");
+    String type = catalog.columnType(oid, key).name();
+    if (key.equals(catalog.primaryKeyColumn(oid))) {
+      return primaryKeyRanges(ranges, table, col, type, from, filtered, filter.parameters());
+    }
     Catalog.KeyCounts counts = catalog.keyCounts(col, from, filter.parameters());
     if (ranges.fitsOneRange(counts.total())) {
       return new Split(RangePlanner.whole(table), counts.total());
     }
-    String type = catalog.columnType(oid, key).name();
     List<String> bounds =
-        key.equals(catalog.primaryKeyColumn(oid))
-            ? catalog.indexedQuantiles(
-                col, type, from, filtered, filter.parameters(), ranges.step())
-            : catalog.quantiles(col, from, filtered, filter.parameters(), ranges.step());
+        catalog.quantiles(col, from, filtered, filter.parameters(), ranges.step());
     return new Split(
         ranges.keyRanges(table, col, type, bounds, counts.total(), counts.nonNull()),
         counts.total());
+  }
+
+  /**
+   * On the primary key (never NULL, always indexed) the bounds are stepped along its index, and
+   * only the last range's rows are counted, never the whole table's: every range before it holds
+   * one step (give or take the repeats of a composite key's first column), the last at most one. At
+   * 4M rows that spares the launcher a count(*) of about 0.4 s before the first range query.
+   */
+  private Split primaryKeyRanges(
+      RangePlanner ranges,
+      TableRef table,
+      String col,
+      String type,
+      String from,
+      boolean filtered,
+      List<String> params)
+      throws SQLException {
+    List<String> bounds =
+        catalog.indexedQuantiles(col, type, from, filtered, params, ranges.step());
+    if (bounds.isEmpty()) {
+      return new Split(RangePlanner.whole(table), catalog.keyCounts(col, from, params).total());
+    }
+    List<String> lastParams = new ArrayList<>(params);
+    lastParams.add(bounds.get(bounds.size() - 1));
+    String last = from + (filtered ? " AND " : " WHERE ") + col + " >= CAST(? AS " + type + ")";
+    long rows = bounds.size() * ranges.step() + catalog.keyCounts(col, last, lastParams).total();
+    return new Split(ranges.keyRanges(table, col, type, bounds, rows, rows), rows);
   }
 
   /** Block ranges, counting the rows first when the statistics can't be trusted. */

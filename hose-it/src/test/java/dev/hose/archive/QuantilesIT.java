@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Range bounds found along the primary key's index are the ones numbering every row finds, on a
  * real PostgreSQL: keys with gaps, a --where filter, and a composite key whose first column
- * repeats.
+ * repeats; and the rows a plan on the primary key gives without counting the whole table.
  */
 class QuantilesIT {
   private static TestServers servers;
@@ -60,6 +60,46 @@ class QuantilesIT {
       assertEquals(
           24,
           catalog.indexedQuantiles("id", "bigint", " FROM gaps", false, List.of(), 1_000).size());
+    }
+  }
+
+  /**
+   * A plan on the primary key counts only its last range's rows, never the whole table's; on a
+   * unique key the rows it gives are the table's, with and without a --where filter, and on a
+   * composite key within a step's repeats of them.
+   */
+  @Test
+  void aPlanOnThePrimaryKeyGivesTheRowsItWillRead() throws Exception {
+    try (Connection c = servers.connect()) {
+      TablePlanner planner = new TablePlanner(c, options());
+      TableRef gaps = TableRef.parse("public.gaps");
+      TablePlanner.Planned all = planner.plan(gaps, new TableSettings(null, null, null, 1_000));
+      assertEquals(25_000, all.plan().estimatedRows());
+      assertEquals(25, all.ranges().size());
+      TablePlanner.Planned some = planner.plan(gaps, new TableSettings(null, null, "v < 4", 700));
+      assertEquals(count(c, "SELECT count(*) FROM gaps WHERE v < 4"), some.plan().estimatedRows());
+      TablePlanner.Planned one = planner.plan(gaps, new TableSettings(null, null, null, 25_000));
+      assertEquals(25_000, one.plan().estimatedRows());
+      assertEquals(1, one.ranges().size());
+      TablePlanner.Planned lines =
+          planner.plan(TableRef.parse("public.lines"), new TableSettings(null, null, null, 1_000));
+      long exact = count(c, "SELECT count(*) FROM lines");
+      long slack = 9L * lines.ranges().size();
+      assertTrue(
+          Math.abs(lines.plan().estimatedRows() - exact) <= slack,
+          lines.plan().estimatedRows() + " rows planned, " + exact + " in the table");
+    }
+  }
+
+  private static ArchiveOptions options() {
+    return org.apache.beam.sdk.options.PipelineOptionsFactory.as(ArchiveOptions.class);
+  }
+
+  private static long count(Connection c, String sql) throws Exception {
+    try (Statement s = c.createStatement();
+        var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
