@@ -3,6 +3,7 @@ package dev.hose.archive;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import dev.hose.common.Errors;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -53,7 +54,7 @@ final class LibDeflate {
         return unavailable("size_t is not 64-bit here");
       }
     } catch (LinkageError e) { // JNA's own native library cannot load here
-      return unavailable("JNA: " + firstLine(e.getMessage()));
+      return unavailable("JNA: " + Errors.firstLine(e.getMessage(), "not found"));
     }
     List<String> names =
         path != null && !path.isEmpty() ? List.of(path) : List.of("libdeflate.so.0", "deflate");
@@ -65,7 +66,7 @@ final class LibDeflate {
         LOG.info("gzip: libdeflate ({})", library.getFile());
         return null;
       } catch (LinkageError | RuntimeException e) {
-        failures.add(name + ": " + firstLine(e.getMessage()));
+        failures.add(name + ": " + Errors.firstLine(e.getMessage(), "not found"));
       }
     }
     return unavailable(String.join("; ", failures));
@@ -78,14 +79,6 @@ final class LibDeflate {
         reason,
         PATH_VARIABLE);
     return reason;
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "not found";
-    }
-    int nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
   }
 
   /** A compressor at {@code level} (0 to 12), or null when out of memory. */

@@ -63,7 +63,7 @@ public final class CommandLine {
   public static String unknownOption(String message, Class<? extends PipelineOptions> type) {
     Matcher m = MISSING_PROPERTY.matcher(message == null ? "" : message);
     if (!m.find()) {
-      return firstLine(message);
+      return Errors.firstLine(message, "invalid arguments");
     }
     String unknown = m.group(1);
     String closest = null;
@@ -265,13 +265,5 @@ public final class CommandLine {
     }
     int eq = arg.indexOf('=');
     return eq < 0 ? null : arg.substring(eq + 1);
-  }
-
-  static String firstLine(String message) {
-    if (message == null) {
-      return "invalid arguments";
-    }
-    int nl = message.indexOf('\n');
-    return (nl < 0 ? message : message.substring(0, nl)).strip();
   }
 }

@@ -85,6 +85,15 @@ public final class Errors {
     return root.getMessage() == null ? root.getClass().getSimpleName() : oneLine(root.getMessage());
   }
 
+  /** The first line of {@code message}, stripped, or {@code ifNull} when there is no message. */
+  public static String firstLine(String message, String ifNull) {
+    if (message == null) {
+      return ifNull;
+    }
+    int nl = message.indexOf('\n');
+    return (nl < 0 ? message : message.substring(0, nl)).strip();
+  }
+
   /** {@code s} with its line breaks folded into spaces. */
   public static String oneLine(String s) {
     if (s == null) {

@@ -316,24 +316,21 @@ final class Report {
   private List<String> zlibLines() {
     List<String> lines = new ArrayList<>();
     for (Run z : suite("archive").stream().filter(r -> r.tool() == Run.Tool.HOSE_ZLIB).toList()) {
-      Run gzip = find(Run.Tool.HOSE_DIRECT, z.size());
-      Double ratio = ratioToBaseline(z);
-      if (ratio == null || gzip == null || !gzip.completed() || !z.completed()) {
-        lines.add(
-            String.format("%s at %s: no figure (%s)", z.tool().label, displaySize(z), z.outcome()));
+      double[] vsGzip = againstGzip(z, lines);
+      if (vsGzip == null) {
         continue;
       }
+      Double ratio = ratioToBaseline(z);
       lines.add(
           String.format(
-              "%s at %s: %.2f× psql|gzip (no target); the default path (gzip: %s) took %.2f× its"
+              "%s at %s: %s psql|gzip (no target); the default path (gzip: %s) took %.2f× its"
                   + " time, its shards %.2f× the size",
               z.tool().label,
               displaySize(z),
-              ratio,
-              gzip.details().getOrDefault("gzip", "not logged"),
-              gzip.wallSeconds() / z.wallSeconds(),
-              ((Number) gzip.details().get("gzipMB")).doubleValue()
-                  / ((Number) z.details().get("gzipMB")).doubleValue()));
+              ratio == null ? "no figure against" : String.format("%.2f×", ratio),
+              find(Run.Tool.HOSE_DIRECT, z.size()).details().getOrDefault("gzip", "not logged"),
+              1 / vsGzip[0],
+              1 / vsGzip[1]));
     }
     return lines;
   }
