@@ -666,14 +666,17 @@ def test_a_killed_flink_client_never_commits_over_its_retry(scheduler, night, ni
     assert tis["archive"]["try_number"] == 2 and all(ti["try_number"] == 1 for t, ti in tis.items() if t != "archive")
     summary = scheduler.xcom("e2e_flink_kill", "archive")
     assert summary["runId"] != first_run
-    manifests = check_tables(s3, source, summary, [KILL_TABLE], run, output)
-    assert manifests[spelling]["runId"] == summary["runId"]
+
     def first_job_ended():
         job = flink.job(first_job["jid"])
         return job if job["state"] in ("FAILED", "CANCELED", "FINISHED") else None
 
+    # The output is checked once the first job has ended too: until then it may still be uploading
+    # (its fenced commit, or its failed ranges, then remove what it wrote).
     first = wait_for("the first job's end", first_job_ended, 300, every=1)
     assert first["state"] in ("FAILED", "CANCELED"), first
+    manifests = check_tables(s3, source, summary, [KILL_TABLE], run, output)
+    assert manifests[spelling]["runId"] == summary["runId"]
     exceptions = json.dumps(flink.get(f"/jobs/{first_job['jid']}/exceptions"))
     print(f"the first Flink job ended {first['state']}: {stopped_by(exceptions, f'{schema}.{table}')}")
 

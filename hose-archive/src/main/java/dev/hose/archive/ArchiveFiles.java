@@ -273,6 +273,23 @@ public final class ArchiveFiles implements Serializable {
     return removed;
   }
 
+  /**
+   * Removes this run's temp objects and uploads of {@code table}: what a run that will never commit
+   * the table (another run took its claim over) would otherwise leave behind, since the run that
+   * holds the table swept the temp objects of earlier runs when it began, before these were
+   * written. Returns how many were removed.
+   */
+  int removeRunTemp(TableRef table, S3Options s3) throws IOException {
+    String dir = runTempDir(table).toString();
+    if (isS3()) {
+      return removeS3Temp(dir, List.of(dir), null, s3);
+    }
+    Path local = Path.of(dir);
+    int removed = Files.isDirectory(local) ? FileTrees.delete(local) : 0;
+    deleteIfEmpty(Path.of(tempDir(table).toString()));
+    return removed;
+  }
+
   /** Removes the temp objects and uploads under {@code root} that {@link #removable} allows. */
   private static int removeS3Temp(String root, List<String> dirs, String keepRun, S3Options s3)
       throws IOException {

@@ -36,6 +36,7 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
   private final RunInfo run;
   private final Counter tablesCounter = Metrics.counter(CommitTableFn.class, "tables");
   private transient OutputClaim.Fence fence;
+  private transient S3Options s3;
 
   /** Shards moved between two checks of the claim. */
   private static final int MOVES_PER_FENCE = 100;
@@ -59,7 +60,8 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
 
   @Override
   protected void setUp(PipelineOptions options) {
-    fence = new OutputClaim.Fence(options.as(S3Options.class));
+    s3 = options.as(S3Options.class);
+    fence = new OutputClaim.Fence(s3);
   }
 
   @Override
@@ -139,11 +141,22 @@ final class CommitTableFn extends WorkerDoFn<KV<String, Iterable<ShardResult>>, 
     }
   }
 
-  /** Fails the commit when this run no longer holds the table (see the class doc). */
+  /**
+   * Fails the commit when this run no longer holds the table (see the class doc), after removing
+   * this run's temp shards of it: nothing else would (its launcher is gone).
+   */
   private void checkFence(TableRef ref) throws IOException {
     String why = fence.check(files.tableOutput(ref), run.runId());
     if (why != null) {
-      throw new IllegalStateException("not committing " + ref + ": " + why);
+      int removed = files.removeRunTemp(ref, s3);
+      throw new IllegalStateException(
+          "not committing "
+              + ref
+              + ": "
+              + why
+              + " (removed this run's "
+              + removed
+              + " temp objects)");
     }
   }
 

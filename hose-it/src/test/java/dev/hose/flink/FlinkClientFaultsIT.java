@@ -107,7 +107,8 @@ class FlinkClientFaultsIT {
         ArchiveOutput.committed(servers, prefix, "public." + TABLE, ArchiveOutput::leadingId);
     JsonNode manifest =
         JSON.readTree(servers.object(prefix + "public." + TABLE + "/_manifest.json"));
-    // The fenced job's last temp objects are swept by the table's next run; say how many.
+    // A fenced job removes its own temp objects, a failed range its partial shard; say what is
+    // left.
     List<String> left = new ArrayList<>(ArchiveOutput.leftovers(servers, prefix));
     fault.run(
         out.rowsLost(ROWS) + (out.lines() - out.keys().size()),
