@@ -83,9 +83,7 @@ class LauncherIT {
   void aJarsNewCacheLeavesTheCachesOfTheJarsBesideIt(String version) throws Exception {
     Path java = javaOf(version);
     Path cache = dir.resolve("cache");
-    Path longer = install("app-archive", jar("A"));
-    assertTrue(run(java, longer, cache).err().contains("recording"));
-    assertTrue(run(java, longer, cache).err().contains("using"));
+    Path longer = installedAndCached(java, "app-archive", jar("A"), cache);
 
     Path app = install("app", jar("B"));
     Run first = run(java, app, cache);
@@ -120,9 +118,7 @@ class LauncherIT {
   void aJarRebuiltWithTheSameContentsRecordsACacheItCanUse(String version) throws Exception {
     Path java = javaOf(version);
     Path cache = dir.resolve("cache");
-    Path app = install("app", jar("A"));
-    assertTrue(run(java, app, cache).err().contains("recording"));
-    assertTrue(run(java, app, cache).err().contains("using"));
+    Path app = installedAndCached(java, "app", jar("A"), cache);
 
     Path jar = app.resolveSibling("app.jar");
     Files.setLastModifiedTime(jar, FileTime.fromMillis(JAR_TIME + 60_000));
@@ -218,6 +214,14 @@ class LauncherIT {
       out.closeEntry();
     }
     return jar;
+  }
+
+  /** {@link #install}s {@code jar}, then runs it twice: the first run records, the second uses. */
+  private Path installedAndCached(Path java, String name, Path jar, Path cache) throws Exception {
+    Path app = install(name, jar);
+    assertTrue(run(java, app, cache).err().contains("recording"));
+    assertTrue(run(java, app, cache).err().contains("using"));
+    return app;
   }
 
   private Path install(String name, Path jar) throws IOException {
