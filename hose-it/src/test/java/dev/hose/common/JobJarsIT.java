@@ -22,6 +22,8 @@ class JobJarsIT {
   private static final Path ALL = HoseProcess.jar();
   private static final Path ARCHIVE = ALL.resolveSibling("hose-archive.jar");
   private static final Path DETECT = ALL.resolveSibling("hose-detect.jar");
+  private static final String OPTIONS_REGISTRARS =
+      "META-INF/services/org.apache.beam.sdk.options.PipelineOptionsRegistrar";
 
   @Test
   void theArchiveJarHoldsNoVideoNoDemoServersNoDatabaseBinariesAndNoFlink() throws IOException {
@@ -137,6 +139,45 @@ class JobJarsIT {
                     + " Flink's classes, which hose-archive.jar leaves to the cluster"),
         r.stderr());
     assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
+  }
+
+  @Test
+  void theJarsRegisterNoFlinkOrKinesisOptionsAtStart() throws IOException {
+    for (Path jar : List.of(ARCHIVE, DETECT, ALL)) {
+      String registrars;
+      try (JarFile f = new JarFile(jar.toFile())) {
+        ZipEntry e = f.getEntry(OPTIONS_REGISTRARS);
+        registrars = new String(f.getInputStream(e).readAllBytes(), StandardCharsets.UTF_8);
+      }
+      assertTrue(registrars.contains("DefaultPipelineOptionsRegistrar"), jar + ": " + registrars);
+      assertTrue(registrars.contains("DirectRegistrar$Options"), jar + ": " + registrars);
+      assertTrue(!registrars.contains("flink"), jar + ": " + registrars);
+      assertTrue(!registrars.contains("kinesis"), jar + ": " + registrars);
+    }
+  }
+
+  @Test
+  void flinkAndS3OptionsStillParseWhereACommandNamesThem() throws Exception {
+    // Nothing listens on port 1, and no AWS credentials are set.
+    List<String> database =
+        List.of("--jdbcUrl=jdbc:postgresql://127.0.0.1:1/x", "--username=u", "--tables=a.b");
+    List<String> flink = new ArrayList<>(List.of("archive", "--runner=FlinkRunner"));
+    flink.addAll(List.of("--flinkMaster=127.0.0.1:1", "--parallelism=2"));
+    flink.addAll(database);
+    flink.add("--output=/tmp/hose-never-written");
+    List<String> s3 = new ArrayList<>(List.of("archive", "--awsRegion=us-east-1"));
+    s3.addAll(List.of("--endpoint=http://127.0.0.1:1", "--s3UploadBufferSizeBytes=5242880"));
+    s3.addAll(database);
+    s3.add("--output=s3://bucket/never-written/");
+    // Each gets past its options to the first place it reaches out: the database, the bucket.
+    assertGotPastItsOptions(run(ALL, flink.toArray(String[]::new)), "127.0.0.1:1");
+    assertGotPastItsOptions(run(ARCHIVE, s3.toArray(String[]::new)), "s3://bucket/never-written/");
+  }
+
+  private static void assertGotPastItsOptions(Run r, String reached) {
+    assertTrue(r.exit() != 0, r.stderr());
+    assertTrue(!r.stderr().contains("unknown option"), r.stderr());
+    assertTrue(r.stderr().contains(reached), r.stderr());
   }
 
   private record Run(int exit, String stdout, String stderr) {}
