@@ -23,6 +23,7 @@
 #   HOSE_CACHE=off  run without a cache
 #   HOSE_LAUNCHER_DEBUG=1  say on stderr which cache is used or written
 #   MALLOC_MMAP_THRESHOLD_ glibc's; archive, verify and restore set 131072 unless it is set (below)
+#   archive, verify and restore also get JIT thresholds that keep C2 off the start (below)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -58,8 +59,20 @@ command="${1:-}"
 # freed: flat, at the same speed (docs/archive.md#memory). Not for detect, whose decoder and
 # detectors allocate and free frame-sized buffers at video rate: each would be mapped afresh, and
 # that was not measured. A value of the user's own wins.
+#
+# They also let C2, the JIT's optimizing compiler, wait for ten times the calls and loop iterations
+# it waits for by default. A start runs thousands of methods (Beam's options registry, pipeline
+# construction and rewrites) a few thousand times each and never again; compiling them with C2
+# took a core from the start on 2 cores, which ran 0.24 s faster without it (archive, Java 17 and
+# 25), while the per-row code, called millions of times, still reaches C2 within seconds: a 4M-row
+# archive and a 1M-row restore ran no slower (docs/archive.md#fixed-costs). Not for detect, whose
+# per-frame methods run at video rate and would wait minutes. JAVA_OPTS come after, so a user's
+# -XX:Tier4... wins.
+late_c2=(-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000
+  -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000)
 if [[ "$command" =~ ^(archive|verify|restore)$ ]]; then
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+  opts=("${late_c2[@]}" "${opts[@]}")
 fi
 
 # Help and usage load little and exit at once: no cache, and no recording of so little.

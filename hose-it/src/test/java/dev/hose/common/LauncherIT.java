@@ -242,6 +242,31 @@ class LauncherIT {
     Files.setLastModifiedTime(target, FileTime.fromMillis(JAR_TIME));
   }
 
+  /**
+   * archive, verify and restore let C2 wait ten times longer, so that it does not compile what only
+   * the start runs; detect keeps the JVM's default; the user's JAVA_OPTS win.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"17", "25"})
+  void theShardCommandsKeepC2OffTheStart(String version) throws Exception {
+    Path java = javaOf(version);
+    Path app =
+        install(
+            "app",
+            jar(
+                "jit",
+                "java.lang.management.ManagementFactory.getPlatformMXBean("
+                    + "com.sun.management.HotSpotDiagnosticMXBean.class)"
+                    + ".getVMOption(\"Tier4InvocationThreshold\").getValue()"));
+    Path cache = dir.resolve("cache");
+    for (String command : List.of("archive", "verify", "restore")) {
+      assertEquals("50000", run(java, app, cache, command, Map.of()).out(), command);
+    }
+    assertEquals("5000", run(java, app, cache, "detect", Map.of()).out());
+    Map<String, String> own = Map.of("JAVA_OPTS", "-XX:Tier4InvocationThreshold=7000");
+    assertEquals("7000", run(java, app, cache, "archive", own).out());
+  }
+
   private record Run(String out, String err) {}
 
   private static Run run(Path java, Path launcher, Path cache) throws Exception {
@@ -260,12 +285,12 @@ class LauncherIT {
     Map<String, String> env = pb.environment();
     env.remove("XDG_CACHE_HOME");
     env.remove("MALLOC_MMAP_THRESHOLD_");
+    env.remove("JAVA_OPTS");
+    env.remove("JAVA_TOOL_OPTIONS");
     env.putAll(extraEnv);
     env.put("HOSE_JAVA", java.toString());
     env.put("HOSE_CACHE_DIR", cache.toString());
     env.put("HOSE_LAUNCHER_DEBUG", "1");
-    env.remove("JAVA_OPTS");
-    env.remove("JAVA_TOOL_OPTIONS");
     Process p = pb.start();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Thread drain = new Thread(() -> copy(p, err));
