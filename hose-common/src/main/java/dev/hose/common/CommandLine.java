@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
@@ -31,8 +32,6 @@ public final class CommandLine {
 
   private static final Pattern MISSING_PROPERTY =
       Pattern.compile("missing a property named '([^']*)'");
-
-  private static final String FLINK_OPTIONS = "org.apache.beam.runners.flink.FlinkPipelineOptions";
 
   static final String DEFAULT_CONFIG = "runner-configs/direct.properties";
 
@@ -109,8 +108,7 @@ public final class CommandLine {
    * --parallelism}, ...), which the jars leave out of the options registry that every start builds
    * (pom.xml: its 109 options cost a start that does not use them about 0.2 s). The job jars leave
    * Flink itself to the cluster; without it on the classpath the runner cannot even be named, so
-   * say where it is instead of failing inside Beam. Read without a compile-time tie to the Flink
-   * runner, like {@link PipelineRuns}.
+   * say where it is instead of failing inside Beam.
    */
   static void registerFlinkOptions(String[] args) {
     boolean flink = false;
@@ -120,9 +118,8 @@ public final class CommandLine {
     if (!flink) {
       return;
     }
-    ClassLoader loader = CommandLine.class.getClassLoader();
     try {
-      Class.forName("org.apache.flink.api.common.JobID", false, loader);
+      Class.forName("org.apache.flink.api.common.JobID", false, CommandLine.class.getClassLoader());
     } catch (ClassNotFoundException e) {
       throw new UserError(
           "--runner=FlinkRunner needs Flink's classes, which "
@@ -132,12 +129,7 @@ public final class CommandLine {
               + JobJar.running().getFileName()
               + ":$FLINK_HOME/lib/'*' dev.hose.Hose ...");
     }
-    try {
-      PipelineOptionsFactory.register(
-          Class.forName(FLINK_OPTIONS, true, loader).asSubclass(PipelineOptions.class));
-    } catch (ClassNotFoundException e) {
-      throw new IllegalStateException(FLINK_OPTIONS + " is not in " + JobJar.running(), e);
-    }
+    PipelineOptionsFactory.register(FlinkPipelineOptions.class);
   }
 
   /**
