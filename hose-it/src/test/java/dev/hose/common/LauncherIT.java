@@ -142,10 +142,7 @@ class LauncherIT {
     Path java = javaOf(version);
     Path app = install("app", jar("env", "System.getenv(\"MALLOC_MMAP_THRESHOLD_\")"));
     Path cache = dir.resolve("cache");
-    for (String command : List.of("archive", "verify", "restore")) {
-      assertEquals("131072", run(java, app, cache, command, Map.of()).out(), command);
-    }
-    assertEquals("null", run(java, app, cache, "detect", Map.of()).out());
+    assertShardCommandsAndDetectPrint(java, app, cache, "131072", "null");
     Map<String, String> own = Map.of("MALLOC_MMAP_THRESHOLD_", "65536");
     assertEquals("65536", run(java, app, cache, "archive", own).out());
     Map<String, String> off = Map.of("HOSE_CACHE", "off");
@@ -259,12 +256,18 @@ class LauncherIT {
                     + "com.sun.management.HotSpotDiagnosticMXBean.class)"
                     + ".getVMOption(\"Tier4InvocationThreshold\").getValue()"));
     Path cache = dir.resolve("cache");
-    for (String command : List.of("archive", "verify", "restore")) {
-      assertEquals("50000", run(java, app, cache, command, Map.of()).out(), command);
-    }
-    assertEquals("5000", run(java, app, cache, "detect", Map.of()).out());
+    assertShardCommandsAndDetectPrint(java, app, cache, "50000", "5000");
     Map<String, String> own = Map.of("JAVA_OPTS", "-XX:Tier4InvocationThreshold=7000");
     assertEquals("7000", run(java, app, cache, "archive", own).out());
+  }
+
+  /** What {@code app} prints when run as each of archive, verify and restore, and as detect. */
+  private static void assertShardCommandsAndDetectPrint(
+      Path java, Path app, Path cache, String shardCommands, String detect) throws Exception {
+    for (String command : List.of("archive", "verify", "restore")) {
+      assertEquals(shardCommands, run(java, app, cache, command, Map.of()).out(), command);
+    }
+    assertEquals(detect, run(java, app, cache, "detect", Map.of()).out());
   }
 
   private record Run(String out, String err) {}
