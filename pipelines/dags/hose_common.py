@@ -100,6 +100,12 @@ def runner_of(config_path: str) -> str:
     return "DirectRunner"
 
 
+def is_flink(runner: str) -> bool:
+    """Whether a runner name is the Flink runner's, in any form Beam takes: `FlinkRunner`,
+    `flink` in any case, or the class name."""
+    return runner.lower() in ("flink", "flinkrunner") or runner.endswith(".FlinkRunner")
+
+
 #: The job jar of each command (verify and restore ship with archive).
 JOB_JARS = {
     "archive": "hose-archive.jar",
@@ -113,7 +119,7 @@ def jar_for(command: str, config_path: str) -> str:
     """The command's job jar on DirectRunner; hose.jar, which carries Flink's client and stages
     the job jar (`filesToStage=${hose.jobJar}`), on Flink runners."""
     target = HOSE_HOME / "target"
-    if runner_of(config_path) == "FlinkRunner":
+    if is_flink(runner_of(config_path)):
         return str(target / "hose.jar")
     return str(target / JOB_JARS[command])
 

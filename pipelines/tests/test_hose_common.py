@@ -34,6 +34,14 @@ def test_each_command_runs_from_its_job_jar_and_flink_from_the_client_jar():
     assert hose_common.jar_for("archive", flink) == str(target / "hose.jar")
 
 
+@pytest.mark.parametrize("runner", ["FlinkRunner", "flink", "Flink", "org.apache.beam.runners.flink.FlinkRunner"])
+def test_every_form_of_the_flink_runner_name_runs_from_the_client_jar(runner, tmp_path):
+    config = tmp_path / "flink.properties"
+    config.write_text(f"runner = {runner}\nflinkMaster=[local]\n")
+    assert hose_common.jar_for("archive", str(config)) == str(hose_common.HOSE_HOME / "target" / "hose.jar")
+    assert not hose_common.is_flink("DirectRunner") and not hose_common.is_flink("FlinkRunnerX")
+
+
 def test_instants_are_utc_with_a_z():
     eastern = dt.timezone(dt.timedelta(hours=-5))
     assert hose_common.utc_instant(dt.datetime(2026, 11, 23, 19, 0, tzinfo=eastern)) == "2026-11-24T00:00:00Z"

@@ -111,11 +111,7 @@ public final class CommandLine {
    * say where it is instead of failing inside Beam.
    */
   static void registerFlinkOptions(String[] args) {
-    boolean flink = false;
-    for (String arg : args) {
-      flink |= arg.equals("--runner=FlinkRunner") || arg.endsWith(".FlinkRunner");
-    }
-    if (!flink) {
+    if (!namesFlinkRunner(args)) {
       return;
     }
     try {
@@ -130,6 +126,25 @@ public final class CommandLine {
               + ":$FLINK_HOME/lib/'*' dev.hose.Hose ...");
     }
     PipelineOptionsFactory.register(FlinkPipelineOptions.class);
+  }
+
+  /**
+   * Whether {@code --runner} names the Flink runner in any of the forms Beam takes: its simple name
+   * in any case, with or without "Runner" ({@code flink}, {@code FlinkRunner}), or its class name.
+   */
+  static boolean namesFlinkRunner(String[] args) {
+    for (String arg : args) {
+      if (arg.startsWith("--runner=")) {
+        String runner = arg.substring("--runner=".length());
+        String lower = runner.toLowerCase(Locale.ROOT);
+        if (lower.equals("flink")
+            || lower.equals("flinkrunner")
+            || runner.endsWith(".FlinkRunner")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**

@@ -91,6 +91,28 @@ class CommandLineTest {
   }
 
   @Test
+  void theFlinkRunnerIsRecognizedInEveryFormBeamTakes() {
+    for (String form :
+        List.of(
+            "FlinkRunner",
+            "flink",
+            "Flink",
+            "flinkrunner",
+            "org.apache.beam.runners.flink.FlinkRunner")) {
+      assertTrue(
+          CommandLine.namesFlinkRunner(new String[] {"--jobName=x", "--runner=" + form}), form);
+    }
+    for (String other :
+        List.of(
+            "--runner=DirectRunner",
+            "--runner=FlinkRunnerX",
+            "--runnerConfig=runner-configs/flink-cluster.properties",
+            "--flinkMaster=[local]")) {
+      assertTrue(!CommandLine.namesFlinkRunner(new String[] {other}), other);
+    }
+  }
+
+  @Test
   void aRunWithNoS3LocationNeverAsksTheInstanceMetadataServiceForARegion() {
     String before = System.clearProperty(CommandLine.NO_INSTANCE_METADATA);
     try {

@@ -161,7 +161,8 @@ class JobJarsIT {
     // Nothing listens on port 1, and no AWS credentials are set.
     List<String> database =
         List.of("--jdbcUrl=jdbc:postgresql://127.0.0.1:1/x", "--username=u", "--tables=a.b");
-    List<String> flink = new ArrayList<>(List.of("archive", "--runner=FlinkRunner"));
+    // Beam takes the runner's short name in any case too; the runner configs spell it FlinkRunner.
+    List<String> flink = new ArrayList<>(List.of("archive", "--runner=flink"));
     flink.addAll(List.of("--flinkMaster=127.0.0.1:1", "--parallelism=2"));
     flink.addAll(database);
     flink.add("--output=/tmp/hose-never-written");
