@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,7 +20,6 @@ import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.FrameGrabber;
 import org.bytedeco.opencv.opencv_core.Mat;
 
@@ -181,8 +182,10 @@ public final class VideoProcessor implements AutoCloseable {
       Path file, VideoRef ref, Deadline deadline, DecodePlan.Choice choice, String loopFilter)
       throws VideoFailure, IOException, ModeFallsShort {
     List<Detector.Session> sessions = new ArrayList<>();
+    Map<String, String> options = decoderOptions(choice.mode(), loopFilter);
     try (PointerScope videoScope = new PointerScope();
-        FFmpegFrameGrabber grabber = open(file, choice.mode(), loopFilter)) {
+        FFmpegFrameGrabber grabber = open(file, options);
+        Pictures pictures = pictures(grabber, choice.mode(), options)) {
       int srcWidth = grabber.getImageWidth();
       int srcHeight = grabber.getImageHeight();
       int width = workingWidth(srcWidth);
@@ -202,7 +205,7 @@ public final class VideoProcessor implements AutoCloseable {
                   DETECTING,
                   (picture, index, ts) ->
                       detect(sessions, gray(scaler, picture), index, ts, pass))) {
-        decodeFrames(grabber, pass, handoff, deadline);
+        decodeFrames(pictures, pass, handoff, deadline);
       }
       double fps = grabber.getFrameRate();
       pass.finish(grabber.getLengthInTime() - (fps > 0 ? Math.round(1e6 / fps) : 0));
@@ -221,17 +224,17 @@ public final class VideoProcessor implements AutoCloseable {
    * until they are done with the last.
    */
   private static void decodeFrames(
-      FFmpegFrameGrabber grabber, Pass pass, FrameHandoff handoff, Deadline deadline)
+      Pictures pictures, Pass pass, FrameHandoff handoff, Deadline deadline)
       throws VideoFailure, IOException, ModeFallsShort {
     try {
-      for (Frame frame; (frame = grab(grabber, pass)) != null; ) {
+      for (AVFrame picture; (picture = next(pictures, pass)) != null; ) {
         checkStillWanted(deadline);
-        long ts = grabber.getTimestamp();
+        long ts = pictures.timestamp();
         pass.decodedAt(ts);
         if (pass.sampler.take(ts)) {
-          long index = grabber.getFrameNumber();
+          long index = pictures.frameNumber();
           pass.sampled(index, ts);
-          handoff.submit((AVFrame) frame.opaque, index, ts);
+          handoff.submit(picture, index, ts);
         }
       }
       handoff.finish();
@@ -241,21 +244,28 @@ public final class VideoProcessor implements AutoCloseable {
     }
   }
 
+  /** The decoder's options: which frames to skip, where to skip deblocking, how many threads. */
+  private Map<String, String> decoderOptions(DecodeMode mode, String loopFilter) {
+    Map<String, String> options = new LinkedHashMap<>();
+    if (mode.skipFrame() != null) {
+      options.put("skip_frame", mode.skipFrame());
+    }
+    options.put("skip_loop_filter", loopFilter);
+    int threads = config.threadsFor(ACTIVE.get(), Runtime.getRuntime().availableProcessors());
+    options.put("threads", String.valueOf(threads));
+    return options;
+  }
+
   /**
-   * A started grabber in raw mode (no conversion of frames that are not sampled), with the decoder
-   * told which frames to skip, where to skip deblocking and how many threads to use.
+   * A started grabber in raw mode (no conversion of frames that are not sampled), its decoder
+   * opened with {@code options}.
    */
-  private FFmpegFrameGrabber open(Path file, DecodeMode mode, String loopFilter)
+  private static FFmpegFrameGrabber open(Path file, Map<String, String> options)
       throws VideoFailure {
     FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(file.toFile());
     try {
       grabber.setImageMode(FrameGrabber.ImageMode.RAW);
-      if (mode.skipFrame() != null) {
-        grabber.setVideoOption("skip_frame", mode.skipFrame());
-      }
-      grabber.setVideoOption("skip_loop_filter", loopFilter);
-      int threads = config.threadsFor(ACTIVE.get(), Runtime.getRuntime().availableProcessors());
-      grabber.setVideoOption("threads", String.valueOf(threads));
+      options.forEach(grabber::setVideoOption);
       try {
         grabber.start();
       } catch (FrameGrabber.Exception | RuntimeException e) {
@@ -279,10 +289,21 @@ public final class VideoProcessor implements AutoCloseable {
     }
   }
 
-  /** The next decoded frame, unconverted; null at the end. */
-  private static Frame grab(FFmpegFrameGrabber grabber, Pass pass) throws VideoFailure {
+  /** The pass's pictures; a decoder that does not open is a decode error. */
+  private static Pictures pictures(
+      FFmpegFrameGrabber grabber, DecodeMode mode, Map<String, String> options)
+      throws VideoFailure {
     try {
-      return grabber.grabFrame(false, true, true, pass.mode == DecodeMode.KEYFRAMES, false);
+      return Pictures.of(grabber, mode, options);
+    } catch (FrameGrabber.Exception | RuntimeException e) {
+      throw new VideoFailure(Reason.DECODE_ERROR, "opening the decoder: " + e.getMessage(), e);
+    }
+  }
+
+  /** The next decoded picture, unconverted; null at the end. */
+  private static AVFrame next(Pictures pictures, Pass pass) throws VideoFailure {
+    try {
+      return pictures.next();
     } catch (FrameGrabber.Exception | RuntimeException e) {
       throw new VideoFailure(
           Reason.DECODE_ERROR, "frame " + pass.decoded + ": " + e.getMessage(), e);
