@@ -23,7 +23,7 @@
 #   HOSE_CACHE=off  run without a cache
 #   HOSE_LAUNCHER_DEBUG=1  say on stderr which cache is used or written
 #   MALLOC_MMAP_THRESHOLD_ glibc's; archive, verify and restore set 131072 unless it is set (below)
-#   archive, verify and restore also get JIT thresholds that keep C2 off the start (below)
+#   archive, verify, restore and detect also get JIT thresholds that keep C2 off the start (below)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -60,18 +60,22 @@ command="${1:-}"
 # detectors allocate and free frame-sized buffers at video rate: each would be mapped afresh, and
 # that was not measured. A value of the user's own wins.
 #
-# They also let C2, the JIT's optimizing compiler, wait for ten times the calls and loop iterations
-# it waits for by default. A start runs thousands of methods (Beam's options registry, pipeline
-# construction and rewrites) a few thousand times each and never again; compiling them with C2
-# took a core from the start on 2 cores, which ran 0.24 s faster without it (archive, Java 17 and
-# 25), while the per-row code, called millions of times, still reaches C2 within seconds: a 4M-row
-# archive and a 1M-row restore ran no slower (docs/archive.md#fixed-costs). Not for detect, whose
-# per-frame methods run at video rate and would wait minutes. JAVA_OPTS come after, so a user's
-# -XX:Tier4... wins.
+# archive, verify, restore and detect also let C2, the JIT's optimizing compiler, wait for ten
+# times the calls and loop iterations it waits for by default. A start runs thousands of methods
+# (Beam's options registry, pipeline construction and rewrites) a few thousand times each and never
+# again; compiling them with C2 took a core from the start on 2 cores, which ran 0.24 s faster
+# without it (archive, Java 17 and 25), while the per-row code, called millions of times, still
+# reaches C2 within seconds: a 4M-row archive and a 1M-row restore ran no slower
+# (docs/archive.md#fixed-costs). detect's per-frame work is native code (decoder, OpenCV), which the
+# JIT does not touch; C2 compiling beside the decoder threads slowed them: a 50-video 720p job took
+# 12.4 s against 13.2 s with the JVM's thresholds (docs/detect.md#jit). JAVA_OPTS come after, so a
+# user's -XX:Tier4... wins.
 late_c2=(-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000
   -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000)
 if [[ "$command" =~ ^(archive|verify|restore)$ ]]; then
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+fi
+if [[ "$command" =~ ^(archive|verify|restore|detect)$ ]]; then
   opts=("${late_c2[@]}" "${opts[@]}")
 fi
 

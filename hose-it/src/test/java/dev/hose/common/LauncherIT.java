@@ -240,8 +240,8 @@ class LauncherIT {
   }
 
   /**
-   * archive, verify and restore let C2 wait ten times longer, so that it does not compile what only
-   * the start runs; detect keeps the JVM's default; the user's JAVA_OPTS win.
+   * archive, verify, restore and detect let C2 wait ten times longer, so that it does not compile
+   * what only the start runs; other commands keep the JVM's default; the user's JAVA_OPTS win.
    */
   @ParameterizedTest
   @ValueSource(strings = {"17", "25"})
@@ -256,9 +256,11 @@ class LauncherIT {
                     + "com.sun.management.HotSpotDiagnosticMXBean.class)"
                     + ".getVMOption(\"Tier4InvocationThreshold\").getValue()"));
     Path cache = dir.resolve("cache");
-    assertShardCommandsAndDetectPrint(java, app, cache, "50000", "5000");
+    assertShardCommandsAndDetectPrint(java, app, cache, "50000", "50000");
+    assertEquals("5000", run(java, app, cache, "demo", Map.of()).out());
     Map<String, String> own = Map.of("JAVA_OPTS", "-XX:Tier4InvocationThreshold=7000");
     assertEquals("7000", run(java, app, cache, "archive", own).out());
+    assertEquals("7000", run(java, app, cache, "detect", own).out());
   }
 
   /** What {@code app} prints when run as each of archive, verify and restore, and as detect. */
