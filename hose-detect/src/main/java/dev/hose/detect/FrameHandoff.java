@@ -6,39 +6,42 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
-import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
  * Hands sampled pictures from the decoding thread to one detecting thread, through a fixed number
- * of frame slots: decoding runs ahead by at most {@link #SLOTS} pictures, so memory stays flat
- * whatever the video's length. A slot holds a reference to the decoder's picture ({@code
- * av_frame_ref}: the pixels are not copied; the decoder takes fresh buffers from its pool), which
- * the detecting thread scales and detects on, in decode order, then lets go.
+ * of gray frames: decoding runs ahead by at most {@link #SLOTS} pictures, so memory stays flat
+ * whatever the video's length. The decoding thread scales each sampled picture into a free slot (a
+ * small gray frame at working size, so the decoder's picture goes straight back to its pool); the
+ * detecting thread detects on the slots in decode order, then frees them. Scaling is the decoding
+ * thread's because that thread mostly waits for the decoder's own threads, while the detecting
+ * thread is the one that limits how fast every frame can be sampled.
  *
  * <p>A detector's failure stops the detecting; the decoding thread sees it at its next {@link
  * #submit} or at {@link #finish}. {@link #close} always waits for the detecting thread to be done
- * with the native state it shares (the detectors' sessions, the scaler) before it frees the slots,
+ * with the native state it shares (the detectors' sessions, the slots) before it frees the slots,
  * so the caller may then free that state: on every exit, whatever the thread's interrupt status.
  */
 final class FrameHandoff implements AutoCloseable {
   /** Pictures decoded but not yet detected on, at most. */
   static final int SLOTS = 3;
 
-  /** Detects on one picture, on the detecting thread. */
+  /** Detects on one picture, as gray at working size, on the detecting thread. */
   interface Detect {
-    void on(AVFrame picture, long index, long ts) throws VideoFailure;
+    void on(Mat gray, long index, long ts) throws VideoFailure;
   }
 
-  private record Job(AVFrame slot, long index, long ts) {}
+  private record Job(Mat slot, long index, long ts) {}
 
   private static final Job END = new Job(null, -1, -1);
 
   /** How often a decoding thread waiting for a slot checks that the detecting thread lives. */
   private static final long WAIT_MILLIS = 200;
 
-  private final AVFrame[] slots = new AVFrame[SLOTS];
-  private final BlockingQueue<AVFrame> free = new ArrayBlockingQueue<>(SLOTS);
+  private final Mat[] slots = new Mat[SLOTS];
+  private final BlockingQueue<Mat> free = new ArrayBlockingQueue<>(SLOTS);
+  private final GrayScaler scaler;
   private final BlockingQueue<Job> ready = new ArrayBlockingQueue<>(SLOTS + 1);
   private final Detect detect;
   private final Future<?> worker;
@@ -47,36 +50,35 @@ final class FrameHandoff implements AutoCloseable {
   private volatile boolean cancelled;
   private boolean ended;
 
-  FrameHandoff(ExecutorService detecting, Detect detect) {
+  /** Pictures are scaled by {@code scaler}, which only the decoding thread uses. */
+  FrameHandoff(ExecutorService detecting, GrayScaler scaler, Detect detect) {
+    this.scaler = scaler;
     this.detect = detect;
     for (int i = 0; i < SLOTS; i++) {
-      slots[i] = avutil.av_frame_alloc();
-      if (slots[i] == null) {
-        freeSlots();
-        throw new OutOfMemoryError("av_frame_alloc");
-      }
+      slots[i] = scaler.newFrame();
       free.add(slots[i]);
     }
     this.worker = detecting.submit(this::detectUntilEnd);
   }
 
   /**
-   * Queues {@code picture} for the detectors, waiting while every slot is taken; throws the
-   * detectors' failure if there was one.
+   * Scales {@code picture} into a slot and queues it for the detectors, waiting while every slot is
+   * taken; throws the detectors' failure if there was one. The picture is not kept.
    */
   void submit(AVFrame picture, long index, long ts) throws VideoFailure, InterruptedException {
     throwFailure();
-    AVFrame slot;
+    Mat slot;
     while ((slot = free.poll(WAIT_MILLIS, TimeUnit.MILLISECONDS)) == null) {
       if (worker.isDone()) { // it never ends before the end mark unless something broke it
         throwFailure();
         throw new IllegalStateException("the detecting thread ended before the video did");
       }
     }
-    int err = avutil.av_frame_ref(slot, picture);
-    if (err < 0) {
+    try {
+      scaler.scale(picture, slot);
+    } catch (IllegalStateException e) {
       free.add(slot);
-      throw new VideoFailure(Reason.DECODE_ERROR, "frame " + index + ": av_frame_ref " + err);
+      throw new VideoFailure(Reason.DECODE_ERROR, "frame " + index + ": " + e.getMessage(), e);
     }
     ready.put(new Job(slot, index, ts));
   }
@@ -129,7 +131,6 @@ final class FrameHandoff implements AutoCloseable {
         fatal = e;
         failure = new VideoFailure(Reason.DETECTOR_ERROR, "frame " + job.index + ": " + e, e);
       } finally {
-        avutil.av_frame_unref(job.slot);
         free.add(job.slot);
       }
     }
@@ -165,7 +166,7 @@ final class FrameHandoff implements AutoCloseable {
   private void freeSlots() {
     for (int i = 0; i < slots.length; i++) {
       if (slots[i] != null) {
-        avutil.av_frame_free(slots[i]);
+        slots[i].close();
         slots[i] = null;
       }
     }

@@ -203,8 +203,8 @@ public final class VideoProcessor implements AutoCloseable {
           FrameHandoff handoff =
               new FrameHandoff(
                   DETECTING,
-                  (picture, index, ts) ->
-                      detect(sessions, gray(scaler, picture), index, ts, pass))) {
+                  scaler,
+                  (gray, index, ts) -> detect(sessions, gray, index, ts, pass))) {
         decodeFrames(pictures, pass, handoff, deadline);
       }
       double fps = grabber.getFrameRate();
@@ -314,15 +314,6 @@ public final class VideoProcessor implements AutoCloseable {
     deadline.check();
     if (Thread.currentThread().isInterrupted()) {
       throw new java.io.InterruptedIOException("interrupted while decoding");
-    }
-  }
-
-  /** The picture scaled to gray at working size; a format the scaler refuses is a decode error. */
-  private static Mat gray(GrayScaler scaler, AVFrame picture) throws VideoFailure {
-    try {
-      return scaler.scale(picture);
-    } catch (IllegalStateException e) {
-      throw new VideoFailure(Reason.DECODE_ERROR, e.getMessage(), e);
     }
   }
 

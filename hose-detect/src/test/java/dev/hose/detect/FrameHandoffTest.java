@@ -13,25 +13,32 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Real FFmpeg frames through the hand-off, with a detector that is slower than decoding. */
+/**
+ * Real FFmpeg frames through the hand-off and its real scaler, with a detector that is slower than
+ * decoding.
+ */
 class FrameHandoffTest {
   private final ExecutorService detecting = Executors.newSingleThreadExecutor();
   private final AtomicInteger submitted = new AtomicInteger();
   private final List<Long> seen = Collections.synchronizedList(new ArrayList<>());
   private final List<Integer> ahead = Collections.synchronizedList(new ArrayList<>());
 
+  private final GrayScaler scaler = new GrayScaler(64, 36);
+
   @AfterEach
   void stop() {
     detecting.shutdownNow();
+    scaler.close();
   }
 
   @Test
   void picturesReachTheDetectorInOrderWithDecodingAtMostTheSlotsAhead() throws Exception {
-    try (FrameHandoff handoff = new FrameHandoff(detecting, this::slowDetect)) {
+    try (FrameHandoff handoff = new FrameHandoff(detecting, scaler, this::slowDetect)) {
       for (long i = 0; i < 30; i++) {
         submit(handoff, i);
       }
@@ -46,7 +53,8 @@ class FrameHandoffTest {
     VideoFailure failure;
     int submits = 0;
     try (FrameHandoff handoff =
-        new FrameHandoff(detecting, throwingAt(5, new IllegalStateException("model broke")))) {
+        new FrameHandoff(
+            detecting, scaler, throwingAt(5, new IllegalStateException("model broke")))) {
       failure = assertThrows(VideoFailure.class, () -> decodeAll(handoff, 30));
       submits = submitted.get();
     }
@@ -61,7 +69,7 @@ class FrameHandoffTest {
   void anErrorInADetectorReachesTheDecodingThreadInsteadOfBlockingIt() throws Exception {
     Error thrown;
     try (FrameHandoff handoff =
-        new FrameHandoff(detecting, throwingAt(2, new OutOfMemoryError("native model")))) {
+        new FrameHandoff(detecting, scaler, throwingAt(2, new OutOfMemoryError("native model")))) {
       thrown = assertThrows(OutOfMemoryError.class, () -> decodeAll(handoff, 30));
     }
     assertEquals("native model", thrown.getMessage());
@@ -70,7 +78,7 @@ class FrameHandoffTest {
 
   @Test
   void closeWaitsForTheDetectingThreadEvenWhenInterrupted() throws Exception {
-    FrameHandoff handoff = new FrameHandoff(detecting, this::slowDetect);
+    FrameHandoff handoff = new FrameHandoff(detecting, scaler, this::slowDetect);
     for (long i = 0; i < FrameHandoff.SLOTS; i++) {
       submit(handoff, i);
     }
@@ -81,6 +89,25 @@ class FrameHandoffTest {
     Thread.sleep(100);
     assertEquals(detected, seen.size(), "no detecting after close returned");
     assertFalse(detected > 1, "queued pictures are let go, not detected on: " + detected);
+  }
+
+  @Test
+  void aPictureTheScalerRefusesIsADecodeErrorOfItsFrame() throws Exception {
+    try (FrameHandoff handoff = new FrameHandoff(detecting, scaler, this::slowDetect)) {
+      submit(handoff, 0);
+      AVFrame odd = avutil.av_frame_alloc();
+      try {
+        odd.format(avutil.AV_PIX_FMT_NONE).width(64).height(36);
+        VideoFailure failure = assertThrows(VideoFailure.class, () -> handoff.submit(odd, 1, 1));
+        assertEquals(Reason.DECODE_ERROR, failure.reason());
+        assertTrue(failure.getMessage().startsWith("frame 1: cannot scale"), failure.getMessage());
+      } finally {
+        avutil.av_frame_free(odd);
+      }
+      submit(handoff, 2);
+      handoff.finish();
+    }
+    assertEquals(List.of(0L, 2L), seen, "the slot went back: later pictures still pass");
   }
 
   /** The slow detector, which throws {@code thrown} (unchecked) on picture {@code failing}. */
@@ -104,7 +131,10 @@ class FrameHandoffTest {
     handoff.finish();
   }
 
-  /** A picture of its own buffer, its first pixel the index; the hand-off must keep it alive. */
+  /**
+   * A picture of its own buffer, its first pixel the index, freed as soon as it is submitted: the
+   * hand-off keeps its own gray copy.
+   */
   private void submit(FrameHandoff handoff, long index) throws Exception {
     AVFrame picture = avutil.av_frame_alloc();
     try {
@@ -119,14 +149,14 @@ class FrameHandoffTest {
   }
 
   /** Slower than decoding: by its end, decoding has filled every free slot. */
-  private void slowDetect(AVFrame picture, long index, long ts) {
+  private void slowDetect(Mat gray, long index, long ts) {
     try {
       Thread.sleep(5);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     ahead.add(submitted.get() - (int) index);
-    seen.add((long) (picture.data(0).get(0) & 0xff));
+    seen.add((long) (gray.data().get(0) & 0xff));
   }
 
   private static List<Long> range(int n) {
