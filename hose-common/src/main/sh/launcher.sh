@@ -43,7 +43,7 @@ fi
 # shellcheck disable=SC2206
 opts=(${JAVA_OPTS:-})
 # The JVM's own warnings (a cache it cannot use, classes it cannot record) go to stderr: stdout is
-# the command's.
+# the command's. These come before JAVA_OPTS, so that a user's -Xlog is not disabled by them.
 jvm_log=(-XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr)
 # ... and a recording run leaves out the classes it cannot cache without a line for each.
 quiet_recording=(-Xlog:cds*=error:stderr)
@@ -143,9 +143,9 @@ done
 if [[ -f "$cache" ]]; then
   say "using $cache"
   if [[ "$kind" == aot ]]; then
-    exec "$java" "${opts[@]}" "${jvm_log[@]}" -XX:AOTCache="$cache" -jar "$jar" "$@"
+    exec "$java" "${jvm_log[@]}" "${opts[@]}" -XX:AOTCache="$cache" -jar "$jar" "$@"
   fi
-  exec "$java" "${opts[@]}" "${jvm_log[@]}" -XX:SharedArchiveFile="$cache" -Xshare:auto -jar "$jar" "$@"
+  exec "$java" "${jvm_log[@]}" "${opts[@]}" -XX:SharedArchiveFile="$cache" -Xshare:auto -jar "$jar" "$@"
 fi
 
 # First run of these contents: drop the caches of other contents of this jar, then record. exec
@@ -156,9 +156,9 @@ find "$dir" -maxdepth 1 -name "$name-[0-9]*" ! -name "$name-$crc-$length-$mtime-
 recording="$cache.$$.tmp"
 say "recording $recording"
 if [[ "$kind" == aot ]]; then
-  exec "$java" "${opts[@]}" "${jvm_log[@]}" "${quiet_recording[@]}" -Xlog:aot*=error:stderr \
+  exec "$java" "${jvm_log[@]}" "${opts[@]}" "${quiet_recording[@]}" -Xlog:aot*=error:stderr \
     -XX:AOTCacheOutput="$recording" \
     -jar "$jar" "$@"
 fi
-exec "$java" "${opts[@]}" "${jvm_log[@]}" "${quiet_recording[@]}" \
+exec "$java" "${jvm_log[@]}" "${opts[@]}" "${quiet_recording[@]}" \
   -XX:ArchiveClassesAtExit="$recording" -jar "$jar" "$@"

@@ -263,6 +263,26 @@ class LauncherIT {
     assertEquals("7000", run(java, app, cache, "detect", own).out());
   }
 
+  /**
+   * A JVM log asked for in JAVA_OPTS is written, in a recording run and in one that uses the cache:
+   * the launcher's own log settings (which begin with {@code -Xlog:disable}) come first.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"17", "25"})
+  void aJvmLogAskedForInJavaOptsIsWritten(String version) throws Exception {
+    Path java = javaOf(version);
+    Path app = install("app", jar("A"));
+    Path cache = dir.resolve("cache");
+    Path log = dir.resolve("gc.log");
+    Map<String, String> own = Map.of("JAVA_OPTS", "-Xlog:gc:file=" + log);
+    for (String kind : List.of("recording", "using")) {
+      Files.deleteIfExists(log);
+      Run r = run(java, app, cache, "archive", own);
+      assertTrue(r.err().contains(kind), r.err());
+      assertTrue(Files.exists(log) && Files.readString(log).contains("Using"), kind);
+    }
+  }
+
   /** What {@code app} prints when run as each of archive, verify and restore, and as detect. */
   private static void assertShardCommandsAndDetectPrint(
       Path java, Path app, Path cache, String shardCommands, String detect) throws Exception {
