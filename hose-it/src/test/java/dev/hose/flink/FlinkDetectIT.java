@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.hose.common.FileTrees;
 import dev.hose.support.Checkout;
@@ -39,11 +40,24 @@ import org.junit.jupiter.api.TestInstance;
  * runner-configs/flink-cluster.properties: JavaCV's natives load in the job's classloader on the
  * TaskManagers, the detections and failures equal a DirectRunner run's, the scratch directory is
  * empty afterwards, and a job failure reaches the client with its cause. Videos are generated and
- * served over loopback HTTP.
+ * served over loopback HTTP, with an x264 clip with B-frames among them, so that the TaskManagers
+ * also decode in noref mode through hose's own packet filter.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FlinkDetectIT {
   private static final int VIDEOS = 6;
+
+  /**
+   * x264 High with B-frames (hose-detect's test fixture), which detect decodes in noref mode
+   * through its own packet filter ({@code Pictures.WithoutNonReference}), the path the generated
+   * MPEG-4 videos do not take.
+   */
+  private static final String BFRAMES = "bframes-h264.mp4";
+
+  /** The videos with detections: the generated ones and the B-frame one. */
+  private static final int GOOD = VIDEOS + 1;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private Path work;
   private HttpServer http;
@@ -58,6 +72,9 @@ class FlinkDetectIT {
     for (int i = 0; i < VIDEOS; i++) {
       writeVideo(videos.resolve("moving-" + i + ".mp4"), i);
     }
+    Files.copy(
+        Checkout.root().resolve("hose-detect/src/test/resources/dev/hose/detect/h264-bframes.mp4"),
+        videos.resolve(BFRAMES));
     byte[] garbage = new byte[64 * 1024];
     new Random(7).nextBytes(garbage);
     Files.write(videos.resolve("broken.mp4"), garbage);
@@ -84,6 +101,7 @@ class FlinkDetectIT {
     for (int i = 0; i < VIDEOS; i++) {
       lines.add(base + "moving-" + i + ".mp4");
     }
+    lines.add(base + BFRAMES);
     lines.add(base + "broken.mp4");
     lines.add(base + "missing.mp4");
     urls = Files.write(work.resolve("urls.txt"), lines);
@@ -118,15 +136,18 @@ class FlinkDetectIT {
     assertEquals(0, flink.exitCode(), flink.toString());
     System.out.printf(
         "detect %d URLs: DirectRunner %ds, Flink cluster %ds%n",
-        VIDEOS + 2, direct.elapsed().toSeconds(), flink.elapsed().toSeconds());
+        GOOD + 2, direct.elapsed().toSeconds(), flink.elapsed().toSeconds());
 
     List<String> detections = lines(work.resolve("out/direct"), "detections-");
     List<String> failures = lines(work.resolve("out/direct"), "failures-");
-    assertEquals(VIDEOS, detections.size(), "one detections line per good video");
+    assertEquals(GOOD, detections.size(), "one detections line per good video");
     assertEquals(2, failures.size(), "the broken and the missing video are failures");
     assertEquals(detections, lines(work.resolve("out/flink"), "detections-"));
     assertEquals(failures, lines(work.resolve("out/flink"), "failures-"));
     assertTrue(Files.exists(work.resolve("out/flink/_manifest.json")));
+    List<String> bframes = detections.stream().filter(l -> l.contains(BFRAMES)).toList();
+    assertEquals(1, bframes.size());
+    assertEquals("noref", JSON.readTree(bframes.get(0)).path("decode").asText(), bframes.get(0));
 
     for (String run : List.of("direct", "flink")) {
       try (Stream<Path> left = Files.walk(work.resolve("scratch/" + run))) {
@@ -157,7 +178,7 @@ class FlinkDetectIT {
     for (int i = 0; i < 2; i++) {
       JavaProcess.Result result = detect("flink-cluster", "again-" + i).run();
       assertEquals(0, result.exitCode(), result.toString());
-      assertEquals(VIDEOS, lines(work.resolve("out/again-" + i), "detections-").size());
+      assertEquals(GOOD, lines(work.resolve("out/again-" + i), "detections-").size());
     }
   }
 
