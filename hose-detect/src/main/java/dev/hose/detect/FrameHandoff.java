@@ -14,9 +14,9 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * of gray frames: decoding runs ahead by at most {@link #SLOTS} pictures, so memory stays flat
  * whatever the video's length. The decoding thread scales each sampled picture into a free slot (a
  * small gray frame at working size, so the decoder's picture goes straight back to its pool); the
- * detecting thread detects on the slots in decode order, then frees them. Scaling is the decoding
- * thread's because that thread mostly waits for the decoder's own threads, while the detecting
- * thread is the one that limits how fast every frame can be sampled.
+ * detecting thread detects on the slots in decode order, then hands them back. Scaling is the
+ * decoding thread's because that thread mostly waits for the decoder's own threads, while the
+ * detecting thread is the one that limits how fast every frame can be sampled.
  *
  * <p>A detector's failure stops the detecting; the decoding thread sees it at its next {@link
  * #submit} or at {@link #finish}. {@link #close} always waits for the detecting thread to be done
