@@ -10,7 +10,6 @@ import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
@@ -44,14 +43,13 @@ public final class DetectVideos extends PTransform<PCollection<String>, PCollect
     PCollection<Failure> badLines =
         parsed.get(ParseVideoRefsFn.FAILURES).setCoder(SerializableCoder.of(Failure.class));
 
-    PCollectionView<Long> total =
-        refs.apply("CountVideos", Combine.globally(Count.<VideoRef>combineFn()).asSingletonView());
+    refs.apply("CountVideos", Combine.globally(Count.<VideoRef>combineFn()))
+        .apply("ReportVideoCount", ParDo.of(new ReportVideoCountFn()));
     PCollectionTuple detected =
         refs.apply("FanOutVideos", Reshuffle.viaRandomKey())
             .apply(
                 "DetectVideo",
-                ParDo.of(new DetectVideoFn(config, total))
-                    .withSideInputs(total)
+                ParDo.of(new DetectVideoFn(config))
                     .withOutputTags(
                         DetectVideoFn.RESULTS, TupleTagList.of(DetectVideoFn.FAILURES)));
     PCollection<VideoResult> results =
