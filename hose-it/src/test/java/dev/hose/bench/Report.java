@@ -486,6 +486,10 @@ final class Report {
                     figure));
       } else if (r.tool() == Run.Tool.HOSE_DETECT_EVERY) {
         boolean targeted = r.size().startsWith("720p");
+        if (targeted && ratio != null) {
+          // A percentage like the target's, to one decimal: 59.7% is not met, which 0.60× hid.
+          figure = String.format("%.1f%%", ratio * 100);
+        }
         lines.add(
             targeted
                 ? String.format(
