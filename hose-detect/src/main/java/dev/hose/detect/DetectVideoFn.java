@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 
 /**
@@ -18,6 +19,7 @@ final class DetectVideoFn extends DoFn<VideoRef, VideoResult> {
   static final TupleTag<Failure> FAILURES = new TupleTag<>() {};
 
   private final DetectConfig config;
+  private final PCollectionView<Long> total;
   private final Counter succeeded = Metrics.counter(DetectVideoFn.class, "videos_succeeded");
   private final Counter failed = Metrics.counter(DetectVideoFn.class, "videos_failed");
   private final Counter frames = Metrics.counter(DetectVideoFn.class, "frames_decoded");
@@ -27,8 +29,9 @@ final class DetectVideoFn extends DoFn<VideoRef, VideoResult> {
   private transient ScratchSpace scratch;
   private transient VideoProcessor processor;
 
-  DetectVideoFn(DetectConfig config) {
+  DetectVideoFn(DetectConfig config, PCollectionView<Long> total) {
     this.config = config;
+    this.total = total;
   }
 
   @Setup
@@ -45,6 +48,9 @@ final class DetectVideoFn extends DoFn<VideoRef, VideoResult> {
 
   @ProcessElement
   public void processElement(ProcessContext c) throws InterruptedException {
+    if (total != null) {
+      Progress.total(c.sideInput(total));
+    }
     VideoProcessor.Outcome outcome = processor.process(c.element());
     if (outcome.result() != null) {
       succeeded.inc();

@@ -10,6 +10,7 @@ import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
@@ -43,13 +44,14 @@ public final class DetectVideos extends PTransform<PCollection<String>, PCollect
     PCollection<Failure> badLines =
         parsed.get(ParseVideoRefsFn.FAILURES).setCoder(SerializableCoder.of(Failure.class));
 
-    refs.apply("CountVideos", Combine.globally(Count.<VideoRef>combineFn()))
-        .apply("ReportVideoCount", ParDo.of(new ReportVideoCountFn()));
+    PCollectionView<Long> total =
+        refs.apply("CountVideos", Combine.globally(Count.<VideoRef>combineFn()).asSingletonView());
     PCollectionTuple detected =
         refs.apply("FanOutVideos", Reshuffle.viaRandomKey())
             .apply(
                 "DetectVideo",
-                ParDo.of(new DetectVideoFn(config))
+                ParDo.of(new DetectVideoFn(config, total))
+                    .withSideInputs(total)
                     .withOutputTags(
                         DetectVideoFn.RESULTS, TupleTagList.of(DetectVideoFn.FAILURES)));
     PCollection<VideoResult> results =

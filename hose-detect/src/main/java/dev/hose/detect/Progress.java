@@ -18,10 +18,8 @@ final class Progress {
 
   private Progress() {}
 
-  /** The job's number of videos, logged once and added to this worker's progress lines. */
   static void total(long total) {
     TOTAL.set(total);
-    LOG.info("detect: {} videos in the list", total);
   }
 
   static void succeeded(long frames) {
