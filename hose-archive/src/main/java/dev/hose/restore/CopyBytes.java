@@ -246,6 +246,9 @@ final class CopyBytes {
     }
     boolean tee = timestamp;
     while (true) {
+      if (pos >= end) {
+        return false; // the line ends inside the string
+      }
       byte b = in[pos];
       if (b == '"') {
         pos++;
@@ -265,8 +268,12 @@ final class CopyBytes {
         // A run of plain ASCII: in a string, only escapes stand for what COPY or an array element
         // escapes, so the run is copied as it is.
         int start = pos++;
-        while (in[pos] >= 0x20 && in[pos] != '"' && in[pos] != '\\' && !(tee && in[pos] == 'T')) {
-          pos++;
+        if (tee) {
+          while (in[pos] >= 0x20 && in[pos] != '"' && in[pos] != '\\' && in[pos] != 'T') {
+            pos++;
+          }
+        } else {
+          pos = ByteScan.plainRun(in, pos, end);
         }
         copy(start, pos);
       } else if (b < 0) {

@@ -26,20 +26,23 @@ import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads one shard into its table's staging table: the shard streams from storage through sha256 and
- * gzip (or zstd), each JSON line becomes a COPY text row ({@link CopyText}), and the rows stream to
- * the server in 64 KiB pieces of one {@code COPY ... FROM STDIN}. Before the COPY ends, the shard's
- * size, sha256 and line count are checked against the manifest; any mismatch cancels the COPY, so a
- * shard is in staging whole or not at all. Memory: the buffers and one line, whatever the shard's
- * size.
+ * gzip (or zstd), each JSON line becomes a COPY text row ({@link CopyText}), and that a binary one
+ * when the table's types allow ({@link CopyBinary}), and the rows stream to the server in 64 KiB
+ * pieces of one {@code COPY ... FROM STDIN}. Before the COPY ends, the shard's size, sha256 and
+ * line count are checked against the manifest; any mismatch cancels the COPY, so a shard is in
+ * staging whole or not at all. Memory: the buffers and one line, whatever the shard's size.
  *
  * <p>Each instance copies up to {@code connections} shards at once ({@link BundleThreads}), no more
  * than its JVM has cores ({@link #copiesAtOnce}), each over its own connection, so that the server
  * parses several COPY streams on several cores.
  */
 final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
+  private static final Logger LOG = LoggerFactory.getLogger(CopyShardFn.class);
   private static final int FLUSH_BYTES = 1 << 16;
 
   private final RestoreSettings settings;
@@ -114,18 +117,39 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
         });
   }
 
+  /**
+   * Copies one shard: in COPY's binary format when its table's columns all have a type {@link
+   * CopyBinary} takes, else, or when a value is in a form it does not take, in the text format.
+   */
   private long copy(ShardTask task, Connection connection) throws IOException, SQLException {
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream(FLUSH_BYTES + (FLUSH_BYTES >> 2));
     Staging staging = stagings.get(task.table());
+    CopyBinary binary = task.codec().parquet() ? null : CopyBinary.forColumns(staging.columns());
+    if (binary != null) {
+      try {
+        return copy(task, connection, staging, binary);
+      } catch (NotBinaryException e) {
+        LOG.info(
+            "shard {}: {}; copying the shard again in COPY's text format",
+            task.location(),
+            e.getMessage());
+      }
+    }
+    return copy(task, connection, staging, null);
+  }
+
+  private long copy(ShardTask task, Connection connection, Staging staging, CopyBinary binary)
+      throws IOException, SQLException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(FLUSH_BYTES + (FLUSH_BYTES >> 2));
+    String format = binary == null ? "" : " (FORMAT binary)";
     CopyIn copy =
         connection
             .unwrap(PGConnection.class)
             .getCopyAPI()
-            .copyIn("COPY " + staging.table().quoted() + " FROM STDIN");
+            .copyIn("COPY " + staging.table().quoted() + " FROM STDIN" + format);
     try {
       return task.codec().parquet()
           ? copyParquet(task, copy, buffer)
-          : copyLines(task, staging.columns(), copy, buffer);
+          : copyLines(task, staging.columns(), binary, copy, buffer);
     } finally {
       if (copy.isActive()) {
         copy.cancelCopy();
@@ -184,18 +208,45 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
     buffer.reset();
   }
 
+  /**
+   * A JSON lines shard, each line to a COPY text row ({@link CopyText}), and that row to a binary
+   * one when {@code binary} is given.
+   */
   private static long copyLines(
-      ShardTask task, List<Column> columns, CopyIn copy, ByteArrayOutputStream buffer)
+      ShardTask task,
+      List<Column> columns,
+      CopyBinary binary,
+      CopyIn copy,
+      ByteArrayOutputStream buffer)
       throws IOException, SQLException {
     CopyText copyText = new CopyText(columns);
+    RowBuffer textRow = binary == null ? null : new RowBuffer();
+    if (binary != null) {
+      buffer.write(CopyBinary.HEADER);
+    }
     try (ShardStream in = task.open()) {
       while (in.nextLine()) {
+        if (textRow != null) {
+          textRow.reset();
+        }
         try {
-          copyText.write(in.line(), in.lineStart(), in.lineLength(), buffer);
+          copyText.write(
+              in.line(), in.lineStart(), in.lineLength(), textRow == null ? buffer : textRow);
         } catch (CopyText.BadLineException e) {
           throw bad(task, "line " + in.lines() + " " + e.getMessage());
         } catch (JsonProcessingException e) {
           throw bad(task, "line " + in.lines() + " is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (textRow != null) {
+          if (!binary.convert(textRow.bytes(), 0, textRow.size())) {
+            throw new NotBinaryException(
+                "line "
+                    + in.lines()
+                    + " holds a value of "
+                    + columns.get(binary.refusedColumn()).name()
+                    + " in a form COPY's binary format is not written for");
+          }
+          buffer.write(binary.row(), 0, binary.size());
         }
         if (buffer.size() >= FLUSH_BYTES) {
           copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
@@ -204,6 +255,9 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
       }
       in.drain();
       checkAgainstManifest(task, in.bytes(), in.sha256(), in.lines());
+      if (binary != null) {
+        buffer.write(CopyBinary.TRAILER);
+      }
       copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
       copy.endCopy();
       return in.lines();
@@ -212,6 +266,24 @@ final class CopyShardFn extends WorkerDoFn<ShardBatch, Void> {
           task, "is not a complete " + task.codec().label() + " stream (" + e.getMessage() + ")");
     } catch (CharacterCodingException e) {
       throw bad(task, "is not valid UTF-8 (" + e + ")");
+    }
+  }
+
+  /** A row buffer whose bytes are read in place. */
+  private static final class RowBuffer extends ByteArrayOutputStream {
+    RowBuffer() {
+      super(1 << 12);
+    }
+
+    byte[] bytes() {
+      return buf;
+    }
+  }
+
+  /** A shard holding a value that {@link CopyBinary} does not take: it goes in the text format. */
+  private static final class NotBinaryException extends IOException {
+    NotBinaryException(String message) {
+      super(message);
     }
   }
 

@@ -1,13 +1,17 @@
 package dev.hose.restore;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hose.archive.ArchiveManifest;
+import dev.hose.archive.Column;
 import dev.hose.common.Cli;
 import dev.hose.common.CommandLine;
 import dev.hose.common.JobJar;
@@ -49,7 +53,9 @@ class VerifyRestoreIT {
           "public.fidelity",
           "public.orders",
           "sales.Order Items",
-          "public.restore_extra");
+          "public.restore_extra",
+          "public.restore_binary",
+          "public.restore_binary_bc");
   private static final String ORDERS = "base/public.orders/";
 
   @TempDir static Path dir;
@@ -83,6 +89,39 @@ class VerifyRestoreIT {
             + " (NULL, 'NaN', NULL, '0044-03-15 12:00:00 BC', 'NaN', '0044-03-15 BC'),"
             + " (NULL, 'NaN', NULL, '0044-03-15 12:00:00 BC', 'NaN', '0044-03-15 BC'),"
             + " (NULL, NULL, NULL, NULL, NULL, NULL), (NULL, NULL, NULL, NULL, NULL, NULL)",
+        // Every type restore copies in COPY's binary format, at its edges (but no jsonb JSON null:
+        // JSON lines write it as SQL NULL is written, docs/restore.md#type-fidelity).
+        "CREATE TABLE restore_binary (i2 smallint, i4 integer, i8 bigint, f4 real,"
+            + " f8 double precision, n numeric, n3 numeric(10,3), bo boolean, t text,"
+            + " vc varchar(20), ch char(5), u uuid, j json, jb jsonb, d date, ts timestamp,"
+            + " ts3 timestamp(3) with time zone, tstz timestamptz, ba bytea, ta text[], ia int[],"
+            + " na numeric[], tsa timestamptz[], da date[], ua uuid[], jba jsonb[], baa bytea[],"
+            + " vca varchar(5)[], boa boolean[])",
+        "INSERT INTO restore_binary VALUES (-32768, -2147483648, -9223372036854775808, 1.4e-45,"
+            + " 4.9e-324, -123456789012345678901234567890.000000000000000000001, 1234567.125,"
+            + " true, E'tab\\there\\nnew \\\\ back \"q\" \u65e5\u672c \\U0001F600', 'varchar',"
+            + " 'ab', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11',"
+            + " '{\"b\": 1,  \"a\": [1, \"x\\\"y\"]}',"
+            + " '{\"n\": 1.000000000000000000001, \"s\": \"a\\tb\\\\\"}', '2000-02-29',"
+            + " '1999-12-31 23:59:59.999999', '2026-11-24 01:02:03.456789+05:30',"
+            + " '0001-01-01 00:00:00+00', '\\x00ff5c0a09',"
+            + " '{\"a\",\"\",NULL,\"q\\\"\\\\\",\"x y,z\",\"NULL\"}', '{1,NULL,-3}',"
+            + " '{1.50,NaN,-0.001,Infinity}', '{\"2026-11-24 01:02:03+00\",NULL}',"
+            + " '{2000-01-01,infinity}', '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}',"
+            + " ARRAY['{\"a\": 1}'::jsonb, NULL, '\"null\"'], ARRAY['\\x00'::bytea, '\\x'],"
+            + " '{abc,\"\",\"  \"}', '{t,f,NULL}')",
+        "INSERT INTO restore_binary VALUES (32767, 2147483647, 9223372036854775807, 'NaN',"
+            + " '-Infinity', 'NaN', -0.0005, false, '', '', '', NULL, '\"s\"', '[]',"
+            + " 'infinity', '-infinity', 'infinity', '-infinity', '\\x', '{}', '{}', '{}', '{}',"
+            + " '{}', '{}', '{}', '{}', '{}', '{}')",
+        "INSERT INTO restore_binary (i2, f4, f8, n, n3, t, tstz) VALUES (0, '-0', 1e308,"
+            + " 'Infinity', 0, E'\\r\\\\N', '2026-06-30 23:59:59.5-09:30')",
+        "INSERT INTO restore_binary (i2) VALUES (NULL)",
+        // Values restore leaves to COPY's text format: a BC year, a year of five digits.
+        "CREATE TABLE restore_binary_bc (id bigint, tstz timestamptz, d date)",
+        "INSERT INTO restore_binary_bc VALUES (1, '2026-01-01 00:00:00+00', '2026-01-01'),"
+            + " (2, '0044-03-15 12:00:00+00 BC', '2026-01-02'),"
+            + " (3, '2026-01-03 00:00:00+00', '12345-06-07')",
         "CREATE SCHEMA victim",
         "ANALYZE");
     local = ArchiveCopy.local(dir.resolve("archives"));
@@ -131,6 +170,61 @@ class VerifyRestoreIT {
   @ValueSource(strings = {"local", "s3"})
   void everyTableRestoresEqualToItsSource(String storeName) throws Exception {
     verifyAndRestoreEveryTable(store(storeName), "base/", "restored_" + storeName);
+  }
+
+  /**
+   * Restore copies a table of the types {@link CopyBinary} takes in COPY's binary format:
+   * restore_binary's values, at their types' edges, are all taken (and restore equal to their
+   * source in the test above), while restore_binary_bc's BC and five-digit years are not, so that
+   * its shards go in the text format (and restore equal too). The other tables have types it does
+   * not take.
+   */
+  @Test
+  void binaryCopyTakesEveryValueOfItsTypesAndLeavesOtherFormsToText() throws Exception {
+    assertEquals(List.of(), linesNotTakenByCopyBinary("public.restore_binary"));
+    List<String> refused = linesNotTakenByCopyBinary("public.restore_binary_bc");
+    assertEquals(2, refused.size(), refused.toString());
+    assertTrue(
+        refused.get(0).contains("BC") && refused.get(1).contains("12345"), refused.toString());
+    for (String table : List.of("public.type_zoo", "public.restore_extra")) {
+      assertEquals(null, CopyBinary.forColumns(columnsOf(table)), table);
+    }
+  }
+
+  /** The lines of a table's local archive that CopyBinary does not take after CopyText. */
+  private static List<String> linesNotTakenByCopyBinary(String table) throws Exception {
+    List<Column> columns = columnsOf(table);
+    CopyBinary binary = CopyBinary.forColumns(columns);
+    assertNotNull(binary, table);
+    CopyText text = new CopyText(columns);
+    ArchivedTable archived = ArchivedTable.read(local.url("base/" + table + "/"));
+    List<String> refused = new ArrayList<>();
+    long lines = 0;
+    for (ArchiveManifest.Shard shard : archived.shards()) {
+      try (ShardStream in = ShardTask.of(archived, shard).open()) {
+        while (in.nextLine()) {
+          lines++;
+          ByteArrayOutputStream row = new ByteArrayOutputStream();
+          text.write(in.line(), in.lineStart(), in.lineLength(), row);
+          byte[] r = row.toByteArray();
+          if (!binary.convert(r, 0, r.length)) {
+            refused.add(new String(in.line(), in.lineStart(), in.lineLength(), UTF_8));
+          }
+        }
+      }
+    }
+    assertEquals(rowCount(table), lines, table);
+    return refused;
+  }
+
+  private static List<Column> columnsOf(String table) throws Exception {
+    try (Connection c = servers.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT '" + quoted(table).replace("'", "''") + "'::regclass::oid")) {
+      rs.next();
+      return Column.ofTable(c, rs.getLong(1));
+    }
   }
 
   /**
@@ -699,7 +793,7 @@ class VerifyRestoreIT {
         ORDERS,
         "column 4 is amount numeric(10,2), the manifest has amount numeric(12,2)",
         "--table=victim.retyped");
-    assertRestoreFails(c, "base/", "holds 5 tables", "--truncate");
+    assertRestoreFails(c, "base/", "holds 7 tables", "--truncate");
     assertRestoreFails(c, ORDERS, "does not exist; pass --create", "--table=victim.absent");
 
     String missingType = copyOrders(c);
