@@ -61,6 +61,24 @@ final class ByteScan {
     return to;
   }
 
+  /** The index of the first {@code value} in {@code b[from..to]}, or {@code to}. */
+  static int indexOf(byte[] b, int from, int to, byte value) {
+    long values = ONES * (value & 0xff);
+    int i = from;
+    for (; i + 8 <= to; i += 8) {
+      long flags = zero((long) LONGS.get(b, i) ^ values);
+      if (flags != 0) {
+        return i + (Long.numberOfTrailingZeros(flags) >>> 3);
+      }
+    }
+    for (; i < to; i++) {
+      if (b[i] == value) {
+        return i;
+      }
+    }
+    return to;
+  }
+
   /** The high bit of each zero byte of {@code x} (and maybe of bytes above the first zero). */
   private static long zero(long x) {
     return (x - ONES) & ~x & HIGHS;

@@ -89,9 +89,7 @@ final class ShardStream implements AutoCloseable {
         }
       }
       int start = position;
-      while (position < limit && buffer[position] != '\n') {
-        position++;
-      }
+      position = ByteScan.indexOf(buffer, position, limit, (byte) '\n');
       if (position == limit) {
         append(start, position);
         partial = true;

@@ -231,6 +231,13 @@ class CopyBinaryTest {
       String at = Arrays.toString(b) + " " + from + ".." + to;
       assertEquals(plain, ByteScan.plainRun(b, from, to), at);
       assertEquals(tab, ByteScan.tabOrBackslash(b, from, to), at);
+      for (byte value : new byte[] {'\n', (byte) 0xc3}) {
+        int found = from;
+        while (found < to && b[found] != value) {
+          found++;
+        }
+        assertEquals(found, ByteScan.indexOf(b, from, to, value), at);
+      }
     }
   }
 
