@@ -249,6 +249,14 @@ class VerifyRestoreIT {
       assertEquals(rowCount(table), result.rows(), table);
       assertSameRows(table, schema + "." + name);
     }
+    // Staging had autovacuum off; the tables it became have the server's defaults again.
+    assertEquals(
+        0L,
+        scalar(
+            "SELECT count(*) FROM pg_class c LEFT JOIN pg_class t ON t.oid = c.reltoastrelid"
+                + " WHERE c.relnamespace = '"
+                + schema
+                + "'::regnamespace AND (c.reloptions IS NOT NULL OR t.reloptions IS NOT NULL)"));
   }
 
   @ParameterizedTest
