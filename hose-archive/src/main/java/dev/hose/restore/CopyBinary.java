@@ -3,6 +3,8 @@ package dev.hose.restore;
 import dev.hose.archive.Column;
 import dev.hose.archive.JsonKind;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.YearMonth;
 import java.util.Arrays;
 import java.util.List;
 
@@ -172,9 +174,7 @@ final class CopyBinary {
       int backslash = -1;
       if (e < end && text[e] == '\\') {
         backslash = e;
-        while (e < end && text[e] != '\t') {
-          e++;
-        }
+        e = ByteScan.indexOf(text, e, end, (byte) '\t');
       }
       if (!field(i, text, p, e, backslash)) {
         refused = i;
@@ -676,21 +676,10 @@ final class CopyBinary {
       return Long.MIN_VALUE;
     }
     int year = hi * 100 + lo;
-    boolean leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    int length =
-        month == 2
-            ? (leap ? 29 : 28)
-            : (month == 4 || month == 6 || month == 9 || month == 11) ? 30 : 31;
-    if (year == 0 || day > length) {
+    if (year == 0 || day > YearMonth.of(year, month).lengthOfMonth()) {
       return Long.MIN_VALUE;
     }
-    // Days from civil (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
-    int y = month <= 2 ? year - 1 : year;
-    int era = y / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146_097L + doe - 719_468L;
+    return LocalDate.of(year, month, day).toEpochDay();
   }
 
   /** Two decimal digits at {@code v[i]}, or -1. */
